@@ -1,0 +1,223 @@
+"""Agencies (penyelenggara), their units (unit pelayanan) and staff memberships."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+
+class AgencyLevel(models.TextChoices):
+    MINISTRY = "ministry", _("Ministry")
+    NATIONAL_AGENCY = "national_agency", _("National agency")
+    PROVINCE = "province", _("Province")
+    REGENCY = "regency", _("Regency")
+    CITY = "city", _("City")
+    OTHER = "other", _("Other public body")
+
+
+class Agency(models.Model):
+    """Penyelenggara pelayanan publik: the public body that provides services."""
+
+    name = models.CharField(_("name"), max_length=200)
+    short_name = models.CharField(_("short name"), max_length=60, blank=True)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    level = models.CharField(_("level"), max_length=20, choices=AgencyLevel.choices)
+    region_code = models.CharField(
+        _("region code"),
+        max_length=13,
+        blank=True,
+        help_text=_("Kemendagri region code, e.g. 32.73 for Kota Bandung."),
+    )
+    region_name = models.CharField(_("region"), max_length=120, blank=True)
+    address = models.TextField(_("address"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    website = models.URLField(_("website"), blank=True)
+    logo = models.ImageField(_("logo"), upload_to="agency-logos/", blank=True)
+    head_name = models.CharField(_("head of agency"), max_length=120, blank=True)
+    head_title = models.CharField(_("title of the head"), max_length=160, blank=True)
+    head_email = models.EmailField(_("email of the head"), blank=True)
+    review_interval_months = models.PositiveSmallIntegerField(
+        _("standard review interval (months)"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: the national default (12 months)."),
+    )
+    allows_extension = models.BooleanField(_("allows one extension per delivery"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("agency")
+        verbose_name_plural = _("agencies")
+        ordering = ["name"]
+        indexes = [models.Index(fields=["region_code"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("public:agency", kwargs={"slug": self.slug})
+
+    @property
+    def effective_review_interval_months(self) -> int:
+        return self.review_interval_months or settings.MAKLUMAT["REVIEW_INTERVAL_MONTHS"]
+
+
+class Unit(models.Model):
+    """Unit pelayanan: the office that delivers a service and answers for it."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="units")
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("parent unit"),
+    )
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=80)
+    address = models.TextField(_("address"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    contact_emails = models.JSONField(
+        _("contact emails"), default=list, blank=True, help_text=_("Where breach notices go.")
+    )
+    head_name = models.CharField(_("head of unit"), max_length=120, blank=True)
+    head_title = models.CharField(_("title of the head"), max_length=160, blank=True)
+    head_email = models.EmailField(_("email of the head"), blank=True)
+    opens_at = models.TimeField(_("opens at"), default=dt.time(8, 0))
+    closes_at = models.TimeField(_("closes at"), default=dt.time(16, 0))
+    latitude = models.DecimalField(
+        _("latitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    longitude = models.DecimalField(
+        _("longitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("unit")
+        verbose_name_plural = _("units")
+        ordering = ["agency__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "slug"], name="unit_slug_unique_per_agency"),
+            models.CheckConstraint(
+                condition=Q(closes_at__gt=models.F("opens_at")), name="unit_hours_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("public:unit", kwargs={"agency_slug": self.agency.slug, "slug": self.slug})
+
+    @property
+    def map_url(self) -> str:
+        if self.latitude is None or self.longitude is None:
+            return ""
+        return (
+            "https://www.openstreetmap.org/?mlat="
+            f"{self.latitude}&mlon={self.longitude}#map=17/{self.latitude}/{self.longitude}"
+        )
+
+
+class Role(models.TextChoices):
+    EDITOR = "editor", _("Editor")
+    APPROVER = "approver", _("Approver")
+    AGENCY_ADMIN = "agency_admin", _("Agency administrator")
+    OMBUDSMAN = "ombudsman", _("Ombudsman reviewer")
+
+
+class Membership(models.Model):
+    """A staff member's role in one agency (optionally limited to one unit).
+
+    Ombudsman reviewers belong to no agency: they read every agency.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, null=True, blank=True, related_name="memberships"
+    )
+    unit = models.ForeignKey(
+        Unit,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="memberships",
+        help_text=_("Empty: the role applies to the whole agency."),
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(role="ombudsman") & Q(agency__isnull=True) & Q(unit__isnull=True))
+                | (~Q(role="ombudsman") & Q(agency__isnull=False)),
+                name="membership_agency_matches_role",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "agency", "role"],
+                name="membership_unique_role_per_agency",
+            ),
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(role="ombudsman"),
+                name="membership_one_ombudsman_role",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        where = self.unit or self.agency or _("all agencies")
+        return f"{self.user} · {self.get_role_display()} · {where}"
+
+
+class Invitation(models.Model):
+    """An agency admin's invitation to join an agency with a role (signed, expiring link)."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="invitations")
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, null=True, blank=True)
+    email = models.EmailField(_("email"))
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        constraints = [
+            models.CheckConstraint(condition=~Q(role="ombudsman"), name="invitation_not_ombudsman")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.agency}"

@@ -1,0 +1,109 @@
+"""Writes for citizen charters (maklumat pelayanan)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from agencies.models import Unit
+from agencies.policy import Action, can
+from charter.models import Charter, CharterStatus
+from core.errors import ApplicationError, PermissionDeniedError
+from services.models import Service
+
+CHARTER_FIELDS = (
+    "pledge",
+    "signatory_name",
+    "signatory_title",
+    "signed_on",
+    "compensation_per_day",
+    "compensation_cap",
+)
+
+
+def _check_services(unit: Unit, services: Iterable[Service]) -> list[Service]:
+    services = list(services)
+    if any(s.agency_id != unit.agency_id for s in services):
+        raise ApplicationError(
+            "A charter can only cover its own agency's services.", field="services"
+        )
+    return services
+
+
+@transaction.atomic
+def charter_draft_create(
+    *, unit: Unit, services: Iterable[Service], acting_user: Any = None, **fields: Any
+) -> Charter:
+    if acting_user is not None and not can(acting_user, Action.EDIT_STANDARD, unit):
+        raise PermissionDeniedError()
+    services = _check_services(unit, services)
+    Unit.objects.select_for_update().filter(pk=unit.pk).first()
+    number = (unit.charters.aggregate(n=Max("number"))["n"] or 0) + 1
+    charter = Charter(
+        unit=unit,
+        number=number,
+        created_by=acting_user,
+        **{k: v for k, v in fields.items() if k in CHARTER_FIELDS},
+    )
+    charter._history_user = acting_user  # type: ignore[attr-defined]
+    charter.full_clean(exclude=["created_by"])
+    charter.save()
+    charter.services.set(services)
+    return charter
+
+
+@transaction.atomic
+def charter_draft_update(
+    *, charter: Charter, acting_user: Any, services: Iterable[Service] | None = None, **fields: Any
+) -> Charter:
+    if not can(acting_user, Action.EDIT_STANDARD, charter.unit):
+        raise PermissionDeniedError()
+    charter = Charter.objects.select_for_update().get(pk=charter.pk)
+    if charter.status != CharterStatus.DRAFT:
+        raise ApplicationError(
+            "A published charter cannot be changed; create a new version.", code="immutable"
+        )
+    for key, value in fields.items():
+        if key in CHARTER_FIELDS:
+            setattr(charter, key, value)
+    charter._history_user = acting_user  # type: ignore[attr-defined]
+    charter.full_clean(exclude=["created_by"])
+    charter.save()
+    if services is not None:
+        charter.services.set(_check_services(charter.unit, services))
+    return charter
+
+
+@transaction.atomic
+def charter_publish(*, charter: Charter, acting_user: Any = None) -> Charter:
+    if acting_user is not None and not can(acting_user, Action.PUBLISH_STANDARD, charter.unit):
+        raise PermissionDeniedError()
+    Unit.objects.select_for_update().filter(pk=charter.unit_id).first()
+    locked = Charter.objects.select_for_update().get(pk=charter.pk)
+    if locked.status != CharterStatus.DRAFT:
+        raise ApplicationError("Only a draft charter can be published.", code="invalid_transition")
+    now = timezone.now()
+    Charter.objects.filter(unit_id=locked.unit_id, status=CharterStatus.PUBLISHED).update(
+        status=CharterStatus.SUPERSEDED, superseded_at=now
+    )
+    locked.status = CharterStatus.PUBLISHED
+    locked.published_at = now
+    locked._history_user = acting_user  # type: ignore[attr-defined]
+    locked.save()
+    return locked
+
+
+@transaction.atomic
+def charter_new_version(*, charter: Charter, acting_user: Any) -> Charter:
+    if charter.unit.charters.filter(status=CharterStatus.DRAFT).exists():
+        raise ApplicationError("This unit already has a draft charter.", code="draft_exists")
+    return charter_draft_create(
+        unit=charter.unit,
+        services=charter.services.all(),
+        acting_user=acting_user,
+        **{k: getattr(charter, k) for k in CHARTER_FIELDS},
+    )

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
+
+from agencies import views as agency_views
+from core import views as core_views
+from services import views as service_views
+
+public_patterns = [
+    path("", service_views.home, name="home"),
+    path("agencies/<slug:slug>/", agency_views.agency_detail, name="agency"),
+    path(
+        "agencies/<slug:agency_slug>/units/<slug:slug>/",
+        agency_views.unit_detail,
+        name="unit",
+    ),
+    path(
+        "agencies/<slug:agency_slug>/services/<slug:slug>/",
+        service_views.service_detail,
+        name="service",
+    ),
+    path("charters/<int:pk>/", service_views.charter_detail, name="charter"),
+]
+
+urlpatterns = [
+    path("healthz", core_views.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
+]
+
+urlpatterns += i18n_patterns(
+    path("", include((public_patterns, "public"))),
+    path("accounts/", include("accounts.urls")),
+    path("staff/", include("staff.urls")),
+    path("admin/", admin.site.urls),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    prefix_default_language=False,
+)
+
+handler500 = "core.views.server_error"
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,216 @@
+"""The cast of users, and the real parts: PostgreSQL, Redis, a Celery worker, Chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.db import connections
+
+from agencies.models import Role
+from tests import factories
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# --- The cast ----------------------------------------------------------------
+@pytest.fixture
+def agency_a(db: Any) -> Any:
+    return factories.AgencyFactory(name="Dinas A", slug="dinas-a")
+
+
+@pytest.fixture
+def agency_b(db: Any) -> Any:
+    return factories.AgencyFactory(name="Dinas B", slug="dinas-b")
+
+
+@pytest.fixture
+def unit_a(agency_a: Any) -> Any:
+    return factories.UnitFactory(agency=agency_a, slug="unit-a")
+
+
+@pytest.fixture
+def unit_b(agency_b: Any) -> Any:
+    return factories.UnitFactory(agency=agency_b, slug="unit-b")
+
+
+def _member(role: str, agency: Any, username: str) -> Any:
+    user = factories.UserFactory(username=username)
+    factories.MembershipFactory(user=user, agency=agency, role=role)
+    return user
+
+
+@pytest.fixture
+def editor_a(agency_a: Any) -> Any:
+    return _member(Role.EDITOR, agency_a, "editor_a")
+
+
+@pytest.fixture
+def approver_a(agency_a: Any) -> Any:
+    return _member(Role.APPROVER, agency_a, "approver_a")
+
+
+@pytest.fixture
+def admin_a(agency_a: Any) -> Any:
+    return _member(Role.AGENCY_ADMIN, agency_a, "admin_a")
+
+
+@pytest.fixture
+def editor_b(agency_b: Any) -> Any:
+    return _member(Role.EDITOR, agency_b, "editor_b")
+
+
+@pytest.fixture
+def ombudsman(db: Any) -> Any:
+    user = factories.UserFactory(username="ombudsman")
+    factories.MembershipFactory(user=user, agency=None, role=Role.OMBUDSMAN)
+    return user
+
+
+@pytest.fixture
+def superuser(db: Any) -> Any:
+    return factories.UserFactory(username="root", is_superuser=True, is_staff=True)
+
+
+@pytest.fixture
+def cast(
+    editor_a: Any, approver_a: Any, admin_a: Any, editor_b: Any, ombudsman: Any, superuser: Any
+) -> dict[str, Any]:
+    return {
+        "anonymous": None,
+        "editor_a": editor_a,
+        "approver_a": approver_a,
+        "admin_a": admin_a,
+        "editor_b": editor_b,
+        "ombudsman": ombudsman,
+        "superuser": superuser,
+    }
+
+
+# --- A real Celery worker on the real Redis broker ------------------------------
+@pytest.fixture(scope="session")
+def celery_worker_process(
+    django_db_setup: Any, django_db_blocker: Any
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A real `celery worker` process consuming this test process's own queue.
+
+    It talks to the same test database (tests that use it must commit their data:
+    use `transactional_db`).
+    """
+    if not settings.CELERY_BROKER_URL.startswith("redis://"):
+        pytest.fail("The worker tests need CELERY_BROKER_URL on Redis (run `make test`).")
+    db = settings.DATABASES["default"]
+    env = dict(os.environ)
+    env["DATABASE_URL"] = (
+        f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+        if db["ENGINE"].endswith("postgresql")
+        else env.get("DATABASE_URL", "")
+    )
+    log_path = Path(os.environ.get("MAKLUMAT_VAR_DIR", "/tmp")) / f"worker-{os.getpid()}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log = log_path.open("wb")
+    node = f"test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-{os.getpid()}"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "-Q",
+            settings.CELERY_TASK_DEFAULT_QUEUE,
+            "--pool=solo",
+            "--concurrency=1",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "--loglevel=INFO",
+            "-n",
+            f"{node}@%h",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    from config.celery import app
+
+    deadline = time.monotonic() + 60
+    replies: Any = None
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(
+                f"The Celery worker exited early; see {log_path}:\n{log_path.read_text()[-3000:]}"
+            )
+        replies = app.control.ping(timeout=0.5)
+        if any(name.startswith(f"{node}@") for r in replies or [] for name in r):
+            break
+    else:
+        proc.terminate()
+        pytest.fail(
+            f"The Celery worker did not answer a ping ({replies}, {app.conf.broker_url}); see {log_path}"
+        )
+    yield proc
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+# --- Headless Chromium (Debian's package, never a downloaded browser) ------------
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-dev-shm-usage",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail("Debian's chromium is not installed (run `make test`, which installs it).")
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser: Any, live_server: Any, request: Any) -> Iterator[Any]:
+    context = browser.new_context(base_url=live_server.url, locale="id-ID")
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    failed = getattr(request.node, "rep_call", None)
+    if failed is not None and failed.failed:
+        out = ROOT / "test-artifacts"
+        out.mkdir(exist_ok=True)
+        page.screenshot(path=str(out / f"{request.node.name}.png"), full_page=True)
+    context.close()
+    connections.close_all()
+
+
+@pytest.hookimpl(tryfirst=True, hookwrapper=True)
+def pytest_runtest_makereport(item: Any, call: Any) -> Iterator[None]:
+    outcome: Any = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)

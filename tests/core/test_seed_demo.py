@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from django.apps import apps
+from django.core.management import call_command
+
+
+def _counts() -> dict[str, int]:
+    return {
+        m._meta.label: m._default_manager.count()
+        for m in apps.get_models()
+        if m._meta.app_label in {"accounts", "agencies", "services", "charter"}
+    }
+
+
+def test_seed_demo_creates_a_realistic_world_and_is_idempotent(db):
+    from agencies.models import Agency
+    from charter.models import Charter
+    from services.models import Service, StandardVersion
+
+    call_command("seed_demo", verbosity=0)
+    first = _counts()
+    assert Agency.objects.count() == 3
+    assert Service.objects.count() >= 25
+    assert StandardVersion.objects.filter(status="superseded").count() >= 1
+    assert StandardVersion.objects.filter(status="published").count() == Service.objects.count()
+    assert Charter.objects.filter(status="published").count() == sum(
+        a.units.count() for a in Agency.objects.all()
+    )
+    assert Service.objects.filter(versions__cost_items__amount__gt=0).distinct().exists()
+
+    call_command("seed_demo", verbosity=0)
+    assert _counts() == first

@@ -30,6 +30,7 @@ public_patterns = [
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("api/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
 ]
@@ -38,6 +39,10 @@ urlpatterns += i18n_patterns(
     path("", include((public_patterns, "public"))),
     path("accounts/", include("accounts.urls")),
     path("staff/", include("staff.urls")),
+    path("staff/standards/", include("services.staff_urls")),
+    path("staff/import/", include("services.import_urls")),
+    path("staff/agency/", include("agencies.staff_urls")),
+    path("charters/", include("charter.urls")),
     path("admin/", admin.site.urls),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     prefix_default_language=False,

@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from agencies.policy import Action, has_any
 from staff.selectors import dashboard_rows
 
 
@@ -11,4 +12,12 @@ from staff.selectors import dashboard_rows
 def dashboard(request: HttpRequest) -> HttpResponse:
     rows = dashboard_rows(user=request.user)
     awaiting = [r for r in rows if r.awaiting_approval]
-    return render(request, "staff/dashboard.html", {"rows": rows, "awaiting": awaiting})
+    return render(
+        request,
+        "staff/dashboard.html",
+        {
+            "rows": rows,
+            "awaiting": awaiting,
+            "can_create": has_any(request.user, Action.EDIT_STANDARD),
+        },
+    )

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib import admin
 
 from core.admin import PolicyScopedAdmin
@@ -18,7 +20,7 @@ class StandardVersionAdmin(PolicyScopedAdmin):
     policy_agency_field = "service__agency"
     policy_unit_field = "service__unit"
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
         # A published version never changes; drafts are edited in the staff area.
         if obj is not None and not obj.is_editable:
             return False

@@ -143,6 +143,10 @@ class ComplaintChannelForm(forms.Form):
     kind = forms.ChoiceField(label=_("Channel"), choices=ComplaintChannelKind.choices)
     value = forms.CharField(label=_("Contact"), max_length=300)
 
+    def has_changed(self) -> bool:
+        # A select always posts a value: a row is filled only when its contact is.
+        return any(name != "kind" for name in self.changed_data)
+
 
 def _formset(form: type[forms.Form], extra: int) -> Any:
     return formset_factory(form, extra=extra, can_delete=True, max_num=200, validate_max=True)

@@ -242,6 +242,10 @@ if not (DEBUG or TESTING):
     CSRF_COOKIE_SECURE = True
 RATELIMIT_ENABLE: bool = env.bool("RATELIMIT_ENABLE", default=True)
 RATELIMIT_VIEW = "core.views.ratelimited"
+# Behind a reverse proxy, name the header holding the client address (e.g. HTTP_X_REAL_IP),
+# or every client shares the proxy's address and its rate limit.
+RATELIMIT_IP_META_KEY: str | None = env.str("RATELIMIT_IP_META_KEY", default="") or None
+OTP_TOTP_ISSUER = "Maklumat"
 SILENCED_SYSTEM_CHECKS: list[str] = []
 if CACHES["default"]["BACKEND"].endswith("LocMemCache"):
     # The embedded default: django-ratelimit warns that locmem is per-process.

@@ -1,14 +1,14 @@
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from agencies.policy import Action, has_any
+from accounts.otp import otp_required_for_privileged
+from agencies.policy import Action, agencies_for, has_any
 from staff.selectors import dashboard_rows
 
 
-@login_required
+@otp_required_for_privileged
 def dashboard(request: HttpRequest) -> HttpResponse:
     rows = dashboard_rows(user=request.user)
     awaiting = [r for r in rows if r.awaiting_approval]
@@ -19,5 +19,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "awaiting": awaiting,
             "can_create": has_any(request.user, Action.EDIT_STANDARD),
+            "managed_agencies": agencies_for(request.user, Action.MANAGE_AGENCY).order_by("name"),
         },
     )

@@ -39,7 +39,8 @@ def test_editor_drafts_approver_publishes_citizen_reads(
     assert page.get_by_test_id("version-status").inner_text() == "Menunggu persetujuan"
     version_url = page.url
 
-    approver = browser.new_context(base_url=live_server.url, locale="id-ID").new_page()
+    approver_context = browser.new_context(base_url=live_server.url, locale="id-ID")
+    approver = approver_context.new_page()
     _login(approver, "approver_a")
     approver.goto(version_url)
     approver.get_by_label("Saya tahu standar ini belum lengkap dan tetap menerbitkannya").check()
@@ -47,7 +48,8 @@ def test_editor_drafts_approver_publishes_citizen_reads(
     assert approver.get_by_test_id("version-status").inner_text() == "Terbit"
     approver.get_by_role("link", name="Lihat halaman publik").click()
 
-    citizen = browser.new_context(base_url=live_server.url, locale="id-ID").new_page()
+    citizen_context = browser.new_context(base_url=live_server.url, locale="id-ID")
+    citizen = citizen_context.new_page()
     citizen.goto(approver.url)
     assert citizen.get_by_role("heading", level=1).inner_text() == "Penerbitan Kartu Identitas Anak"
     checklist = citizen.locator(".checklist li")
@@ -58,3 +60,5 @@ def test_editor_drafts_approver_publishes_citizen_reads(
     assert service.pk  # the other service stays unpublished and absent from the public list
     citizen.goto("/")
     assert citizen.get_by_role("link", name="Penerbitan Akta Kelahiran").count() == 0
+    citizen_context.close()
+    approver_context.close()

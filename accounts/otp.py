@@ -1,0 +1,92 @@
+"""Two-factor authentication (TOTP) rules: who must use it, and the guard for staff views.
+
+Ombudsman reviewers, agency administrators and superusers can change who sees
+and decides what, so a stolen password alone must not be enough for them.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, resolve_url
+from django.utils.http import urlencode
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from agencies.models import Membership, Role
+
+PRIVILEGED_ROLES: frozenset[str] = frozenset({Role.OMBUDSMAN, Role.AGENCY_ADMIN})
+
+V = TypeVar("V", bound=Callable[..., HttpResponse])
+
+
+def user_requires_2fa(user: Any) -> bool:
+    """Must this user confirm a TOTP code on every login (superuser, ombudsman, agency admin)?"""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if user.is_superuser:
+        return True
+    return Membership.objects.filter(user=user, role__in=PRIVILEGED_ROLES).exists()
+
+
+def confirmed_device(user: Any) -> TOTPDevice | None:
+    """The user's confirmed TOTP device, if any (at most one is kept)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return TOTPDevice.objects.devices_for_user(user, confirmed=True).order_by("pk").first()
+
+
+def is_verified(request: HttpRequest) -> bool:
+    """Did the user confirm a TOTP code in this session (set by OTPMiddleware)?"""
+    check = getattr(request.user, "is_verified", None)
+    return bool(check and check())
+
+
+def _with_next(url_name: str, next_url: str) -> str:
+    return f"{resolve_url(url_name)}?{urlencode({'next': next_url})}"
+
+
+def privileged_otp_redirect(request: HttpRequest) -> HttpResponse | None:
+    """Where a privileged user who has not passed two-factor must go first, or None if fine.
+
+    Anonymous users are sent to the login page.
+    """
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if not user_requires_2fa(request.user) or is_verified(request):
+        return None
+    next_url = request.get_full_path()
+    if confirmed_device(request.user) is None:
+        return redirect(_with_next("accounts:otp_setup", next_url))
+    return redirect(_with_next("accounts:login_code", next_url))
+
+
+def otp_required_for_privileged(view: V) -> V:
+    """Decorator for staff views: log in first; privileged users must also have passed 2FA.
+
+    A privileged user without a confirmed device goes to the enrollment page; one
+    with a device who has not entered a code in this session goes to the code step.
+    Both come back to the original page afterwards. Implies `login_required`.
+    """
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = privileged_otp_redirect(request)
+        if response is not None:
+            return response
+        return view(request, *args, **kwargs)
+
+    return cast(V, wrapped)
+
+
+class OTPRequiredForPrivilegedMixin:
+    """The same guard for class-based views (put it first in the bases)."""
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = privileged_otp_redirect(request)
+        if response is not None:
+            return response
+        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]

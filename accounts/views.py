@@ -1,0 +1,375 @@
+"""Login (password, then TOTP code when enrolled), TOTP enrollment, invitation acceptance."""
+
+from __future__ import annotations
+
+import base64
+import time
+from typing import Any
+
+import segno
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import logout as auth_logout
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render, resolve_url
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_ratelimit.core import get_usage
+
+from accounts.forms import CodeForm, InvitationSignupForm, LoginForm
+from accounts.models import User
+from accounts.otp import confirmed_device, is_verified, user_requires_2fa
+from accounts.services import (
+    totp_device_confirm,
+    totp_device_disable,
+    totp_device_start,
+    totp_verify,
+)
+from agencies.invitations import (
+    InvitationError,
+    invitation_accept,
+    invitation_accept_new_user,
+    invitation_get_by_token,
+)
+from core.errors import ApplicationError
+
+# Failed password or code attempts allowed per window, per IP and per username.
+LOGIN_FAILURE_RATE = "10/5m"
+# How long the password step stays valid while the TOTP code is awaited.
+PENDING_LOGIN_MAX_AGE = 300
+PENDING_LOGIN_SESSION_KEY = "accounts_pending_login"
+BACKEND = "accounts.backends.UsernameOrEmailBackend"
+
+
+# --- Helpers -----------------------------------------------------------------
+def _next_url(request: HttpRequest, default: str | None = None) -> str:
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return resolve_url(default or settings.LOGIN_REDIRECT_URL)
+
+
+def _with_next(url_name: str, next_url: str) -> str:
+    return f"{resolve_url(url_name)}?{urlencode({'next': next_url})}"
+
+
+def _username_key(group: str, request: HttpRequest) -> str:
+    return request.POST.get("username", "").strip().lower()
+
+
+def _pending_user_key(group: str, request: HttpRequest) -> str:
+    pending = request.session.get(PENDING_LOGIN_SESSION_KEY) or {}
+    return str(pending.get("user_id") or request.user.pk or "")
+
+
+_LIMITS: dict[str, list[tuple[str, Any]]] = {
+    "login": [("accounts.login.ip", "ip"), ("accounts.login.username", _username_key)],
+    "code": [("accounts.code.ip", "ip"), ("accounts.code.user", _pending_user_key)],
+}
+
+
+def _too_many_failures(request: HttpRequest, kind: str) -> bool:
+    """Has this IP or account used up its failed attempts? (Checking does not count.)"""
+    for group, key in _LIMITS[kind]:
+        usage = get_usage(request, group=group, key=key, rate=LOGIN_FAILURE_RATE)
+        if usage is not None and usage["count"] >= usage["limit"]:
+            return True
+    return False
+
+
+def _record_failure(request: HttpRequest, kind: str) -> None:
+    for group, key in _LIMITS[kind]:
+        get_usage(request, group=group, key=key, rate=LOGIN_FAILURE_RATE, increment=True)
+
+
+def _too_many_message() -> str:
+    return _("Too many failed attempts. Please wait a few minutes and try again.")
+
+
+def _pending_user(request: HttpRequest) -> User | None:
+    pending = request.session.get(PENDING_LOGIN_SESSION_KEY)
+    if not pending:
+        return None
+    if time.time() - pending.get("at", 0) > PENDING_LOGIN_MAX_AGE:
+        del request.session[PENDING_LOGIN_SESSION_KEY]
+        return None
+    return User.objects.filter(pk=pending.get("user_id"), is_active=True).first()
+
+
+def _finish_login(request: HttpRequest, user: User, next_url: str) -> HttpResponse:
+    """Password accepted and no code needed: log in, and send privileged users to enroll."""
+    auth_login(request, user, backend=BACKEND)
+    if user_requires_2fa(user):
+        messages.info(request, _("Your role requires two-factor authentication: set it up now."))
+        return redirect(_with_next("accounts:otp_setup", next_url))
+    return HttpResponseRedirect(next_url)
+
+
+# --- Login ---------------------------------------------------------------------
+@sensitive_post_parameters("password")
+@csrf_protect
+@never_cache
+def login_view(request: HttpRequest) -> HttpResponse:
+    next_url = _next_url(request)
+    status, limited = 200, False
+    if request.method == "POST":
+        form = LoginForm(request, data=request.POST)
+        if _too_many_failures(request, "login"):
+            # Not even checked: a correct password must not be confirmed either.
+            form = LoginForm(request, initial={"username": request.POST.get("username", "")})
+            limited = True
+            status = 429
+        elif form.is_valid() and form.user is not None:
+            user = form.user
+            request.session.pop(PENDING_LOGIN_SESSION_KEY, None)
+            if confirmed_device(user) is not None:
+                if request.user.is_authenticated:
+                    # Switching accounts: the code step must not see the previous one.
+                    auth_logout(request)
+                # Not logged in yet: the code step finishes the login.
+                request.session[PENDING_LOGIN_SESSION_KEY] = {
+                    "user_id": user.pk,
+                    "at": int(time.time()),
+                }
+                return redirect(_with_next("accounts:login_code", next_url))
+            return _finish_login(request, user, next_url)
+        else:
+            _record_failure(request, "login")
+    else:
+        form = LoginForm(request)
+    return render(
+        request,
+        "accounts/login.html",
+        {"form": form, "next": next_url, "limited_message": _too_many_message() if limited else ""},
+        status=status,
+    )
+
+
+@csrf_protect
+@never_cache
+def login_code_view(request: HttpRequest) -> HttpResponse:
+    """The second login step: the code from the authenticator app.
+
+    Serves both a pending login (password checked, not yet logged in) and a
+    logged-in user whom a staff page asked to confirm a code in this session.
+    """
+    next_url = _next_url(request)
+    user: User | None
+    if request.user.is_authenticated:
+        user = request.user
+        if is_verified(request):
+            return HttpResponseRedirect(next_url)
+        if confirmed_device(user) is None:
+            return redirect(_with_next("accounts:otp_setup", next_url))
+    else:
+        user = _pending_user(request)
+        if user is None:
+            messages.error(request, _("Please log in again."))
+            return redirect(_with_next("accounts:login", next_url))
+    assert user is not None
+    status, limited = 200, False
+    if request.method == "POST":
+        form = CodeForm(request.POST)
+        if _too_many_failures(request, "code"):
+            form, limited = CodeForm(), True
+            status = 429
+        elif form.is_valid():
+            try:
+                device = totp_verify(user=user, token=form.cleaned_data["code"])
+            except ApplicationError as exc:
+                _record_failure(request, "code")
+                form.add_error("code", exc.message)
+            else:
+                if not request.user.is_authenticated:
+                    auth_login(request, user, backend=BACKEND)
+                otp_login(request, device)
+                request.session.pop(PENDING_LOGIN_SESSION_KEY, None)
+                return HttpResponseRedirect(next_url)
+        else:
+            _record_failure(request, "code")
+    else:
+        form = CodeForm()
+    return render(
+        request,
+        "accounts/login_code.html",
+        {"form": form, "next": next_url, "limited_message": _too_many_message() if limited else ""},
+        status=status,
+    )
+
+
+# --- Two-factor enrollment ------------------------------------------------------
+def _qr_svg(device: TOTPDevice) -> str:
+    svg = segno.make(device.config_url, error="m").svg_inline(
+        scale=5, dark="#000", light="#fff", title=_("QR code for your authenticator app")
+    )
+    return mark_safe(svg)  # noqa: S308 - generated by segno from our own data, no user markup
+
+
+def _secret_groups(device: TOTPDevice) -> str:
+    secret = base64.b32encode(device.bin_key).decode().rstrip("=")
+    return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
+
+
+@login_required
+@csrf_protect
+@never_cache
+def otp_setup_view(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    next_url = _next_url(request, default="accounts:otp_setup")
+    device = confirmed_device(user)
+    if device is not None:
+        return render(
+            request,
+            "accounts/otp_setup.html",
+            {
+                "enabled": True,
+                "form": CodeForm(),
+                "required": user_requires_2fa(user),
+                "next": next_url,
+            },
+        )
+    form = CodeForm(request.POST) if request.method == "POST" else CodeForm()
+    if request.method == "POST" and form.is_valid():
+        try:
+            device = totp_device_confirm(user=user, token=form.cleaned_data["code"])
+        except ApplicationError as exc:
+            form.add_error("code" if exc.field == "code" else None, exc.message)
+        else:
+            otp_login(request, device)
+            messages.success(request, _("Two-factor authentication is now on."))
+            return HttpResponseRedirect(next_url)
+    pending = totp_device_start(user=user)
+    return render(
+        request,
+        "accounts/otp_setup.html",
+        {
+            "enabled": False,
+            "form": form,
+            "qr_svg": _qr_svg(pending),
+            "secret": _secret_groups(pending),
+            "required": user_requires_2fa(user),
+            "next": next_url,
+        },
+    )
+
+
+@login_required
+@require_POST
+@csrf_protect
+def otp_disable_view(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    form = CodeForm(request.POST)
+    if form.is_valid():
+        try:
+            totp_device_disable(user=user, token=form.cleaned_data["code"])
+        except ApplicationError as exc:
+            form.add_error("code", exc.message)
+        else:
+            messages.success(request, _("Two-factor authentication is now off."))
+            if user_requires_2fa(user):
+                messages.info(
+                    request,
+                    _("Your role requires two-factor authentication: set up a new device."),
+                )
+            return redirect("accounts:otp_setup")
+    return render(
+        request,
+        "accounts/otp_setup.html",
+        {
+            "enabled": True,
+            "form": form,
+            "required": user_requires_2fa(user),
+            "next": resolve_url("accounts:otp_setup"),
+        },
+        status=400,
+    )
+
+
+# --- Invitations -----------------------------------------------------------------
+@sensitive_post_parameters("password1", "password2")
+@csrf_protect
+@never_cache
+def invitation_view(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        invitation = invitation_get_by_token(token=token)
+    except InvitationError as exc:
+        return render(
+            request, "accounts/invitation_invalid.html", {"message": exc.message}, status=exc.status
+        )
+    context: dict[str, Any] = {"invitation": invitation, "agency": invitation.agency}
+    user = request.user
+    if user.is_authenticated:
+        if user.email.strip().lower() != invitation.email.strip().lower():
+            context["state"] = "other_account"
+            return render(request, "accounts/invitation.html", context, status=403)
+        context["state"] = "accept"
+        if request.method == "POST":
+            try:
+                invitation_accept(invitation=invitation, user=user)
+            except InvitationError as exc:
+                return render(
+                    request,
+                    "accounts/invitation_invalid.html",
+                    {"message": exc.message},
+                    status=exc.status,
+                )
+            messages.success(
+                request,
+                _("Welcome to %(agency)s: your new role is active.")
+                % {"agency": invitation.agency.name},
+            )
+            return redirect(settings.LOGIN_REDIRECT_URL)
+        return render(request, "accounts/invitation.html", context)
+
+    if User.objects.filter(email__iexact=invitation.email).exists():
+        context["state"] = "log_in"
+        context["login_url"] = _with_next("accounts:login", request.get_full_path())
+        return render(request, "accounts/invitation.html", context)
+
+    context["state"] = "sign_up"
+    status = 200
+    if request.method == "POST":
+        form = InvitationSignupForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                new_user = invitation_accept_new_user(
+                    invitation=invitation,
+                    username=data["username"],
+                    password=data["password1"],
+                    first_name=data["first_name"],
+                    last_name=data["last_name"],
+                )
+            except InvitationError as exc:
+                return render(
+                    request,
+                    "accounts/invitation_invalid.html",
+                    {"message": exc.message},
+                    status=exc.status,
+                )
+            except ApplicationError as exc:
+                field = {"password": "password1"}.get(exc.field or "", exc.field)
+                form.add_error(field if field in form.fields else None, exc.message)
+            else:
+                messages.success(
+                    request,
+                    _("Welcome to %(agency)s: your account is ready.")
+                    % {"agency": invitation.agency.name},
+                )
+                return _finish_login(request, new_user, resolve_url(settings.LOGIN_REDIRECT_URL))
+        status = 400
+    else:
+        form = InvitationSignupForm()
+    context["form"] = form
+    return render(request, "accounts/invitation.html", context, status=status)

@@ -1,5 +1,14 @@
-from django.urls import URLPattern, path  # noqa: F401
+from django.urls import path
+
+from services import import_views as views
 
 app_name = "imports"
 
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("", views.upload, name="upload"),
+    path("export/<slug:agency_slug>.csv", views.export_csv, name="export_csv"),
+    path("export/<slug:agency_slug>.xlsx", views.export_xlsx, name="export_xlsx"),
+    path("<str:token>/", views.preview, name="preview"),
+    path("<str:token>/confirm/", views.confirm, name="confirm"),
+    path("<str:token>/cancel/", views.cancel, name="cancel"),
+]

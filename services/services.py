@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, Sum
 from django.utils import timezone
 from django.utils.text import slugify
+from simple_history.utils import bulk_create_with_history
 
 from agencies.models import Agency, Unit
 from agencies.policy import Action, can, can_in_agency
@@ -132,9 +133,10 @@ def _write_children(
             )
             obj.full_clean(exclude=["version"])
             rows.append(obj)
-        for obj in rows:
-            _audit(obj, acting_user)
-            obj.save()
+        # One INSERT per relation (and one for its history), not one per row: imports of
+        # thousands of standards stay within a web request. The version is known to be a
+        # draft here, which is what VersionChild.save() would check row by row.
+        bulk_create_with_history(rows, model, default_user=acting_user)
 
 
 def _recompute_total(version: StandardVersion) -> None:

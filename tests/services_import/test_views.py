@@ -1,0 +1,288 @@
+"""The staff pages: upload -> preview -> confirm, export, and who may do what."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+
+from services import services as writes
+from services.importing import MAX_BYTES
+from services.models import Service, StandardVersion, VersionStatus
+from tests.factories import UserFactory, complete_version_data
+from tests.services_import.helpers import csv_bytes, row, xlsx_bytes
+
+
+def upload_url() -> str:
+    # Reversed under the English test language: /en/staff/import/.
+    return reverse("imports:upload")
+
+
+def client_for(user: Any) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def upload(client: Client, agency: Any, content: bytes, name: str = "standar.csv") -> Any:
+    return client.post(
+        upload_url(), {"agency": agency.pk, "file": SimpleUploadedFile(name, content)}
+    )
+
+
+def token_of(response: Any) -> str:
+    assert response.status_code == 302, getattr(response, "content", b"")[:2000]
+    match = re.fullmatch(r"(?:/en)?/staff/import/([A-Za-z0-9_-]+)/", response["Location"])
+    assert match, response["Location"]
+    return match.group(1)
+
+
+def staged_files() -> list[Path]:
+    directory = Path(settings.VAR_DIR) / "imports"
+    return sorted(directory.glob("*.bin")) if directory.exists() else []
+
+
+@pytest.fixture
+def published(agency_a: Any, unit_a: Any, approver_a: Any) -> Any:
+    service = writes.service_create(
+        agency=agency_a, unit=unit_a, name="KTP-el", slug="ktp-el", acting_user=approver_a
+    )
+    data, children = complete_version_data()
+    draft = writes.standard_draft_create(
+        service=service, acting_user=approver_a, data=data, children=children
+    )
+    writes.standard_publish(version=draft, acting_user=approver_a, acknowledge_incomplete=True)
+    return service
+
+
+def test_full_journey_creates_drafts(agency_a: Any, unit_a: Any, editor_a: Any) -> None:
+    client = client_for(editor_a)
+    page = client.get(upload_url())
+    assert page.status_code == 200
+    assert b'enctype="multipart/form-data"' in page.content
+    assert b"csrfmiddlewaretoken" in page.content
+
+    token = token_of(upload(client, agency_a, csv_bytes([row("a"), row("b")])))
+    preview = client.get(reverse("imports:preview", args=[token]))
+    assert preview.status_code == 200
+    assert b"Layanan a" in preview.content
+    assert reverse("imports:confirm", args=[token]).encode() in preview.content
+    assert Service.objects.count() == 0  # the preview writes nothing
+
+    done = client.post(reverse("imports:confirm", args=[token]))
+    assert done.status_code == 302
+    assert done["Location"] == reverse("staff:dashboard")
+    assert set(Service.objects.values_list("slug", flat=True)) == {"a", "b"}
+    assert set(StandardVersion.objects.values_list("status", flat=True)) == {VersionStatus.DRAFT}
+    # The staged file is gone and the token cannot be used twice.
+    assert not (Path(settings.VAR_DIR) / "imports" / f"{token}.bin").exists()
+    assert client.post(reverse("imports:confirm", args=[token])).status_code == 404
+    assert StandardVersion.objects.count() == 2
+
+
+def test_xlsx_upload(agency_a: Any, unit_a: Any, editor_a: Any) -> None:
+    client = client_for(editor_a)
+    token = token_of(upload(client, agency_a, xlsx_bytes([row("a")]), "standar.xlsx"))
+    assert client.post(reverse("imports:confirm", args=[token])).status_code == 302
+    assert Service.objects.get().slug == "a"
+
+
+def test_preview_lists_every_error_with_its_line_and_column(
+    agency_a: Any, unit_a: Any, editor_a: Any
+) -> None:
+    client = client_for(editor_a)
+    content = csv_bytes([row("a"), row("b", unit_slug="nowhere"), row("c", category="x")])
+    token = token_of(upload(client, agency_a, content))
+    preview = client.get(reverse("imports:preview", args=[token]))
+    assert preview.status_code == 200
+    html = preview.content.decode()
+    assert 'data-line="3" data-column="unit_slug"' in html
+    assert 'data-line="4" data-column="category"' in html
+    assert "2 errors" in html
+    assert reverse("imports:confirm", args=[token]) not in html
+
+
+def test_confirm_refuses_a_file_with_errors_and_writes_nothing(
+    agency_a: Any, unit_a: Any, editor_a: Any, published: Any
+) -> None:
+    client = client_for(editor_a)
+    before = StandardVersion.objects.count()
+    content = csv_bytes([row("a"), row("ktp-el"), row("c", steps="no colon"), row("d")])
+    token = token_of(upload(client, agency_a, content))
+    response = client.post(reverse("imports:confirm", args=[token]))
+    assert response.status_code == 400
+    assert 'data-line="4" data-column="steps"' in response.content.decode()
+    assert StandardVersion.objects.count() == before
+    assert list(Service.objects.values_list("slug", flat=True)) == ["ktp-el"]
+
+
+def test_file_level_errors_stay_on_the_upload_form(
+    agency_a: Any, unit_a: Any, editor_a: Any
+) -> None:
+    client = client_for(editor_a)
+    before = staged_files()
+    cases = [
+        (b"", "standar.csv", "empty"),
+        ("service_slug,nama\r\n".encode("utf-16"), "standar.csv", "UTF-8"),
+        (b"PK\x03\x04 nope", "standar.xlsx", ".xlsx"),
+        (csv_bytes([]), "standar.csv", "no data rows"),
+        (csv_bytes([row()], columns=["service_slug", "nama"]), "standar.csv", "Line 1"),
+        (b"a,b", "standar.xls", ".xls"),
+        (b"a,b", "standar.txt", ".csv"),
+    ]
+    for content, name, expected in cases:
+        response = upload(client, agency_a, content, name)
+        assert response.status_code == 200, name
+        assert expected in response.content.decode(), (name, expected)
+    assert staged_files() == before
+    assert Service.objects.count() == 0
+
+
+def test_too_big_upload_is_refused_unread(agency_a: Any, unit_a: Any, editor_a: Any) -> None:
+    client = client_for(editor_a)
+    response = upload(client, agency_a, b"x" * (MAX_BYTES + 1))
+    assert response.status_code == 200
+    assert "5 MB" in response.content.decode()
+
+
+def test_cancel_discards_the_upload(agency_a: Any, unit_a: Any, editor_a: Any) -> None:
+    client = client_for(editor_a)
+    token = token_of(upload(client, agency_a, csv_bytes([row("a")])))
+    assert client.post(reverse("imports:cancel", args=[token])).status_code == 302
+    assert client.get(reverse("imports:preview", args=[token])).status_code == 404
+    assert not (Path(settings.VAR_DIR) / "imports" / f"{token}.bin").exists()
+
+
+def test_a_token_is_bound_to_its_uploader(
+    agency_a: Any, unit_a: Any, editor_a: Any, approver_a: Any
+) -> None:
+    token = token_of(upload(client_for(editor_a), agency_a, csv_bytes([row("a")])))
+    thief = client_for(approver_a)  # same agency, same rights, other session
+    assert thief.get(reverse("imports:preview", args=[token])).status_code == 404
+    assert thief.post(reverse("imports:confirm", args=[token])).status_code == 404
+    assert Service.objects.count() == 0
+
+
+def test_a_token_is_bound_to_the_user_even_in_the_same_session(
+    agency_a: Any, unit_a: Any, editor_a: Any, approver_a: Any
+) -> None:
+    client = client_for(editor_a)
+    token = token_of(upload(client, agency_a, csv_bytes([row("a")])))
+    session = client.session
+    staged = session["service_imports"]
+    staged[token]["user_id"] = approver_a.pk
+    session["service_imports"] = staged
+    session.save()
+    assert client.get(reverse("imports:preview", args=[token])).status_code == 404
+
+
+# --- Permissions ----------------------------------------------------------------------------
+
+
+def test_anonymous_is_sent_to_login(agency_a: Any) -> None:
+    client = Client()
+    for url in (
+        upload_url(),
+        reverse("imports:export_csv", args=[agency_a.slug]),
+        reverse("imports:export_xlsx", args=[agency_a.slug]),
+        reverse("imports:preview", args=["x" * 32]),
+    ):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("accounts:login"))
+    assert client.post(upload_url(), {"agency": agency_a.pk}).status_code == 302
+    assert Service.objects.count() == 0
+
+
+def test_user_without_any_role_gets_403(db: Any) -> None:
+    assert client_for(UserFactory(username="nobody")).get(upload_url()).status_code == 403
+
+
+def test_editor_of_another_agency_gets_404(
+    agency_a: Any, unit_a: Any, editor_b: Any, agency_b: Any
+) -> None:
+    client = client_for(editor_b)
+    assert upload(client, agency_a, csv_bytes([row("a")])).status_code == 404
+    assert client.get(reverse("imports:export_csv", args=[agency_a.slug])).status_code == 404
+    assert client.get(reverse("imports:export_xlsx", args=[agency_a.slug])).status_code == 404
+    assert client.get(reverse("imports:export_csv", args=["no-such-agency"])).status_code == 404
+    assert client.get(reverse("imports:export_csv", args=[agency_b.slug])).status_code == 200
+    assert Service.objects.count() == 0
+
+
+@pytest.mark.parametrize("who", ["ombudsman", "admin_a"])
+def test_readers_can_export_but_not_import(
+    request: Any, who: str, agency_a: Any, unit_a: Any, published: Any
+) -> None:
+    user = request.getfixturevalue(who)
+    client = client_for(user)
+    page = client.get(upload_url())
+    assert page.status_code == 200
+    assert b'type="file"' not in page.content
+    assert reverse("imports:export_csv", args=[agency_a.slug]).encode() in page.content
+    assert upload(client, agency_a, csv_bytes([row("a")])).status_code == 403
+    assert Service.objects.count() == 1
+
+    csv_response = client.get(reverse("imports:export_csv", args=[agency_a.slug]))
+    assert csv_response.status_code == 200
+    assert csv_response["Content-Type"].startswith("text/csv")
+    assert 'filename="dinas-a-standards.csv"' in csv_response["Content-Disposition"]
+    assert b"ktp-el" in csv_response.content
+    xlsx_response = client.get(reverse("imports:export_xlsx", args=[agency_a.slug]) + "?drafts=1")
+    assert xlsx_response.status_code == 200
+    assert xlsx_response.content.startswith(b"PK")
+
+
+def test_editor_a_can_export_a(agency_a: Any, editor_a: Any, published: Any) -> None:
+    response = client_for(editor_a).get(reverse("imports:export_csv", args=[agency_a.slug]))
+    assert response.status_code == 200
+    assert b"ktp-el" in response.content
+
+
+def test_export_through_the_page_and_import_again_changes_nothing(
+    agency_a: Any, editor_a: Any, published: Any
+) -> None:
+    client = client_for(editor_a)
+    exported = client.get(reverse("imports:export_xlsx", args=[agency_a.slug])).content
+    token = token_of(upload(client, agency_a, exported, "dinas-a-standards.xlsx"))
+    preview = client.get(reverse("imports:preview", args=[token])).content.decode()
+    assert "No change to the content" in preview
+    assert client.post(reverse("imports:confirm", args=[token])).status_code == 302
+    old = writes.version_content(published.versions.get(number=1))
+    new = writes.version_content(published.versions.get(number=2))
+    for data in (old[0], new[0]):
+        for key in ("change_summary", "decree_date", "effective_date"):
+            data.pop(key)
+    assert old == new
+
+
+def test_editor_cannot_post_another_agency_he_only_reads(
+    agency_a: Any, unit_a: Any, ombudsman: Any, editor_a: Any
+) -> None:
+    # A member who may read the agency but not edit it gets 403, not 404.
+    response = upload(client_for(ombudsman), agency_a, csv_bytes([row("a")]))
+    assert response.status_code == 403
+
+
+def test_pages_render_in_the_default_language(agency_a: Any, unit_a: Any, editor_a: Any) -> None:
+    client = client_for(editor_a)
+    assert client.get("/staff/import/").status_code == 200
+    response = client.post(
+        "/staff/import/",
+        {
+            "agency": agency_a.pk,
+            "file": SimpleUploadedFile("s.csv", csv_bytes([row("a"), row("b", category="?")])),
+        },
+    )
+    assert response.status_code == 302
+    assert response["Location"].startswith("/staff/import/")
+    preview = client.get(response["Location"])
+    assert preview.status_code == 200
+    assert 'data-line="3" data-column="category"' in preview.content.decode()

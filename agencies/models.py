@@ -50,6 +50,15 @@ class Agency(models.Model):
         help_text=_("Empty: the national default (12 months)."),
     )
     allows_extension = models.BooleanField(_("allows one extension per delivery"), default=True)
+    calendar = models.ForeignKey(
+        "agencies.Calendar",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("work calendar"),
+        help_text=_("Empty: the national calendar."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -103,6 +112,15 @@ class Unit(models.Model):
         _("longitude"), max_digits=9, decimal_places=6, null=True, blank=True
     )
     is_active = models.BooleanField(_("active"), default=True)
+    calendar = models.ForeignKey(
+        "agencies.Calendar",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("work calendar"),
+        help_text=_("Empty: the agency's calendar."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -221,3 +239,110 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} → {self.agency}"
+
+
+class Calendar(models.Model):
+    """Kalender kerja: which days a unit serves, for counting working days (hari kerja).
+
+    A regional calendar inherits its parent's closures and adds its own. Days are
+    materialised in `CalendarDay` with a running working-day index, so "N working days
+    after D" is one indexed lookup.
+    """
+
+    name = models.CharField(_("name"), max_length=120)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("inherits from"),
+    )
+    use_national_holidays = models.BooleanField(_("national public holidays"), default=True)
+    closed_on_cuti_bersama = models.BooleanField(
+        _("closed on collective leave (cuti bersama)"),
+        default=True,
+        help_text=_("Many front offices stay open on collective leave days."),
+    )
+    weekend_days = models.JSONField(
+        _("weekly days off"),
+        default=list,
+        blank=True,
+        help_text=_("Weekday numbers, Monday = 0; default Saturday and Sunday."),
+    )
+    utc_offset_hours = models.SmallIntegerField(
+        _("time zone"),
+        default=7,
+        choices=[(7, "WIB (UTC+7)"), (8, "WITA (UTC+8)"), (9, "WIT (UTC+9)")],
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("work calendar")
+        verbose_name_plural = _("work calendars")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CalendarException(models.Model):
+    """A day set by hand: a local holiday, a closure, or an extra working day."""
+
+    class Kind(models.TextChoices):
+        HOLIDAY = "holiday", _("Holiday")
+        CLOSURE = "closure", _("Closure")
+        WORKING_DAY = "working_day", _("Working day")
+
+    calendar = models.ForeignKey(Calendar, on_delete=models.CASCADE, related_name="exceptions")
+    date = models.DateField(_("date"))
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=160)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("calendar day set by hand")
+        verbose_name_plural = _("calendar days set by hand")
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["calendar", "date"], name="calendar_exception_unique_day"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name}"
+
+
+class CalendarDay(models.Model):
+    """One materialised day of a calendar.
+
+    `working_day_index` counts the working days up to and including this date (from the
+    start of the materialised span); `ordinal` is the date's proleptic ordinal; `day_end`
+    is the instant the local day ends (a deadline "by the end of the day").
+    """
+
+    calendar = models.ForeignKey(Calendar, on_delete=models.CASCADE, related_name="days")
+    date = models.DateField()
+    ordinal = models.IntegerField()
+    is_working_day = models.BooleanField()
+    working_day_index = models.IntegerField()
+    day_end = models.DateTimeField()
+    name = models.CharField(max_length=160, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["calendar", "date"], name="calendar_day_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["calendar", "working_day_index"], name="calendar_day_wdi"),
+            models.Index(fields=["calendar", "ordinal"], name="calendar_day_ordinal"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.calendar_id} {self.date}"

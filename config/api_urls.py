@@ -1,5 +1,17 @@
 """The REST API (DRF), documented at /api/docs/."""
 
 from django.urls import URLPattern, URLResolver
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from agencies.api import AgencyViewSet, UnitViewSet
+from charter.api import CharterViewSet
+from services.api import ServiceViewSet, VersionViewSet
+
+router = SimpleRouter()
+router.register("agencies", AgencyViewSet, basename="api-agency")
+router.register("units", UnitViewSet, basename="api-unit")
+router.register("services", ServiceViewSet, basename="api-service")
+router.register("versions", VersionViewSet, basename="api-version")
+router.register("charters", CharterViewSet, basename="api-charter")
+
+urlpatterns: list[URLPattern | URLResolver] = [*router.urls]

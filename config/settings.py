@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "django.contrib.postgres",
     "rest_framework",
+    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -60,6 +61,7 @@ INSTALLED_APPS = [
     "agencies",
     "services",
     "charter",
+    "delivery",
     "staff",
     "demo",
 ]

@@ -193,7 +193,12 @@ def standard_draft_update(
         )
     data = dict(data or {})
     children = children or {}
-    _validate_content(data, children)
+    # Check the free/cost rule against what the version will hold, not only what was sent.
+    effective_children = dict(children)
+    if "cost_items" not in effective_children:
+        effective_children["cost_items"] = list(version.cost_items.values("amount"))
+    effective_data = {"is_free": data.get("is_free", version.is_free)}
+    _validate_content(effective_data, effective_children)
     for key, value in data.items():
         if key in CONTENT_FIELDS:
             setattr(version, key, value)

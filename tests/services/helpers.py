@@ -11,10 +11,10 @@ def make_service(agency: Any, unit: Any, name: str = "Penerbitan KTP-el", **fiel
     return service_create(agency=agency, unit=unit, name=name, **fields)
 
 
-def make_published(service: Service, **overrides: Any) -> StandardVersion:
+def make_published(service: Service, published_at: Any = None, **overrides: Any) -> StandardVersion:
     data, children = factories.complete_version_data(**overrides)
     version = standard_draft_create(service=service, data=data, children=children)
-    return standard_publish(version=version, acting_user=None)
+    return standard_publish(version=version, acting_user=None, published_at=published_at)
 
 
 def make_draft(service: Service, **overrides: Any) -> StandardVersion:

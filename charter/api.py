@@ -1,0 +1,98 @@
+"""Read-only API for citizen charters (maklumat pelayanan).
+
+Everyone sees published and superseded charters; staff who may view an
+agency's private data also see its drafts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers, viewsets
+
+from agencies.api import (
+    AgencySummarySerializer,
+    NamedChoiceField,
+    UnitSummarySerializer,
+    api_authentication_classes,
+)
+from agencies.models import Agency
+from agencies.policy import Action, scope
+from charter.models import Charter, CharterStatus
+from services.api import IntegerFilter
+from services.models import Service
+
+PUBLIC_STATUSES = (CharterStatus.PUBLISHED, CharterStatus.SUPERSEDED)
+
+
+def charters_visible_to(user: Any) -> QuerySet[Charter]:
+    private = scope(user, Charter.objects.all(), Action.VIEW_PRIVATE, agency_field="unit__agency")
+    return Charter.objects.filter(Q(status__in=PUBLIC_STATUSES) | Q(pk__in=private.values("pk")))
+
+
+class CharterServiceSerializer(serializers.ModelSerializer[Service]):
+    agency = serializers.SlugRelatedField[Agency](slug_field="slug", read_only=True)
+
+    class Meta:
+        model = Service
+        fields = ["id", "slug", "name", "agency"]
+        read_only_fields = fields
+
+
+class CharterSerializer(serializers.ModelSerializer[Charter]):
+    status = NamedChoiceField(CharterStatus, read_only=True)
+    unit = UnitSummarySerializer(read_only=True)
+    agency = AgencySummarySerializer(source="unit.agency", read_only=True)
+    services = CharterServiceSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Charter
+        fields = [
+            "id",
+            "number",
+            "status",
+            "agency",
+            "unit",
+            "pledge",
+            "signatory_name",
+            "signatory_title",
+            "signed_on",
+            "compensation_per_day",
+            "compensation_cap",
+            "services",
+            "published_at",
+            "superseded_at",
+        ]
+        read_only_fields = fields
+
+
+class CharterFilter(django_filters.FilterSet):
+    agency = django_filters.CharFilter(field_name="unit__agency__slug", help_text=_("Agency slug."))
+    unit = IntegerFilter(field_name="unit_id", help_text=_("Unit id."))
+    status = django_filters.ChoiceFilter(choices=CharterStatus.choices)
+
+    class Meta:
+        model = Charter
+        fields = ["agency", "unit", "status"]
+
+
+class CharterViewSet(viewsets.ReadOnlyModelViewSet[Charter]):
+    authentication_classes = api_authentication_classes()
+    serializer_class = CharterSerializer
+    filterset_class = CharterFilter
+
+    def get_queryset(self) -> QuerySet[Charter]:
+        return (
+            charters_visible_to(self.request.user)
+            .select_related("unit__agency")
+            .prefetch_related(
+                Prefetch(
+                    "services",
+                    queryset=Service.objects.select_related("agency").order_by("name"),
+                )
+            )
+            .order_by("unit__agency__name", "unit__name", "-number")
+        )

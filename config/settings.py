@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "services",
     "charter",
     "delivery",
+    "oversight",
+    "notifications",
     "staff",
     "demo",
 ]

@@ -42,6 +42,7 @@ urlpatterns += i18n_patterns(
     path("staff/standards/", include("services.staff_urls")),
     path("staff/import/", include("services.import_urls")),
     path("staff/agency/", include("agencies.staff_urls")),
+    path("staff/oversight/", include("oversight.urls")),
     path("charters/", include("charter.urls")),
     path("admin/", admin.site.urls),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),

@@ -95,6 +95,16 @@ def cast(
     }
 
 
+@pytest.fixture
+def national(db: Any) -> Any:
+    """The national work calendar, materialised for 2025-2027."""
+    from agencies.calendars import calendar_national, calendar_rebuild
+
+    calendar = calendar_national()
+    calendar_rebuild(calendar, span=(2025, 2027))
+    return calendar
+
+
 # --- A real Celery worker on the real Redis broker ------------------------------
 @pytest.fixture(scope="session")
 def celery_worker_process(

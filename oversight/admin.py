@@ -1,0 +1,35 @@
+from django.contrib import admin
+
+from core.admin import PolicyScopedAdmin
+from oversight.models import Breach, BreachRule, SweepError, SweepRun
+
+
+@admin.register(Breach)
+class BreachAdmin(PolicyScopedAdmin):
+    list_display = (
+        "kind",
+        "subject_type",
+        "subject_id",
+        "agency",
+        "status",
+        "severity",
+        "occurred_at",
+    )
+    list_filter = ("kind", "status", "severity")
+
+
+@admin.register(BreachRule)
+class BreachRuleAdmin(admin.ModelAdmin):
+    list_display = ("kind", "agency", "is_active", "settings")
+    list_filter = ("kind", "is_active")
+
+
+@admin.register(SweepRun)
+class SweepRunAdmin(admin.ModelAdmin):
+    list_display = ("started_at", "finished_at", "succeeded", "examined", "created", "error_count")
+
+
+@admin.register(SweepError)
+class SweepErrorAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "kind", "subject_id", "message")
+    list_filter = ("kind",)

@@ -1,0 +1,192 @@
+"""Breaches of the published promise, found by the sweep, reviewed by the ombudsman."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+
+class BreachKind(models.TextChoices):
+    LATE_DELIVERY = "late_delivery", _("Late delivery")
+    OVERDUE_OPEN = "overdue_open", _("Overdue open request")
+    OVERCHARGE = "overcharge", _("Overcharge")
+    SERVICE_LEVEL_MISS = "service_level_miss", _("On-time rate below target")
+    STALE_STANDARD = "stale_standard", _("Standard past its review date")
+    MISSING_CHARTER = "missing_charter", _("Unit without a published charter")
+    INCOMPLETE_STANDARD = "incomplete_standard", _("Incomplete published standard")
+
+
+class BreachStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    EXPLAINED = "explained", _("Explained")
+    REMEDIED = "remedied", _("Remedied")
+    DISMISSED = "dismissed", _("Dismissed")
+    CONFIRMED = "confirmed", _("Confirmed")
+    RESOLVED = "resolved", _("Resolved by correction")
+
+
+class Maladministration(models.TextChoices):
+    """The Ombudsman's categories (DOMAIN.md)."""
+
+    UNDUE_DELAY = "undue_delay", _("Undue delay (penundaan berlarut)")
+    ILLEGAL_CHARGE = (
+        "illegal_charge",
+        _("Request for money, goods or services (permintaan imbalan)"),
+    )
+    PROCEDURE_DEVIATION = (
+        "procedure_deviation",
+        _("Deviation from procedure (penyimpangan prosedur)"),
+    )
+    REFUSAL = "refusal", _("Refusal of service (tidak memberikan pelayanan)")
+    INCOMPETENCE = "incompetence", _("Incompetence (tidak kompeten)")
+    ABUSE_OF_AUTHORITY = "abuse_of_authority", _("Abuse of authority (penyalahgunaan wewenang)")
+    DISCRIMINATION = "discrimination", _("Discrimination (diskriminasi)")
+    IMPROPER_CONDUCT = "improper_conduct", _("Improper conduct (tidak patut)")
+    PARTIALITY = "partiality", _("Partiality (berpihak)")
+    CONFLICT_OF_INTEREST = "conflict_of_interest", _("Conflict of interest (konflik kepentingan)")
+
+
+class Severity(models.TextChoices):
+    AT_RISK = "at_risk", _("At risk")
+    OVERDUE = "overdue", _("Overdue")
+    VERY_OVERDUE = "very_overdue", _("Very overdue")
+    NOTICE = "notice", _("Notice")
+
+
+class BreachRule(models.Model):
+    """A rule's settings as data: national (agency empty) or for one agency."""
+
+    kind = models.CharField(_("kind"), max_length=40, choices=BreachKind.choices)
+    agency = models.ForeignKey(
+        "agencies.Agency", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    settings = models.JSONField(_("settings"), default=dict, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("breach rule")
+        verbose_name_plural = _("breach rules")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind"], condition=Q(agency__isnull=True), name="breach_rule_one_national"
+            ),
+            models.UniqueConstraint(fields=["kind", "agency"], name="breach_rule_one_per_agency"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.agency or _('national')}"
+
+
+class Breach(models.Model):
+    """A fact: this subject broke this promise in this period. Unique by construction."""
+
+    kind = models.CharField(_("kind"), max_length=40, choices=BreachKind.choices)
+    subject_type = models.CharField(max_length=20)
+    subject_id = models.BigIntegerField()
+    period = models.CharField(max_length=20, blank=True, default="")
+    agency = models.ForeignKey("agencies.Agency", on_delete=models.CASCADE, related_name="breaches")
+    unit = models.ForeignKey("agencies.Unit", on_delete=models.CASCADE, related_name="breaches")
+    service = models.ForeignKey(
+        "services.Service", on_delete=models.CASCADE, null=True, blank=True, related_name="breaches"
+    )
+    version = models.ForeignKey(
+        "services.StandardVersion",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="breaches",
+    )
+    delivery = models.ForeignKey(
+        "delivery.ServiceDelivery",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="breaches",
+    )
+    measured_value = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    promised_value = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    value_unit = models.CharField(max_length=20, blank=True)
+    severity = models.CharField(
+        _("severity"), max_length=20, choices=Severity.choices, default=Severity.NOTICE
+    )
+    occurred_at = models.DateTimeField(_("occurred at"))
+    detected_at = models.DateTimeField(_("detected at"))
+    status = models.CharField(
+        _("status"), max_length=20, choices=BreachStatus.choices, default=BreachStatus.OPEN
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    suggested_category = models.CharField(
+        _("suggested maladministration category"),
+        max_length=40,
+        choices=Maladministration.choices,
+        blank=True,
+    )
+    decided_category = models.CharField(
+        _("decided maladministration category"),
+        max_length=40,
+        choices=Maladministration.choices,
+        blank=True,
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("breach")
+        verbose_name_plural = _("breaches")
+        ordering = ["-occurred_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "subject_type", "subject_id", "period"], name="breach_unique_fact"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["agency", "status"], name="breach_agency_status"),
+            models.Index(fields=["service", "status"], name="breach_service_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.subject_id}"
+
+    def policy_owner(self) -> tuple[int, int]:
+        return self.agency_id, self.unit_id
+
+
+class SweepRun(models.Model):
+    """One run of the sweep, for observability."""
+
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    succeeded = models.BooleanField(default=False)
+    watermark = models.DateTimeField(help_text="Changes up to this moment are covered by this run.")
+    examined = models.PositiveIntegerField(default=0)
+    created = models.JSONField(default=dict, blank=True)
+    resolved = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["succeeded", "-started_at"], name="sweep_run_recent")]
+
+    def __str__(self) -> str:
+        return f"sweep {self.started_at:%Y-%m-%d %H:%M:%S}"
+
+
+class SweepError(models.Model):
+    """A record that made a rule fail: logged and skipped, shown to admins."""
+
+    run = models.ForeignKey(SweepRun, on_delete=models.CASCADE, related_name="errors")
+    kind = models.CharField(max_length=40, choices=BreachKind.choices)
+    subject_id = models.BigIntegerField(null=True, blank=True)
+    message = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("sweep error")
+        verbose_name_plural = _("sweep errors")
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.message[:60]}"

@@ -203,6 +203,15 @@ if TESTING:
     # pytest-xdist workers share one Redis: keep their caches and queues apart.
     _xdist_worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     CACHES["default"]["KEY_PREFIX"] = f"test-{_xdist_worker}"
+    _location = str(CACHES["default"].get("LOCATION", ""))
+    if _location.startswith("redis://") and _xdist_worker.startswith("gw"):
+        # cache.clear() flushes a whole Redis database: give each worker its own.
+        _base, _, _db = _location.rpartition("/")
+        CACHES["default"]["LOCATION"] = f"{_base}/{int(_db or 0) + int(_xdist_worker[2:])}"
+    if _xdist_worker.startswith("gw"):
+        VAR_DIR = VAR_DIR / _xdist_worker
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        MEDIA_ROOT = str(VAR_DIR / "media")
     CELERY_TASK_DEFAULT_QUEUE = f"{CELERY_TASK_DEFAULT_QUEUE}-{_xdist_worker}"
 
 # --- REST framework ---------------------------------------------------------

@@ -206,7 +206,7 @@ if TESTING:
     _location = str(CACHES["default"].get("LOCATION", ""))
     if _location.startswith("redis://") and _xdist_worker.startswith("gw"):
         # cache.clear() flushes a whole Redis database: give each worker its own.
-        _base, _, _db = _location.rpartition("/")
+        _base, _sep, _db = _location.rpartition("/")
         CACHES["default"]["LOCATION"] = f"{_base}/{int(_db or 0) + int(_xdist_worker[2:])}"
     if _xdist_worker.startswith("gw"):
         VAR_DIR = VAR_DIR / _xdist_worker

@@ -1,57 +1,244 @@
+"""Public pages for services: home, search, service standard, older versions, charter.
+
+Anonymous and read-only. Each page runs a small, fixed number of queries; the body of a
+standard version (requirements, procedure, costs, the rest of the 14 components) is
+rendered once per version and language and cached, since a published version never changes.
+"""
+
 from __future__ import annotations
 
+import json
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.safestring import SafeString, mark_safe
+from django.views.decorators.http import require_safe
 
 from agencies.selectors import agencies_by_region
 from charter.models import Charter, CharterStatus
 from services.components import completeness
-from services.models import Facility, Service, VersionStatus
-from services.selectors import current_version, service_list_public
+from services.deadline_example import example_due_date, example_start
+from services.models import Facility, Service, StandardVersion, TimeUnit, VersionStatus
+from services.search import PAGE_SIZE, SearchForm, service_search
+from services.selectors import VERSION_CHILDREN, service_list_public
+
+BODY_CACHE_SECONDS = 24 * 60 * 60
+_JSON_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
 
 
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     services = list(service_list_public()[:12])
     return render(
         request,
         "public/home.html",
-        {"services": services, "regions": agencies_by_region()},
+        {"services": services, "regions": agencies_by_region(), "form": SearchForm()},
     )
 
 
-def service_detail(request: HttpRequest, agency_slug: str, slug: str) -> HttpResponse:
+@require_safe
+def search(request: HttpRequest) -> HttpResponse:
+    form = SearchForm(request.GET or None)
+    filters = form.filters()
+    paginator = Paginator(service_search(filters=filters), PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request,
+        "public/search.html",
+        {
+            "form": form,
+            "filters": filters,
+            "page": page,
+            "services": list(page.object_list),
+            "querystring": params.urlencode(),
+        },
+    )
+
+
+def _body(version: StandardVersion) -> SafeString:
+    """The version's standard, rendered (cached per version and language: it never changes)."""
+    language = translation.get_language()
+    stamp = version.published_at.isoformat() if version.published_at else "draft"
+    key = f"public:standard-body:v1:{version.pk}:{stamp}:{language}"
+    html = cache.get(key)
+    if html is None:
+        prefetch_related_objects([version], *VERSION_CHILDREN)
+        labels = dict(Facility.choices)
+        html = render_to_string(
+            "public/_standard_body.html",
+            {
+                "version": version,
+                "completeness": completeness(version),
+                "facilities": [labels[f] for f in version.facilities if f in labels],
+            },
+        )
+        if version.status in (VersionStatus.PUBLISHED, VersionStatus.SUPERSEDED):
+            cache.set(key, html, BODY_CACHE_SECONDS)
+    return mark_safe(html)  # noqa: S308 - rendered by our own autoescaping template
+
+
+def _json_ld(request: HttpRequest, service: Service, version: StandardVersion) -> SafeString:
+    """schema.org GovernmentService, safe to embed in a <script> element."""
+    agency, unit = service.agency, service.unit
+    address: dict[str, Any] = {"@type": "PostalAddress", "addressCountry": "ID"}
+    if agency.address:
+        address["streetAddress"] = agency.address
+    if agency.region_name:
+        address["addressRegion"] = agency.region_name
+    provider: dict[str, Any] = {
+        "@type": "GovernmentOrganization",
+        "name": agency.name,
+        "url": request.build_absolute_uri(agency.get_absolute_url()),
+        "address": address,
+    }
+    if agency.phone:
+        provider["telephone"] = agency.phone
+    if agency.email:
+        provider["email"] = agency.email
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "GovernmentService",
+        "name": service.name,
+        "serviceType": str(service.get_category_display()),
+        "url": request.build_absolute_uri(service.get_absolute_url()),
+        "provider": provider,
+        "areaServed": {
+            "@type": "AdministrativeArea",
+            "name": agency.region_name or "Indonesia",
+        },
+        "availableChannel": {
+            "@type": "ServiceChannel",
+            "name": unit.name,
+            "serviceLocation": {
+                "@type": "GovernmentOffice",
+                "name": unit.name,
+                "address": {
+                    "@type": "PostalAddress",
+                    "streetAddress": unit.address or agency.address,
+                    "addressCountry": "ID",
+                },
+            },
+        },
+        "offers": {
+            "@type": "Offer",
+            "price": 0 if version.is_free else version.total_cost,
+            "priceCurrency": "IDR",
+        },
+    }
+    if service.summary or version.product:
+        data["description"] = service.summary or version.product
+    text = json.dumps(data, ensure_ascii=False).translate(_JSON_SCRIPT_ESCAPES)
+    return mark_safe(f'<script type="application/ld+json">{text}</script>')  # noqa: S308 - escaped above
+
+
+def _service_and_versions(
+    agency_slug: str, slug: str
+) -> tuple[Service, list[StandardVersion], Charter | None]:
     service = get_object_or_404(
         Service.objects.select_related("agency", "unit"), agency__slug=agency_slug, slug=slug
     )
-    version = current_version(service)
-    if version is None:
-        raise Http404
-    labels = dict(Facility.choices)
+    versions = list(
+        service.versions.filter(
+            status__in=[VersionStatus.PUBLISHED, VersionStatus.SUPERSEDED, VersionStatus.WITHDRAWN]
+        ).order_by("-number")
+    )
+    service.unit.agency = service.agency
+    for version in versions:
+        version.service = service
     charter = (
         Charter.objects.filter(unit_id=service.unit_id, status=CharterStatus.PUBLISHED)
-        .only("pk", "pledge", "signatory_name", "signatory_title", "signed_on")
+        .only("pk", "pledge", "signatory_name", "signatory_title", "signed_on", "unit_id")
         .first()
     )
-    older = service.versions.filter(
-        status__in=[VersionStatus.SUPERSEDED, VersionStatus.WITHDRAWN]
-    ).only("pk", "number", "status", "published_at", "superseded_at")
+    return service, versions, charter
+
+
+@require_safe
+def service_detail(request: HttpRequest, agency_slug: str, slug: str) -> HttpResponse:
+    service, versions, charter = _service_and_versions(agency_slug, slug)
+    version = next((v for v in versions if v.status == VersionStatus.PUBLISHED), None)
+    if version is None:
+        raise Http404
+    today = timezone.localdate()
+    start = example_start(today)
+    unit = version.processing_time_unit
     return render(
         request,
         "public/service_detail.html",
         {
             "service": service,
             "version": version,
-            "completeness": completeness(version),
-            "facilities": [labels[f] for f in version.facilities if f in labels],
+            "body": _body(version),
+            "json_ld": _json_ld(request, service, version),
             "charter": charter,
-            "older_versions": older,
+            "older_versions": [v for v in versions if v is not version],
+            "example_start": start,
+            "example_due": example_due_date(start, version.processing_time_value, unit),
+            "same_day": unit in (TimeUnit.HOURS, TimeUnit.MINUTES),
+            "working_days": unit == TimeUnit.WORKING_DAYS,
+            "review_overdue": bool(version.next_review_date and version.next_review_date < today),
         },
     )
 
 
+@require_safe
+def service_version(request: HttpRequest, agency_slug: str, slug: str, number: int) -> HttpResponse:
+    """An older (superseded or withdrawn) version, kept readable for the record."""
+    service, versions, _charter = _service_and_versions(agency_slug, slug)
+    version = next((v for v in versions if v.number == number), None)
+    if version is None:
+        raise Http404
+    current = next((v for v in versions if v.status == VersionStatus.PUBLISHED), None)
+    return render(
+        request,
+        "public/service_version.html",
+        {
+            "service": service,
+            "version": version,
+            "current": current,
+            "body": _body(version),
+            "versions": versions,
+        },
+    )
+
+
+@require_safe
 def charter_detail(request: HttpRequest, pk: int) -> HttpResponse:
     charter = get_object_or_404(
         Charter.objects.select_related("unit__agency").exclude(status=CharterStatus.DRAFT), pk=pk
     )
     services = charter.services.select_related("agency").order_by("name")
-    return render(request, "public/charter_detail.html", {"charter": charter, "services": services})
+    current = None
+    if charter.status != CharterStatus.PUBLISHED:
+        current = Charter.objects.filter(
+            unit_id=charter.unit_id, status=CharterStatus.PUBLISHED
+        ).first()
+    return render(
+        request,
+        "public/charter_detail.html",
+        {"charter": charter, "services": services, "current": current},
+    )
+
+
+@require_safe
+def robots_txt(request: HttpRequest) -> HttpResponse:
+    sitemap = request.build_absolute_uri(reverse("sitemap"))
+    private = ["/staff/", "/accounts/", "/admin/", "/api/", "/search/"]
+    lines = ["User-agent: *"]
+    for path in private:
+        lines.append(f"Disallow: {path}")
+    for code, _name in settings.LANGUAGES:
+        if code != settings.LANGUAGE_CODE:
+            lines += [f"Disallow: /{code}{path}" for path in private if path != "/api/"]
+    lines += ["", f"Sitemap: {sitemap}", ""]
+    return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")

@@ -232,7 +232,7 @@ def test_public_standard_page_query_count_does_not_grow(
         version=standard_draft_create(service=service, data=data, children=children),
         acting_user=None,
     )
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(7):
         response = client.get(service.get_absolute_url())
     assert response.status_code == 200
     assert response.content.decode().count("Syarat ") == requirements

@@ -1,0 +1,420 @@
+"""Public search over services, and the public completeness figures of agencies.
+
+On PostgreSQL: a stored, GIN-indexed `Service.search_vector` (Indonesian stemming plus
+the `simple` configuration, so that codes like "KTP-el" match as written), ranked with
+`ts_rank` and helped by trigram similarity on the name and keywords for typos. On SQLite
+(`make run`): a plain `icontains` match, so the site works without PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import reduce
+from typing import Any, Literal
+
+from django import forms
+from django.contrib.postgres.search import (
+    SearchQuery,
+    SearchRank,
+    TrigramSimilarity,
+    TrigramWordSimilarity,
+)
+from django.db import connection
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    F,
+    FloatField,
+    IntegerField,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Greatest
+from django.utils.translation import gettext_lazy as _
+
+from agencies.models import Agency
+from services.models import (
+    Channel,
+    ComplaintChannel,
+    ProcedureStep,
+    Requirement,
+    Service,
+    ServiceCategory,
+    StandardVersion,
+    TimeUnit,
+    VersionStatus,
+)
+
+PAGE_SIZE = 20
+# Trigram thresholds: below these a name or keyword list is not "close" to the query.
+NAME_SIMILARITY_MIN = 0.3
+KEYWORD_SIMILARITY_MIN = 0.5
+MAX_QUERY_TERMS = 8
+
+
+def is_postgresql() -> bool:
+    return connection.vendor == "postgresql"
+
+
+# --- Keeping the vector up to date --------------------------------------------------------
+
+# One set-based UPDATE: the service's name and keywords (A), its agency's name (B), and its
+# current published version's product and requirements (C), each in both configurations.
+_REFRESH_SQL = """
+UPDATE {service} AS s SET search_vector = src.vector
+FROM (
+    SELECT s2.id,
+        setweight(to_tsvector('indonesian', unaccent(s2.name || ' ' || s2.keywords)), 'A')
+        || setweight(to_tsvector('simple', unaccent(s2.name || ' ' || s2.keywords)), 'A')
+        || setweight(to_tsvector('indonesian', unaccent(a.name || ' ' || a.short_name)), 'B')
+        || setweight(to_tsvector('simple', unaccent(a.name || ' ' || a.short_name)), 'B')
+        || setweight(to_tsvector('indonesian', unaccent(coalesce(v.product, '') || ' ' || coalesce(req.names, ''))), 'C')
+        || setweight(to_tsvector('simple', unaccent(coalesce(v.product, '') || ' ' || coalesce(req.names, ''))), 'C')
+        AS vector
+    FROM {service} AS s2
+    JOIN {agency} AS a ON a.id = s2.agency_id
+    LEFT JOIN {version} AS v ON v.service_id = s2.id AND v.status = 'published'
+    LEFT JOIN LATERAL (
+        SELECT string_agg(r.name, ' ') AS names FROM {requirement} AS r WHERE r.version_id = v.id
+    ) AS req ON true
+    WHERE s2.id = ANY(%s)
+) AS src
+WHERE s.id = src.id
+"""
+
+
+def service_search_refresh(*, service_ids: Iterable[int]) -> int:
+    """Recompute the stored search vector of these services (PostgreSQL only); rows updated."""
+    ids = sorted({int(i) for i in service_ids})
+    if not ids or not is_postgresql():
+        return 0
+    sql = _REFRESH_SQL.format(
+        service=Service._meta.db_table,
+        agency=Agency._meta.db_table,
+        version=StandardVersion._meta.db_table,
+        requirement=Requirement._meta.db_table,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [ids])
+        return int(cursor.rowcount)
+
+
+def on_standard_published(sender: Any, version: StandardVersion, **kwargs: Any) -> None:
+    service_search_refresh(service_ids=[version.service_id])
+
+
+def on_service_saved(sender: Any, instance: Service, created: bool, **kwargs: Any) -> None:
+    # A new service has no published version yet (it is not searchable until it has one);
+    # a renamed one must be found by its new name.
+    if not created and not kwargs.get("raw"):
+        service_search_refresh(service_ids=[instance.pk])
+
+
+# --- The search form -----------------------------------------------------------------------
+
+
+class SearchForm(forms.Form):
+    """The public search and its filters. Bad values are dropped, never an error page."""
+
+    q = forms.CharField(label=_("Search for a service"), required=False, max_length=200)
+    agency = forms.ChoiceField(label=_("Agency"), required=False)
+    region = forms.ChoiceField(label=_("Region"), required=False)
+    category = forms.ChoiceField(
+        label=_("Category"),
+        required=False,
+        choices=[("", _("All categories")), *ServiceCategory.choices],
+    )
+    channel = forms.ChoiceField(
+        label=_("How to apply"),
+        required=False,
+        choices=[("", _("Any channel")), *Channel.choices],
+    )
+    free = forms.BooleanField(label=_("Free services only"), required=False)
+    max_days = forms.IntegerField(
+        label=_("Finished within (days)"), required=False, min_value=1, max_value=3650
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        agencies = list(Agency.objects.order_by("name").values_list("slug", "name", "region_name"))
+        regions = sorted({region for _slug, _name, region in agencies if region})
+        agency_field, region_field = self.fields["agency"], self.fields["region"]
+        assert isinstance(agency_field, forms.ChoiceField)
+        assert isinstance(region_field, forms.ChoiceField)
+        agency_field.choices = [
+            ("", _("All agencies")),
+            *((slug, name) for slug, name, _region in agencies),
+        ]
+        region_field.choices = [("", _("All regions")), *((r, r) for r in regions)]
+
+    def filters(self) -> SearchFilters:
+        """The valid filters; an invalid field counts as not given."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return SearchFilters(
+            query=(data.get("q") or "").strip(),
+            agency=data.get("agency") or "",
+            region=data.get("region") or "",
+            category=data.get("category") or "",
+            channel=data.get("channel") or "",
+            free_only=bool(data.get("free")),
+            max_days=data.get("max_days"),
+        )
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    query: str = ""
+    agency: str = ""
+    region: str = ""
+    category: str = ""
+    channel: str = ""
+    free_only: bool = False
+    max_days: int | None = None
+
+    @property
+    def any_filter(self) -> bool:
+        return bool(
+            self.agency
+            or self.region
+            or self.category
+            or self.channel
+            or self.free_only
+            or self.max_days
+        )
+
+
+# --- The search ------------------------------------------------------------------------------
+
+
+def normalise_query(text: str) -> str:
+    """Lower case, accents stripped (as `unaccent` does for the stored vector), spaces collapsed."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(plain.lower().split())[:200]
+
+
+def _terms(text: str) -> list[str]:
+    return re.findall(r"\w+", text)[:MAX_QUERY_TERMS]
+
+
+def _published_with_filters(filters: SearchFilters) -> Q:
+    """Conditions on the current published version, applied through one join."""
+    version = Q(versions__status=VersionStatus.PUBLISHED)
+    if filters.free_only:
+        version &= Q(versions__total_cost=0)
+    if filters.max_days:
+        version &= Q(
+            versions__processing_time_unit__in=[TimeUnit.WORKING_DAYS, TimeUnit.CALENDAR_DAYS],
+            versions__processing_time_value__lte=filters.max_days,
+        ) | Q(versions__processing_time_unit__in=[TimeUnit.HOURS, TimeUnit.MINUTES])
+    return version
+
+
+def service_search(*, filters: SearchFilters) -> QuerySet[Service]:
+    """Services with a published standard matching the query and filters, best first.
+
+    Each result carries its current version as `service.published[0]` (one extra query for
+    the whole page), and its agency and unit.
+    """
+    qs = Service.objects.filter(_published_with_filters(filters))
+    if filters.agency:
+        qs = qs.filter(agency__slug=filters.agency)
+    if filters.region:
+        qs = qs.filter(agency__region_name=filters.region)
+    if filters.category:
+        qs = qs.filter(category=filters.category)
+    if filters.channel:
+        if is_postgresql():
+            qs = qs.filter(channels__contains=[filters.channel])
+        else:
+            qs = qs.filter(channels__icontains=f'"{filters.channel}"')
+
+    query = normalise_query(filters.query)
+    if query:
+        qs = _match_postgresql(qs, query) if is_postgresql() else _match_plain(qs, query)
+    else:
+        qs = qs.order_by("name", "pk")
+    return qs.select_related("agency", "unit").prefetch_related(
+        Prefetch(
+            "versions",
+            queryset=StandardVersion.objects.filter(status=VersionStatus.PUBLISHED),
+            to_attr="published",
+        )
+    )
+
+
+def _match_postgresql(qs: QuerySet[Service], query: str) -> QuerySet[Service]:
+    # All words (websearch syntax: quotes and -exclusions work), in either configuration...
+    all_words = SearchQuery(query, config="indonesian", search_type="websearch") | SearchQuery(
+        query, config="simple", search_type="websearch"
+    )
+    # ...or, ranked lower, any of the words: a misspelt word does not hide the others.
+    any_word = reduce(
+        lambda a, b: a | b,
+        (
+            SearchQuery(term, config=config, search_type="plain")
+            for term in _terms(query)
+            for config in ("indonesian", "simple")
+        ),
+        all_words,
+    )
+    qs = qs.annotate(
+        rank_all=SearchRank(F("search_vector"), all_words),
+        rank_any=SearchRank(F("search_vector"), any_word),
+        similarity=Greatest(
+            TrigramSimilarity("name", query),
+            TrigramWordSimilarity(query, "name"),
+            TrigramWordSimilarity(query, "keywords"),
+            output_field=FloatField(),
+        ),
+    )
+    qs = qs.filter(
+        Q(search_vector=any_word)
+        | Q(name__trigram_similar=query)
+        | Q(similarity__gte=KEYWORD_SIMILARITY_MIN)
+    )
+    return qs.annotate(
+        rank=F("rank_all") * 2 + F("rank_any") + F("similarity"),
+    ).order_by("-rank", "name", "pk")
+
+
+def _match_plain(qs: QuerySet[Service], query: str) -> QuerySet[Service]:
+    for term in _terms(query) or [query]:
+        qs = qs.filter(
+            Q(name__icontains=term) | Q(keywords__icontains=term) | Q(agency__name__icontains=term)
+        )
+    return qs.annotate(
+        rank=Case(
+            When(name__icontains=query, then=Value(2)),
+            When(keywords__icontains=query, then=Value(1)),
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+    ).order_by("-rank", "name", "pk")
+
+
+# --- Completeness figures (the 14 components, in SQL) ---------------------------------------
+
+
+def _nonblank(field: str) -> Q:
+    return Q(**{f"{field}__regex": r"\S"})
+
+
+def _raw_condition(sql: str) -> Q:
+    # Only our own table and column names are interpolated, never user input.
+    return Q(RawSQL(sql, [], output_field=BooleanField()))  # noqa: S611
+
+
+def _json_list_nonempty(column: str) -> Q:
+    table = StandardVersion._meta.db_table
+    length = "jsonb_array_length" if is_postgresql() else "json_array_length"
+    return _raw_condition(f"{length}({table}.{column}) > 0")
+
+
+def _json_list_has_text(column: str) -> Q:
+    table = StandardVersion._meta.db_table
+    if is_postgresql():
+        sql = f"EXISTS (SELECT 1 FROM jsonb_array_elements_text({table}.{column}) AS e(x) WHERE e.x ~ '\\S')"  # noqa: S608
+    else:
+        sql = f"EXISTS (SELECT 1 FROM json_each({table}.{column}) AS e WHERE trim(e.value, ' ' || char(9, 10, 13)) <> '')"  # noqa: S608
+    return _raw_condition(sql)
+
+
+def _has_child(model: Any) -> Q:
+    from django.db.models import Exists, OuterRef
+
+    return Q(Exists(model.objects.filter(version=OuterRef("pk"))))
+
+
+def _component_conditions() -> list[Q]:
+    """Mirror of services.components.COMPONENTS, one condition per component, in order.
+
+    tests/public/test_figures.py checks that it agrees with `completeness()`.
+    """
+    from services.models import CostItem
+
+    return [
+        _has_child(Requirement),
+        _has_child(ProcedureStep),
+        Q(processing_time_value__gt=0),
+        Q(is_free=True) | _has_child(CostItem),
+        _nonblank("product"),
+        _has_child(ComplaintChannel),
+        _json_list_has_text("legal_basis"),
+        _json_list_nonempty("facilities") | _nonblank("facilities_note"),
+        _nonblank("staff_competence"),
+        _nonblank("internal_supervision"),
+        Q(staff_count__gt=0),
+        _nonblank("service_guarantee"),
+        _nonblank("safety_security"),
+        _nonblank("performance_evaluation"),
+    ]
+
+
+def version_scores(versions: QuerySet[StandardVersion]) -> QuerySet[StandardVersion]:
+    """The versions annotated with `score`: the number of the 14 components present."""
+    parts = [
+        Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
+        for condition in _component_conditions()
+    ]
+    score: Any = parts[0]
+    for part in parts[1:]:
+        score = score + part
+    return versions.annotate(score=score)
+
+
+@dataclass(frozen=True)
+class StandardsFigures:
+    """Completeness of a group's published standards (an agency's or a unit's)."""
+
+    published: int = 0
+    complete: int = 0
+    score_total: int = 0
+
+    @property
+    def complete_percent(self) -> int | None:
+        return round(100 * self.complete / self.published) if self.published else None
+
+    @property
+    def mean_score(self) -> float | None:
+        return round(self.score_total / self.published, 1) if self.published else None
+
+
+def standards_figures(
+    *, by: Literal["agency", "unit"], ids: Iterable[int] | None = None
+) -> dict[int, StandardsFigures]:
+    """Completeness figures per agency or unit id, in one query (groups without standards absent)."""
+    from services.components import COMPONENTS
+
+    key = f"service__{by}_id"
+    versions = StandardVersion.objects.filter(status=VersionStatus.PUBLISHED)
+    if ids is not None:
+        versions = versions.filter(**{f"{key}__in": list(ids)})
+    rows = (
+        version_scores(versions)
+        .order_by()
+        .values(key)
+        .annotate(
+            published=Count("pk"),
+            complete=Count("pk", filter=Q(score=len(COMPONENTS))),
+            score_total=Sum("score"),
+        )
+    )
+    return {
+        row[key]: StandardsFigures(
+            published=row["published"],
+            complete=row["complete"],
+            score_total=row["score_total"] or 0,
+        )
+        for row in rows
+    }

@@ -54,6 +54,7 @@ urlpatterns += i18n_patterns(
     path("staff/import/", include("services.import_urls")),
     path("staff/agency/", include("agencies.staff_urls")),
     path("staff/oversight/", include("oversight.urls")),
+    path("staff/breaches/", include("oversight.answer_urls")),
     path("charters/", include("charter.urls")),
     path("admin/", admin.site.urls),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),

@@ -1,7 +1,18 @@
-"""The transactional outbox: a notification is written with the event that causes it."""
+"""The transactional outbox: a notification is written with the event that causes it.
+
+Life of a row (see notifications/services.py for the guarantees):
+
+- A *fan-out* row (recipient "") is written with the event, in the same transaction
+  (e.g. the sweep writes one per new breach, the escalation ladder one per level). The
+  drainer resolves its recipients at send time and writes one row per recipient
+  (idempotently), then marks the fan-out row `expanded`.
+- A recipient row goes pending -> sending (claimed in a short transaction) -> sent, or
+  back to pending with `next_attempt_at` after a transient failure, or failed.
+"""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -11,6 +22,7 @@ class NotificationStatus(models.TextChoices):
     SENDING = "sending", _("Sending")
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
+    EXPANDED = "expanded", _("Sent to each recipient")
 
 
 class Notification(models.Model):
@@ -43,6 +55,33 @@ class Notification(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # Added by the delivery machinery.
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="children",
+        help_text="The fan-out row this recipient row was resolved from.",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="notifications",
+        help_text="The staff account the recipient address belongs to, if any.",
+    )
+    next_attempt_at = models.DateTimeField(
+        _("next attempt"), null=True, blank=True, help_text="Empty: as soon as possible."
+    )
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    queued_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Start of the retry window (a resend restarts it). Empty: created_at.",
+    )
+    last_error = models.TextField(_("last error"), blank=True)
 
     class Meta:
         verbose_name = _("notification")
@@ -51,3 +90,63 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} → {self.recipient or self.unit_id} ({self.channel})"
+
+    def policy_owner(self) -> tuple[int | None, int | None]:
+        if self.unit_id is None:
+            return None, None
+        return self.unit.agency_id, self.unit_id  # type: ignore[union-attr]
+
+
+class AttemptResult(models.TextChoices):
+    SENT = "sent", _("Sent")
+    TRANSIENT = "transient", _("Failed, will retry")
+    PERMANENT = "permanent", _("Failed permanently")
+
+
+class NotificationAttempt(models.Model):
+    """Every attempt to send a notification: when, what happened, and the error."""
+
+    notification = models.ForeignKey(
+        Notification, on_delete=models.CASCADE, related_name="attempt_log"
+    )
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    result = models.CharField(max_length=20, choices=AttemptResult.choices)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["started_at"]
+        verbose_name = _("delivery attempt")
+        verbose_name_plural = _("delivery attempts")
+
+    def __str__(self) -> str:
+        return f"{self.notification_id} {self.result} {self.started_at:%Y-%m-%d %H:%M:%S}"
+
+
+class EscalationPolicy(models.Model):
+    """An agency's escalation ladder, in working days of the unit's calendar.
+
+    Unacknowledged after `unit_head_after_days` -> head of the unit; after
+    `agency_head_after_days` more -> agency head and admins; after `ombudsman_after_days`
+    more -> the ombudsman review queue. Agencies without a row use the defaults.
+    """
+
+    agency = models.OneToOneField(
+        "agencies.Agency", on_delete=models.CASCADE, related_name="escalation_policy"
+    )
+    unit_head_after_days = models.PositiveSmallIntegerField(
+        _("to the head of the unit after (working days)"), default=3
+    )
+    agency_head_after_days = models.PositiveSmallIntegerField(
+        _("then to the agency head after (more working days)"), default=5
+    )
+    ombudsman_after_days = models.PositiveSmallIntegerField(
+        _("then to the ombudsman after (more working days)"), default=10
+    )
+
+    class Meta:
+        verbose_name = _("escalation ladder")
+        verbose_name_plural = _("escalation ladders")
+
+    def __str__(self) -> str:
+        return str(self.agency)

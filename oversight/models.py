@@ -190,3 +190,61 @@ class SweepError(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.message[:60]}"
+
+
+# --- The unit's answer and the escalation ladder (notifications issue) ------------------
+
+
+class BreachEventKind(models.TextChoices):
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    EXPLAINED = "explained", _("Explained")
+    REMEDIED = "remedied", _("Remedy recorded")
+    DISPUTED = "disputed", _("Disputed")
+    ESCALATED = "escalated", _("Escalated")
+    DECIDED = "decided", _("Decided by the ombudsman")
+
+
+class BreachEvent(models.Model):
+    """The audit trail of a breach: every answer, escalation and decision, timestamped."""
+
+    breach = models.ForeignKey(Breach, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("kind"), max_length=20, choices=BreachEventKind.choices)
+    actor = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    via = models.CharField(
+        max_length=20, blank=True, help_text="staff (signed-in page), link (email), system"
+    )
+    by_email = models.EmailField(blank=True, help_text="Who used the one-click email link.")
+    text = models.TextField(_("text"), blank=True)
+    attachment = models.FileField(_("attachment"), upload_to="breach-answers/%Y/%m/", blank=True)
+    level = models.PositiveSmallIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(_("at"))
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("breach event")
+        verbose_name_plural = _("breach events")
+
+    def __str__(self) -> str:
+        return f"{self.breach_id} {self.kind} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class BreachEscalation(models.Model):
+    """Where a breach stands on the escalation ladder (one row per breach, created lazily).
+
+    A separate table rather than new columns on Breach, so the sweep's set-based INSERT
+    (which names its columns) is untouched.
+    """
+
+    breach = models.OneToOneField(Breach, on_delete=models.CASCADE, related_name="escalation")
+    level = models.PositiveSmallIntegerField(default=0)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    disputed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["level"], name="breach_escalation_level")]
+
+    def __str__(self) -> str:
+        return f"{self.breach_id} level {self.level}"

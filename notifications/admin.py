@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from core.errors import ApplicationError
+from notifications.models import (
+    EscalationPolicy,
+    Notification,
+    NotificationAttempt,
+    NotificationStatus,
+)
+from notifications.services import notification_resend
+
+
+class AttemptInline(admin.TabularInline):
+    model = NotificationAttempt
+    extra = 0
+    can_delete = False
+    readonly_fields = ["started_at", "finished_at", "result", "error"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["event", "recipient", "channel", "level", "status", "attempts", "created_at"]
+    list_filter = ["status", "channel", "event", "level"]
+    search_fields = ["recipient", "idempotency_key"]
+    readonly_fields = [f.name for f in Notification._meta.fields]
+    inlines = [AttemptInline]
+    actions = ["resend"]
+
+    @admin.action(description=_("Send the selected failed notifications again"))
+    def resend(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
+        done = 0
+        for row in queryset.filter(status=NotificationStatus.FAILED).select_related("unit"):
+            try:
+                notification_resend(notification=row, acting_user=request.user)
+                done += 1
+            except ApplicationError as exc:
+                self.message_user(request, f"{row}: {exc.message}", messages.ERROR)
+        self.message_user(request, _("%(n)d notifications queued again.") % {"n": done})
+
+
+@admin.register(EscalationPolicy)
+class EscalationPolicyAdmin(admin.ModelAdmin):
+    list_display = [
+        "agency",
+        "unit_head_after_days",
+        "agency_head_after_days",
+        "ombudsman_after_days",
+    ]

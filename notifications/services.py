@@ -1,0 +1,358 @@
+"""Delivering the outbox: fan-out, claim, send, record, retry, re-queue, resend.
+
+Guarantees and their limits
+---------------------------
+- **Written with the event.** The event's transaction writes a *fan-out* row (recipient
+  ""); if it rolls back, nothing is sent.
+- **Recipients at send time.** `expand_fanouts` resolves the fan-out row to one row per
+  recipient (unit contacts, head of unit, agency head and admins, ombudsman reviewers,
+  by level) with `bulk_create(ignore_conflicts=True)` on the unique idempotency key
+  (event, subject, recipient, channel, level): expanding twice writes nothing new.
+- **Claimed once.** `drain` claims due pending rows with `SELECT ... FOR UPDATE SKIP
+  LOCKED` and flips them to `sending` in a short transaction, then sends outside any
+  transaction. Two drainers never claim the same row: the second skips the locked rows,
+  and once committed they are no longer pending.
+- **Every attempt recorded** (`NotificationAttempt`). Transient failures (connection
+  refused/dropped, timeouts, SMTP 4xx) go back to pending with exponential backoff
+  (`BACKOFF_BASE_SECONDS * 2**(attempts-1)`, capped at `BACKOFF_MAX_SECONDS`) until
+  `RETRY_LIMIT_SECONDS` (default 24 h) after the row was queued; then `failed`.
+  Permanent failures (recipient or sender refused, SMTP 5xx) fail at once. Failed rows are
+  listed for staff with a resend action (`notification_resend`).
+- **The one window.** A worker that dies after the SMTP server accepted a message and
+  before `sent` is committed leaves the row in `sending`. `requeue_stale` puts rows
+  that stayed `sending` longer than `STALE_SENDING_SECONDS` back to pending (logging an
+  "outcome unknown" attempt), so nothing is lost; at worst that one message is sent
+  twice. The window is one SMTP DATA exchange plus one UPDATE, and every copy carries the
+  same `Message-ID` (derived from the idempotency key) so a receiving system can drop the
+  duplicate.
+- **Broker down.** Draining polls the database (beat, every minute), so a row written
+  while the broker was unreachable is sent on the next drain; `requeue_stale` also kicks
+  a drain when due rows have been waiting longer than `PENDING_KICK_SECONDS`.
+
+Settings: `NOTIFICATIONS = {...}` in Django settings overrides the defaults below.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from agencies.models import Membership, Role
+from agencies.policy import Action, can
+from core.errors import ApplicationError, PermissionDeniedError
+from notifications.channels import CHANNELS, Outcome
+from notifications.models import (
+    AttemptResult,
+    Notification,
+    NotificationAttempt,
+    NotificationStatus,
+)
+
+logger = logging.getLogger(__name__)
+
+DEFAULTS: dict[str, int] = {
+    "RETRY_LIMIT_SECONDS": 24 * 3600,
+    "BACKOFF_BASE_SECONDS": 60,
+    "BACKOFF_MAX_SECONDS": 4 * 3600,
+    "STALE_SENDING_SECONDS": 15 * 60,
+    "PENDING_KICK_SECONDS": 120,
+    "BATCH_SIZE": 100,
+    "ACK_LINK_MAX_AGE_SECONDS": 30 * 24 * 3600,
+}
+
+
+def conf(name: str) -> int:
+    return int(getattr(settings, "NOTIFICATIONS", {}).get(name, DEFAULTS[name]))
+
+
+def idempotency_key(*, event: str, subject: str, recipient: str, channel: str, level: int) -> str:
+    """(event, subject, recipient, channel, level) as a unique key of at most 200 chars."""
+    key = f"{event}:{subject}:{recipient.lower()}:{channel}:{level}"
+    if len(key) <= 200:
+        return key
+    digest = hashlib.sha256(recipient.lower().encode()).hexdigest()[:32]
+    return f"{event}:{subject}:sha256-{digest}:{channel}:{level}"[:200]
+
+
+# --- Recipients ---------------------------------------------------------------------------
+
+
+def recipients_for(row: Notification) -> list[str]:
+    """Who hears about this fan-out row, resolved now (contacts may have changed)."""
+    unit = row.unit if row.unit_id else (row.breach.unit if row.breach_id else None)  # type: ignore[union-attr]
+    found: list[str] = []
+    if row.level == 0 and unit is not None:
+        found = [str(e) for e in (unit.contact_emails or []) if str(e).strip()]
+        if not found:
+            found = [e for e in (unit.head_email, unit.agency.email) if e]
+    elif row.level == 1 and unit is not None:
+        found = [unit.head_email] if unit.head_email else []
+        if not found:  # no head on record: the unit's contacts must still hear
+            found = [str(e) for e in (unit.contact_emails or []) if str(e).strip()]
+    elif row.level == 2 and unit is not None:
+        admins = Membership.objects.filter(
+            agency_id=unit.agency_id, role=Role.AGENCY_ADMIN, user__is_active=True
+        ).exclude(user__email="")
+        found = [unit.agency.head_email, *admins.values_list("user__email", flat=True)]
+    elif row.level >= 3:
+        found = list(
+            Membership.objects.filter(role=Role.OMBUDSMAN, user__is_active=True)
+            .exclude(user__email="")
+            .values_list("user__email", flat=True)
+        )
+    seen: dict[str, str] = {}
+    for email in found:
+        email = email.strip()
+        if email and email.lower() not in seen:
+            seen[email.lower()] = email
+    return list(seen.values())
+
+
+def _users_by_email(emails: list[str]) -> dict[str, Any]:
+    from accounts.models import User
+
+    users = User.objects.annotate(email_lower=Lower("email")).filter(
+        email_lower__in=[e.lower() for e in emails], is_active=True
+    )
+    return {u.email.lower(): u for u in users}
+
+
+def expand_fanouts(*, now: dt.datetime | None = None, limit: int | None = None) -> int:
+    """Resolve pending fan-out rows into one row per recipient. Idempotent; returns rows expanded."""
+    now = now or timezone.now()
+    limit = limit or conf("BATCH_SIZE")
+    with transaction.atomic():
+        rows = list(
+            Notification.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(status=NotificationStatus.PENDING, recipient="")
+            .select_related("unit__agency", "breach__unit__agency")
+            .order_by("created_at")[:limit]
+        )
+        for row in rows:
+            recipients = recipients_for(row)
+            if not recipients:
+                row.status = NotificationStatus.FAILED
+                row.last_error = "No recipient: the unit (or agency) has no contact address."
+                row.save(update_fields=["status", "last_error"])
+                continue
+            users = _users_by_email(recipients)
+            subject = f"breach{row.breach_id}" if row.breach_id else f"unit{row.unit_id}"
+            Notification.objects.bulk_create(
+                [
+                    Notification(
+                        event=row.event,
+                        breach_id=row.breach_id,
+                        unit_id=row.unit_id,
+                        channel=row.channel,
+                        recipient=email,
+                        level=row.level,
+                        parent=row,
+                        user=users.get(email.lower()),
+                        idempotency_key=idempotency_key(
+                            event=row.event,
+                            subject=subject,
+                            recipient=email,
+                            channel=row.channel,
+                            level=row.level,
+                        ),
+                    )
+                    for email in recipients
+                ],
+                ignore_conflicts=True,
+            )
+            row.status = NotificationStatus.EXPANDED
+            row.sent_at = now
+            row.save(update_fields=["status", "sent_at"])
+    return len(rows)
+
+
+# --- Draining --------------------------------------------------------------------------
+
+
+@dataclass
+class DrainResult:
+    expanded: int = 0
+    claimed: int = 0
+    outcomes: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+
+def _due(now: dt.datetime) -> Q:
+    return Q(status=NotificationStatus.PENDING) & (
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    )
+
+
+def claim(*, now: dt.datetime, limit: int) -> list[int]:
+    """Claim due recipient rows: pending -> sending, in one short transaction."""
+    with transaction.atomic():
+        ids = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(_due(now))
+            .exclude(recipient="")
+            .order_by("created_at", "pk")
+            .values_list("pk", flat=True)[:limit]
+        )
+        if ids:
+            Notification.objects.filter(pk__in=ids).update(
+                status=NotificationStatus.SENDING,
+                claimed_at=timezone.now(),
+                attempts=F("attempts") + 1,
+            )
+    return ids
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    seconds = conf("BACKOFF_BASE_SECONDS") * 2 ** max(attempts - 1, 0)
+    return dt.timedelta(seconds=min(seconds, conf("BACKOFF_MAX_SECONDS")))
+
+
+def record_outcome(
+    row: Notification, outcome: Outcome, *, started: dt.datetime, now: dt.datetime
+) -> str:
+    """Record one attempt and move the row on. Returns the row's new status."""
+    with transaction.atomic():
+        NotificationAttempt.objects.create(
+            notification=row,
+            started_at=started,
+            finished_at=timezone.now(),
+            result=outcome.result,
+            error=outcome.error,
+        )
+        still_ours = Notification.objects.filter(pk=row.pk, status=NotificationStatus.SENDING)
+        if outcome.result == AttemptResult.SENT:
+            status = NotificationStatus.SENT
+            still_ours.update(status=status, sent_at=timezone.now(), last_error="")
+        elif outcome.result == AttemptResult.PERMANENT:
+            status = NotificationStatus.FAILED
+            still_ours.update(status=status, last_error=outcome.error)
+        else:
+            window_start = row.queued_at or row.created_at
+            retry_at = now + backoff(row.attempts)
+            if retry_at - window_start > dt.timedelta(seconds=conf("RETRY_LIMIT_SECONDS")):
+                status = NotificationStatus.FAILED
+                still_ours.update(
+                    status=status,
+                    last_error=f"Gave up after {row.attempts} attempts: {outcome.error}",
+                )
+            else:
+                status = NotificationStatus.PENDING
+                still_ours.update(
+                    status=status,
+                    next_attempt_at=retry_at,
+                    claimed_at=None,
+                    last_error=outcome.error,
+                )
+    return status
+
+
+def drain(
+    *, now: dt.datetime | None = None, batch_size: int | None = None, max_batches: int = 1000
+) -> DrainResult:
+    """Expand fan-outs, then claim, send and record until nothing is due."""
+    now = now or timezone.now()
+    batch_size = batch_size or conf("BATCH_SIZE")
+    result = DrainResult()
+    while expand_fanouts(now=now, limit=batch_size):
+        result.expanded += 1
+    for _ in range(max_batches):
+        ids = claim(now=now, limit=batch_size)
+        if not ids:
+            break
+        result.claimed += len(ids)
+        rows = list(
+            Notification.objects.filter(pk__in=ids)
+            .select_related(
+                "user",
+                "unit__agency",
+                "breach__unit",
+                "breach__agency",
+                "breach__service",
+                "breach__delivery",
+            )
+            .order_by("pk")
+        )
+        by_channel: dict[str, list[Notification]] = defaultdict(list)
+        for row in rows:
+            by_channel[row.channel].append(row)
+        for channel, channel_rows in by_channel.items():
+            started = timezone.now()
+            sender = CHANNELS.get(channel)
+            if sender is None:
+                outcomes = {
+                    r.pk: Outcome(AttemptResult.PERMANENT, f"Unknown channel {channel!r}")
+                    for r in channel_rows
+                }
+            else:
+                outcomes = sender(channel_rows)
+            for row in channel_rows:
+                outcome = outcomes.get(
+                    row.pk, Outcome(AttemptResult.TRANSIENT, "The channel gave no outcome.")
+                )
+                status = record_outcome(row, outcome, started=started, now=now)
+                result.outcomes[status] += 1
+    return result
+
+
+# --- The sweeper and the resend action ---------------------------------------------------
+
+
+def requeue_stale(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Rows stuck in `sending` (their worker died) go back to pending; count due rows waiting."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(seconds=conf("STALE_SENDING_SECONDS"))
+    with transaction.atomic():
+        stale = list(
+            Notification.objects.select_for_update(skip_locked=True).filter(
+                status=NotificationStatus.SENDING, claimed_at__lt=cutoff
+            )
+        )
+        NotificationAttempt.objects.bulk_create(
+            [
+                NotificationAttempt(
+                    notification=row,
+                    started_at=row.claimed_at or now,
+                    finished_at=now,
+                    result=AttemptResult.TRANSIENT,
+                    error="Outcome unknown: the worker that claimed it did not finish.",
+                )
+                for row in stale
+            ]
+        )
+        Notification.objects.filter(pk__in=[r.pk for r in stale]).update(
+            status=NotificationStatus.PENDING, claimed_at=None, next_attempt_at=None
+        )
+    waiting = (
+        Notification.objects.filter(_due(now))
+        .filter(created_at__lt=now - dt.timedelta(seconds=conf("PENDING_KICK_SECONDS")))
+        .count()
+    )
+    return {"requeued": len(stale), "waiting": waiting}
+
+
+def notification_resend(*, notification: Notification, acting_user: Any) -> Notification:
+    """Queue a failed notification again, with a fresh retry window."""
+    if not (
+        can(acting_user, Action.ANSWER_BREACH, notification)
+        or can(acting_user, Action.MANAGE_AGENCY, notification)
+    ):
+        raise PermissionDeniedError()
+    with transaction.atomic():
+        row = Notification.objects.select_for_update().get(pk=notification.pk)
+        if row.status != NotificationStatus.FAILED:
+            raise ApplicationError("Only a failed notification can be sent again.", code="state")
+        row.status = NotificationStatus.PENDING
+        row.next_attempt_at = None
+        row.claimed_at = None
+        row.queued_at = timezone.now()
+        row.save(update_fields=["status", "next_attempt_at", "claimed_at", "queued_at"])
+    return row

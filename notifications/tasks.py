@@ -1,0 +1,34 @@
+"""Beat-scheduled tasks (see migrations/0004_delivery_schedule.py). All idempotent."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from notifications.services import drain, requeue_stale
+
+
+@shared_task(name="notifications.drain", acks_late=True)
+def drain_task() -> dict[str, int]:
+    """Send every due notification. Safe to run concurrently (rows are claimed)."""
+    result = drain()
+    return {"expanded": result.expanded, "claimed": result.claimed, **result.outcomes}
+
+
+@shared_task(name="notifications.requeue", acks_late=True)
+def requeue_task() -> dict[str, int]:
+    """Re-queue rows whose worker died mid-send; kick a drain if due rows are waiting."""
+    counts = requeue_stale()
+    if counts["requeued"] or counts["waiting"]:
+        drain_task.delay()
+    return counts
+
+
+@shared_task(name="notifications.escalate", acks_late=True)
+def escalate_task() -> dict[int, int]:
+    """Run the escalation ladder, then send what it wrote."""
+    from oversight.escalation import escalate
+
+    raised = escalate()
+    if any(raised.values()):
+        drain_task.delay()
+    return raised

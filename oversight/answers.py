@@ -1,0 +1,240 @@
+"""The responsible unit's answer to a breach, and the ombudsman's decision.
+
+acknowledge -> explain (text + optional PDF/image) -> remedy, or dispute. Every step
+locks the breach row, writes a `BreachEvent` (who, how, when) in the same transaction,
+and stops the escalation ladder (which locks the same row, so it never escalates a
+breach acknowledged a moment earlier).
+
+Who may do what (agencies/policy.py):
+- ANSWER_BREACH (the unit's editors and approvers, the agency's admins) answer.
+- The one-click email link acknowledges on behalf of the address it was sent to: the
+  signed token is the credential, and it can do nothing else.
+- DECIDE_BREACH (ombudsman reviewers) decide (confirm or dismiss) but never answer for
+  the unit: acknowledging means "the unit has heard", which only the unit can say;
+  letting the reviewer say it would silently stop the unit's escalation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agencies.policy import Action, can
+from core.errors import ApplicationError, PermissionDeniedError
+from oversight.models import (
+    Breach,
+    BreachEscalation,
+    BreachEvent,
+    BreachEventKind,
+    BreachStatus,
+    Maladministration,
+)
+
+ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
+# Checked on the file's first bytes, not on its name or the browser's word.
+ATTACHMENT_SIGNATURES: dict[bytes, str] = {
+    b"%PDF-": "pdf",
+    b"\x89PNG\r\n\x1a\n": "png",
+    b"\xff\xd8\xff": "jpg",
+}
+CLOSED = {
+    BreachStatus.DISMISSED,
+    BreachStatus.CONFIRMED,
+    BreachStatus.RESOLVED,
+}
+
+
+def _locked(breach: Breach) -> tuple[Breach, BreachEscalation]:
+    locked = Breach.objects.select_for_update().get(pk=breach.pk)
+    escalation, _created = BreachEscalation.objects.get_or_create(breach=locked)
+    return locked, escalation
+
+
+def _check_answer(user: Any, breach: Breach) -> None:
+    if not can(user, Action.ANSWER_BREACH, breach):
+        raise PermissionDeniedError()
+
+
+def _check_open(breach: Breach) -> None:
+    if breach.status in CLOSED:
+        raise ApplicationError(_("This breach is closed."), code="closed")
+
+
+def _event(breach: Breach, kind: str, *, now: dt.datetime, **fields: Any) -> BreachEvent:
+    return BreachEvent.objects.create(breach=breach, kind=kind, created_at=now, **fields)
+
+
+def _acknowledge(
+    breach: Breach, escalation: BreachEscalation, *, now: dt.datetime, **who: Any
+) -> None:
+    if escalation.acknowledged_at is not None:
+        return
+    escalation.acknowledged_at = now
+    escalation.save(update_fields=["acknowledged_at"])
+    if breach.status == BreachStatus.OPEN:
+        breach.status = BreachStatus.ACKNOWLEDGED
+        breach.save(update_fields=["status"])
+    _event(breach, BreachEventKind.ACKNOWLEDGED, now=now, **who)
+
+
+def breach_acknowledge(
+    *,
+    breach: Breach,
+    acting_user: Any = None,
+    by_email: str = "",
+    now: dt.datetime | None = None,
+) -> Breach:
+    """Acknowledge (idempotent). Without a user, the caller has verified a signed link."""
+    now = now or timezone.now()
+    if acting_user is not None:
+        _check_answer(acting_user, breach)
+    elif not by_email:
+        raise PermissionDeniedError()
+    with transaction.atomic():
+        locked, escalation = _locked(breach)
+        _check_open(locked)
+        who = (
+            {"actor": acting_user, "via": "staff"}
+            if acting_user is not None
+            else {"via": "link", "by_email": by_email}
+        )
+        _acknowledge(locked, escalation, now=now, **who)
+    return locked
+
+
+def check_attachment(upload: UploadedFile) -> None:
+    if upload.size is not None and upload.size > ATTACHMENT_MAX_BYTES:
+        raise ApplicationError(
+            _("The attachment is larger than 5 MB."), code="too_large", field="attachment"
+        )
+    head = upload.read(8)
+    upload.seek(0)
+    if not any(head.startswith(signature) for signature in ATTACHMENT_SIGNATURES):
+        raise ApplicationError(
+            _("The attachment must be a PDF, PNG or JPEG file."),
+            code="file_type",
+            field="attachment",
+        )
+
+
+def breach_explain(
+    *,
+    breach: Breach,
+    acting_user: Any,
+    text: str,
+    attachment: UploadedFile | None = None,
+    now: dt.datetime | None = None,
+) -> Breach:
+    """Explain the breach (acknowledging it if that was not done yet)."""
+    now = now or timezone.now()
+    _check_answer(acting_user, breach)
+    text = text.strip()
+    if not text:
+        raise ApplicationError(_("Write the explanation."), code="required", field="text")
+    if attachment is not None:
+        check_attachment(attachment)
+    with transaction.atomic():
+        locked, escalation = _locked(breach)
+        _check_open(locked)
+        _acknowledge(locked, escalation, now=now, actor=acting_user, via="staff")
+        event = BreachEvent(
+            breach=locked,
+            kind=BreachEventKind.EXPLAINED,
+            actor=acting_user,
+            via="staff",
+            text=text,
+            created_at=now,
+        )
+        if attachment is not None:
+            event.attachment.save(attachment.name or "attachment", attachment, save=False)
+        event.save()
+        if locked.status in {BreachStatus.OPEN, BreachStatus.ACKNOWLEDGED}:
+            locked.status = BreachStatus.EXPLAINED
+            locked.save(update_fields=["status"])
+    return locked
+
+
+def breach_remedy(
+    *, breach: Breach, acting_user: Any, text: str, now: dt.datetime | None = None
+) -> Breach:
+    """Record the remedy (e.g. the overcharge refunded, the delivery completed)."""
+    now = now or timezone.now()
+    _check_answer(acting_user, breach)
+    text = text.strip()
+    if not text:
+        raise ApplicationError(_("Describe the remedy."), code="required", field="text")
+    with transaction.atomic():
+        locked, escalation = _locked(breach)
+        _check_open(locked)
+        _acknowledge(locked, escalation, now=now, actor=acting_user, via="staff")
+        _event(locked, BreachEventKind.REMEDIED, now=now, actor=acting_user, via="staff", text=text)
+        locked.status = BreachStatus.REMEDIED
+        locked.save(update_fields=["status"])
+    return locked
+
+
+def breach_dispute(
+    *, breach: Breach, acting_user: Any, text: str, now: dt.datetime | None = None
+) -> Breach:
+    """The unit says the breach is wrong: it goes to the ombudsman queue for a decision."""
+    now = now or timezone.now()
+    _check_answer(acting_user, breach)
+    text = text.strip()
+    if not text:
+        raise ApplicationError(_("Give the reason for the dispute."), code="required", field="text")
+    with transaction.atomic():
+        locked, escalation = _locked(breach)
+        _check_open(locked)
+        if escalation.disputed_at is not None:
+            raise ApplicationError(_("This breach is already disputed."), code="state")
+        _acknowledge(locked, escalation, now=now, actor=acting_user, via="staff")
+        escalation.disputed_at = now
+        escalation.save(update_fields=["disputed_at"])
+        _event(locked, BreachEventKind.DISPUTED, now=now, actor=acting_user, via="staff", text=text)
+    return locked
+
+
+def breach_decide(
+    *,
+    breach: Breach,
+    acting_user: Any,
+    decision: str,
+    category: str = "",
+    text: str = "",
+    now: dt.datetime | None = None,
+) -> Breach:
+    """The ombudsman confirms (with a maladministration category) or dismisses a breach."""
+    now = now or timezone.now()
+    if not can(acting_user, Action.DECIDE_BREACH, breach):
+        raise PermissionDeniedError()
+    if decision not in {BreachStatus.CONFIRMED, BreachStatus.DISMISSED}:
+        raise ApplicationError(_("Choose confirm or dismiss."), code="invalid", field="decision")
+    if decision == BreachStatus.CONFIRMED and category not in Maladministration.values:
+        raise ApplicationError(
+            _("Choose the maladministration category."), code="required", field="category"
+        )
+    with transaction.atomic():
+        locked, _escalation = _locked(breach)
+        if locked.status in CLOSED:
+            raise ApplicationError(_("This breach is closed."), code="closed")
+        locked.status = decision
+        locked.resolved_at = now
+        fields = ["status", "resolved_at"]
+        if decision == BreachStatus.CONFIRMED:
+            locked.decided_category = category
+            fields.append("decided_category")
+        locked.save(update_fields=fields)
+        _event(
+            locked,
+            BreachEventKind.DECIDED,
+            now=now,
+            actor=acting_user,
+            via="staff",
+            text=f"{decision}: {text.strip()}".strip(": "),
+        )
+    return locked

@@ -284,3 +284,8 @@ MAKLUMAT = {
     "CALENDAR_YEARS_BACK": env.int("MAKLUMAT_CALENDAR_YEARS_BACK", default=3),
     "CALENDAR_YEARS_AHEAD": env.int("MAKLUMAT_CALENDAR_YEARS_AHEAD", default=3),
 }
+# Largest delivery CSV upload and bulk-API request body accepted.
+DELIVERY_IMPORT_MAX_BYTES = env.int("MAKLUMAT_DELIVERY_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
+DELIVERY_API_MAX_BODY_BYTES = env.int(
+    "MAKLUMAT_DELIVERY_API_MAX_BODY_BYTES", default=20 * 1024 * 1024
+)

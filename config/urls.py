@@ -53,6 +53,7 @@ urlpatterns += i18n_patterns(
     path("staff/standards/", include("services.staff_urls")),
     path("staff/import/", include("services.import_urls")),
     path("staff/agency/", include("agencies.staff_urls")),
+    path("staff/deliveries/", include("delivery.urls", namespace="deliveries")),
     path("staff/oversight/", include("oversight.urls")),
     path("staff/breaches/", include("oversight.answer_urls")),
     path("charters/", include("charter.urls")),

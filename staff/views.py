@@ -21,5 +21,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "can_create": has_any(request.user, Action.EDIT_STANDARD),
             "managed_agencies": agencies_for(request.user, Action.MANAGE_AGENCY).order_by("name"),
             "is_reviewer": has_any(request.user, Action.DECIDE_BREACH),
+            "can_record": has_any(request.user, Action.RECORD_DELIVERY),
         },
     )

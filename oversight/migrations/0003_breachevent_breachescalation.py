@@ -6,45 +6,108 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('oversight', '0002_sweep_schedule'),
+        ("oversight", "0002_sweep_schedule"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='BreachEvent',
+            name="BreachEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('acknowledged', 'Acknowledged'), ('explained', 'Explained'), ('remedied', 'Remedy recorded'), ('disputed', 'Disputed'), ('escalated', 'Escalated'), ('decided', 'Decided by the ombudsman')], max_length=20, verbose_name='kind')),
-                ('via', models.CharField(blank=True, help_text='staff (signed-in page), link (email), system', max_length=20)),
-                ('by_email', models.EmailField(blank=True, help_text='Who used the one-click email link.', max_length=254)),
-                ('text', models.TextField(blank=True, verbose_name='text')),
-                ('attachment', models.FileField(blank=True, upload_to='breach-answers/%Y/%m/', verbose_name='attachment')),
-                ('level', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(verbose_name='at')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('breach', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='oversight.breach')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("acknowledged", "Acknowledged"),
+                            ("explained", "Explained"),
+                            ("remedied", "Remedy recorded"),
+                            ("disputed", "Disputed"),
+                            ("escalated", "Escalated"),
+                            ("decided", "Decided by the ombudsman"),
+                        ],
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "via",
+                    models.CharField(
+                        blank=True,
+                        help_text="staff (signed-in page), link (email), system",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "by_email",
+                    models.EmailField(
+                        blank=True, help_text="Who used the one-click email link.", max_length=254
+                    ),
+                ),
+                ("text", models.TextField(blank=True, verbose_name="text")),
+                (
+                    "attachment",
+                    models.FileField(
+                        blank=True, upload_to="breach-answers/%Y/%m/", verbose_name="attachment"
+                    ),
+                ),
+                ("level", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(verbose_name="at")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "breach",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="oversight.breach",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'breach event',
-                'verbose_name_plural': 'breach events',
-                'ordering': ['created_at', 'pk'],
+                "verbose_name": "breach event",
+                "verbose_name_plural": "breach events",
+                "ordering": ["created_at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='BreachEscalation',
+            name="BreachEscalation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('level', models.PositiveSmallIntegerField(default=0)),
-                ('escalated_at', models.DateTimeField(blank=True, null=True)),
-                ('acknowledged_at', models.DateTimeField(blank=True, null=True)),
-                ('disputed_at', models.DateTimeField(blank=True, null=True)),
-                ('breach', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='escalation', to='oversight.breach')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("level", models.PositiveSmallIntegerField(default=0)),
+                ("escalated_at", models.DateTimeField(blank=True, null=True)),
+                ("acknowledged_at", models.DateTimeField(blank=True, null=True)),
+                ("disputed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "breach",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="escalation",
+                        to="oversight.breach",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['level'], name='breach_escalation_level')],
+                "indexes": [models.Index(fields=["level"], name="breach_escalation_level")],
             },
         ),
     ]

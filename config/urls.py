@@ -57,6 +57,7 @@ urlpatterns += i18n_patterns(
     path("staff/oversight/", include("oversight.urls")),
     path("staff/breaches/", include("oversight.answer_urls")),
     path("charters/", include("charter.urls")),
+    path("track/", include("delivery.public_urls")),
     path("admin/", admin.site.urls),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     prefix_default_language=False,

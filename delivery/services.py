@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db import transaction
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db import connection, transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from agencies.calendars import calendar_for_unit, due_in_days, due_in_minutes, working_days_between
@@ -346,31 +346,48 @@ def delivery_extend(
     return locked
 
 
-def _day_subquery(field: str, *, working: bool) -> Subquery:
-    """The due day of each outer delivery, found by index in one correlated lookup."""
-    start: QuerySet[Any, Any]
-    if working:
-        start = CalendarDay.objects.filter(
-            calendar_id=OuterRef(OuterRef("calendar_id")),
-            date=OuterRef(OuterRef("clock_start_date")),
-        ).values("working_day_index")[:1]
-        target = CalendarDay.objects.filter(
-            calendar_id=OuterRef("calendar_id"),
-            is_working_day=True,
-            working_day_index=Subquery(start)
-            + OuterRef("promise_value")
-            + OuterRef("paused_working_days"),
-        )
-    else:
-        start = CalendarDay.objects.filter(
-            calendar_id=OuterRef(OuterRef("calendar_id")),
-            date=OuterRef(OuterRef("clock_start_date")),
-        ).values("ordinal")[:1]
-        target = CalendarDay.objects.filter(
-            calendar_id=OuterRef("calendar_id"),
-            ordinal=Subquery(start) + OuterRef("promise_value") + OuterRef("paused_working_days"),
-        )
-    return Subquery(target.values(field)[:1])
+_RECOMPUTE_SQL = """
+    UPDATE {delivery} SET due_date = target.date, due_at = target.day_end, updated_at = %s
+    FROM {day} AS start, {day} AS target
+    WHERE start.calendar_id = {delivery}.calendar_id
+      AND start.date = {delivery}.clock_start_date
+      AND target.calendar_id = {delivery}.calendar_id
+      AND {match}
+      AND {delivery}.calendar_id IN ({calendars})
+      AND {delivery}.status IN ('open', 'paused')
+      AND {delivery}.extended_due_date IS NULL
+      AND {delivery}.clock_start_date IS NOT NULL
+      AND {delivery}.due_date >= %s
+      AND {delivery}.promise_unit = %s
+"""
+_MATCH = {
+    # N working days after the start: the working day whose running index is N further on.
+    TimeUnit.WORKING_DAYS: (
+        "target.is_working_day AND target.working_day_index = start.working_day_index"
+        " + {delivery}.promise_value + {delivery}.paused_working_days"
+    ),
+    TimeUnit.CALENDAR_DAYS: (
+        "target.ordinal = start.ordinal + {delivery}.promise_value + {delivery}.paused_working_days"
+    ),
+}
+
+
+def _recompute_day_promises(calendar_ids: list[int], since: dt.date, unit: str) -> int:
+    """One UPDATE ... FROM joining each delivery to its start and due calendar days
+    (PostgreSQL, and SQLite >= 3.33)."""
+    if not calendar_ids:
+        return 0
+    delivery_table = ServiceDelivery._meta.db_table
+    day_table = CalendarDay._meta.db_table
+    sql = _RECOMPUTE_SQL.format(
+        delivery=delivery_table,
+        day=day_table,
+        match=_MATCH[unit].format(delivery=delivery_table),  # type: ignore[index]
+        calendars=", ".join(["%s"] * len(calendar_ids)),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [timezone.now(), *calendar_ids, since, unit])
+        return cursor.rowcount
 
 
 def open_deliveries_on(calendar_ids: list[int], since: dt.date) -> QuerySet[ServiceDelivery]:
@@ -389,11 +406,8 @@ def deliveries_recompute_due(*, calendar_ids: list[int], since: dt.date) -> int:
     of promise for day-based promises; hour-based ones (few, same-day) row by row."""
     moved = 0
     base = open_deliveries_on(calendar_ids, since)
-    for unit, working in ((TimeUnit.WORKING_DAYS, True), (TimeUnit.CALENDAR_DAYS, False)):
-        moved += base.filter(promise_unit=unit).update(
-            due_date=_day_subquery("date", working=working),
-            due_at=_day_subquery("day_end", working=working),
-        )
+    for unit in DAY_UNITS:
+        moved += _recompute_day_promises(calendar_ids, since, unit)
     for delivery in base.exclude(promise_unit__in=DAY_UNITS).select_related(
         "version", "calendar", "unit"
     ):

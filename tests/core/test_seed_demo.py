@@ -17,7 +17,7 @@ def test_seed_demo_creates_a_realistic_world_and_is_idempotent(db):
     from charter.models import Charter
     from services.models import Service, StandardVersion
 
-    call_command("seed_demo", verbosity=0)
+    call_command("seed_demo", deliveries=300, verbosity=0)
     first = _counts()
     assert Agency.objects.count() == 3
     assert Service.objects.count() >= 25
@@ -28,5 +28,5 @@ def test_seed_demo_creates_a_realistic_world_and_is_idempotent(db):
     )
     assert Service.objects.filter(versions__cost_items__amount__gt=0).distinct().exists()
 
-    call_command("seed_demo", verbosity=0)
+    call_command("seed_demo", deliveries=300, verbosity=0)
     assert _counts() == first

@@ -132,10 +132,11 @@ def test_service_page_query_count_is_constant_and_the_body_is_cached(
     client, demo, django_assert_num_queries, language
 ):
     prefix = "" if language == "id" else "/en"
-    # service; its versions; charter; then the four parts of the standard (first view only).
-    with django_assert_num_queries(7):
+    # service; its versions; charter; the four parts of the standard (first view only);
+    # the performance panel's aggregates (cached afterwards).
+    with django_assert_num_queries(10):
         first = client.get(prefix + KTP_URL)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         second = client.get(prefix + KTP_URL)
     assert first.context["body"] == second.context["body"]
     assert "Fotokopi Kartu Keluarga (KK)" in second.content.decode()
@@ -147,7 +148,7 @@ def test_service_page_with_many_rows_costs_the_same(
     service, _ = publish_service(
         agency_a, unit_a, "Izin Besar", requirements=[f"Syarat {i}" for i in range(30)]
     )
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(10):
         client.get(service.get_absolute_url())
 
 
@@ -226,8 +227,8 @@ def test_agency_and_unit_pages_have_constant_query_counts(
     # agency; units; services; their versions; their cost items; charters; figures.
     with django_assert_num_queries(7):
         client.get(agency_a.get_absolute_url())
-    # unit; services; versions; cost items; charter; figures.
-    with django_assert_num_queries(6):
+    # unit; services; versions; cost items; charter; figures; the performance panel (2).
+    with django_assert_num_queries(8):
         client.get(unit_a.get_absolute_url())
 
 

@@ -15,6 +15,7 @@ from agencies.services import agency_create, membership_grant, unit_create
 from charter.models import Charter
 from charter.services import charter_draft_create, charter_publish
 from demo import data
+from demo.deliveries import seed_deliveries
 from services.models import Service
 from services.services import service_create, standard_draft_create, standard_publish
 
@@ -22,10 +23,20 @@ from services.services import service_create, standard_draft_create, standard_pu
 class Command(BaseCommand):
     help = "Create the demo agencies, units, staff, services, standards and charters (idempotent)."
 
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--deliveries",
+            type=int,
+            default=3000,
+            help="How many demo deliveries to record over the past year (0: none).",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
         with transaction.atomic():
             created = seed_registry()
         self.stdout.write(self.style.SUCCESS(f"Demo registry ready ({created} new objects)."))
+        recorded = seed_deliveries(count=options["deliveries"]) if options["deliveries"] else 0
+        self.stdout.write(self.style.SUCCESS(f"Demo deliveries ready ({recorded} new)."))
 
 
 def _agency(spec: dict[str, Any]) -> tuple[Agency, int]:

@@ -1,0 +1,14 @@
+"""Public tracking of one delivery by its tracking code (mounted at track/ on the public site)."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from delivery import public_views
+
+app_name = "track"
+
+urlpatterns = [
+    path("", public_views.track_form, name="form"),
+    path("<str:code>/", public_views.track_detail, name="detail"),
+]

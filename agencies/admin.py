@@ -1,6 +1,11 @@
-from django.contrib import admin
+from typing import Any
 
-from agencies.models import Agency, Invitation, Membership, Unit
+from django.contrib import admin
+from django.http import HttpRequest
+from simple_history.admin import SimpleHistoryAdmin
+
+from agencies.calendars import calendar_day_remove, calendar_day_set, calendar_rebuild
+from agencies.models import Agency, Calendar, CalendarException, Invitation, Membership, Unit
 from core.admin import PolicyScopedAdmin
 
 
@@ -30,3 +35,39 @@ class MembershipAdmin(PolicyScopedAdmin):
 @admin.register(Invitation)
 class InvitationAdmin(admin.ModelAdmin):
     list_display = ("email", "agency", "role", "created_at", "accepted_at")
+
+
+@admin.register(Calendar)
+class CalendarAdmin(SimpleHistoryAdmin):
+    list_display = ("name", "parent", "closed_on_cuti_bersama", "utc_offset_hours")
+
+    def save_model(self, request: HttpRequest, obj: Calendar, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        calendar_rebuild(obj)
+
+
+@admin.register(CalendarException)
+class CalendarExceptionAdmin(SimpleHistoryAdmin):
+    """Days set by hand go through the calendar service, so open due dates move with them."""
+
+    list_display = ("date", "calendar", "kind", "name", "created_by")
+    list_filter = ("calendar", "kind")
+    fields = ("calendar", "date", "kind", "name")
+
+    def save_model(
+        self, request: HttpRequest, obj: CalendarException, form: Any, change: bool
+    ) -> None:
+        if change and "date" in form.changed_data:
+            calendar_day_remove(
+                calendar=obj.calendar, date=form.initial["date"], acting_user=request.user
+            )
+        calendar_day_set(
+            calendar=obj.calendar,
+            date=obj.date,
+            kind=obj.kind,
+            name=obj.name,
+            acting_user=request.user,
+        )
+
+    def delete_model(self, request: HttpRequest, obj: CalendarException) -> None:
+        calendar_day_remove(calendar=obj.calendar, date=obj.date, acting_user=request.user)

@@ -10,10 +10,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from agencies import views as agency_views
 from core import views as core_views
+from services import consultation_views
 from services import views as service_views
 from services.sitemaps import SITEMAPS
 
 public_patterns = [
+    path("consultation/", consultation_views.consultation_list, name="consultations"),
+    path("consultation/<int:pk>/", consultation_views.consultation_detail, name="consultation"),
     path("", service_views.home, name="home"),
     path("search/", service_views.search, name="search"),
     path("agencies/", agency_views.league, name="league"),

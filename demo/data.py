@@ -110,9 +110,42 @@ AGENCIES: list[dict[str, Any]] = [
                 "latitude": "-7.263000",
                 "longitude": "112.661000",
             },
+            {
+                "slug": "loket-pengukuran",
+                "name": "Loket Pengukuran dan Pemetaan",
+                "address": "Jl. Taman Puspa Raya Blok D No. 3, Surabaya",
+                "head_name": "Slamet Riyadi, S.T.",
+                "head_title": "Kepala Seksi Survei dan Pemetaan",
+                "head_email": "ukur.sby1@atrbpn.go.id",
+                "contact_emails": ["ukur.sby1@atrbpn.go.id"],
+            },
         ],
     },
 ]
+
+# A unit that has not yet published its charter, and a standard published although
+# incomplete (with the approver's acknowledgement): the sweep shows both.
+UNITS_WITHOUT_CHARTER = {"loket-pengukuran"}
+INCOMPLETE_SERVICE: dict[str, Any] = {
+    "agency": "kantah-kota-surabaya-1",
+    "unit": "loket-pengukuran",
+    "slug": "pengembalian-batas",
+    "name": "Pengembalian Batas Bidang Tanah",
+    "category": "land",
+    "keywords": "pengembalian batas, patok tanah, ukur ulang",
+    "version": {
+        "processing_time_value": 10,
+        "processing_time_unit": "working_days",
+        "product": "Berita acara pengembalian batas",
+        "is_free": False,
+    },
+    "children": {
+        "requirements": [{"name": "Sertipikat asli"}, {"name": "Fotokopi KTP-el pemohon"}],
+        "cost_items": [
+            {"name": "Biaya pengukuran (indikatif)", "amount": 300000, "legal_basis": "PP 128/2015"}
+        ],
+    },
+}
 
 STAFF: list[dict[str, Any]] = [
     {

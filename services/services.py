@@ -425,3 +425,21 @@ def standard_draft_delete(*, version: StandardVersion, acting_user: Any) -> None
     if not version.is_editable:
         raise ApplicationError("Only drafts can be deleted.", code="immutable")
     version.delete()
+
+
+@transaction.atomic
+def consultation_comment_add(*, version: StandardVersion, body: str, name: str = "") -> Any:
+    """A citizen's comment on a draft in public consultation (until its closing date)."""
+    from services.models import ConsultationComment
+
+    locked = StandardVersion.objects.select_for_update().get(pk=version.pk)
+    if locked.status != VersionStatus.CONSULTATION or (
+        locked.consultation_closes_on and locked.consultation_closes_on < timezone.localdate()
+    ):
+        raise ApplicationError("This consultation is closed.", code="consultation_closed")
+    body = body.strip()
+    if not body:
+        raise ApplicationError("Write a comment.", field="body")
+    return ConsultationComment.objects.create(
+        version=locked, body=body[:4000], name=name.strip()[:120]
+    )

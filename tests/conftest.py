@@ -21,6 +21,17 @@ from tests import factories
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Django's test client leaves the last request's language active in this thread;
+    start every test from the default language."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
+
+
 # --- The cast ----------------------------------------------------------------
 @pytest.fixture
 def agency_a(db: Any) -> Any:

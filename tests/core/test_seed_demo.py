@@ -23,10 +23,29 @@ def test_seed_demo_creates_a_realistic_world_and_is_idempotent(db):
     assert Service.objects.count() >= 25
     assert StandardVersion.objects.filter(status="superseded").count() >= 1
     assert StandardVersion.objects.filter(status="published").count() == Service.objects.count()
-    assert Charter.objects.filter(status="published").count() == sum(
-        a.units.count() for a in Agency.objects.all()
+    # Every unit has a published charter but one, left without to show the sweep's rule.
+    assert Charter.objects.filter(status="published").count() == (
+        sum(a.units.count() for a in Agency.objects.all()) - 1
+    )
+    assert (
+        StandardVersion.objects.filter(status="published", incomplete_acknowledged=True).count()
+        == 1
     )
     assert Service.objects.filter(versions__cost_items__amount__gt=0).distinct().exists()
 
     call_command("seed_demo", deliveries=300, verbosity=0)
     assert _counts() == first
+
+    # The sweep over the demo world shows a breach of every kind the demo is built to show.
+    from oversight.models import Breach, BreachKind
+    from oversight.sweep import sweep
+
+    sweep()
+    assert set(Breach.objects.values_list("kind", flat=True)) >= {
+        BreachKind.LATE_DELIVERY,
+        BreachKind.OVERDUE_OPEN,
+        BreachKind.OVERCHARGE,
+        BreachKind.STALE_STANDARD,
+        BreachKind.MISSING_CHARTER,
+        BreachKind.INCOMPLETE_STANDARD,
+    }

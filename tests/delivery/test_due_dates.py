@@ -309,3 +309,27 @@ def test_completion_records_working_days_taken(service):
     delivery = delivery_complete(delivery=delivery, completed_at=wib(2026, 1, 12, 15, 0))
     assert delivery.working_days_taken == 5
     assert delivery.is_on_time  # completed on the due date is on time
+
+
+def test_adding_a_day_in_the_admin_moves_open_due_dates(service, admin_client, national):
+    delivery, _ = delivery_record(
+        service=service,
+        reference="ADM-1",
+        submitted_at=wib(2026, 1, 5),
+        file_complete_at=wib(2026, 1, 5),
+    )
+    assert delivery.due_date == D(2026, 1, 12)
+    response = admin_client.post(
+        "/admin/agencies/calendarexception/add/",
+        {
+            "calendar": national.pk,
+            "date": "2026-01-08",
+            "kind": "closure",
+            "name": "Gangguan sistem",
+        },
+    )
+    assert response.status_code == 302, response.content[:500]
+    delivery.refresh_from_db()
+    assert delivery.due_date == D(2026, 1, 13)
+    exception = national.exceptions.get()
+    assert exception.history.count() == 1  # audited

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -72,7 +73,7 @@ def service_b(agency_b: Any, unit_b: Any, national: Any) -> Any:
 
 @pytest.fixture
 def api() -> APIClient:
-    return APIClient()
+    return APIClient(HTTP_ACCEPT_LANGUAGE="en")
 
 
 def csv_bytes(rows: list[list[str]], header: list[str] | None = None, **kwargs: Any) -> bytes:
@@ -102,3 +103,12 @@ def snapshot() -> list[tuple[Any, ...]]:
             "agency_id", "reference", "status", "due_date", "completed_at", "fee_charged"
         )
     )
+
+
+@pytest.fixture(autouse=True)
+def english_messages() -> Iterator[None]:
+    """These tests read the English source messages (URLs reversed here carry /en/)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

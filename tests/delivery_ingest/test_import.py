@@ -25,7 +25,9 @@ from tests.delivery_ingest.conftest import HEADER, csv_bytes, row, snapshot
 
 
 def start(agency: Any, user: Any, content: bytes, name: str = "permohonan.csv") -> dict[str, Any]:
-    return import_start(agency=agency, user=user, upload=SimpleUploadedFile(name, content))
+    return import_start(
+        agency=agency, user=user, upload=SimpleUploadedFile(name, content), language="en"
+    )
 
 
 def run(agency: Any, user: Any, content: bytes) -> dict[str, Any]:

@@ -9,6 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from delivery.importing import job_get, upload_path
 from delivery.models import DeliveryStatus, ServiceDelivery
@@ -17,9 +18,10 @@ from delivery.tasks import delivery_import_task
 from tests.delivery.conftest import wib
 from tests.delivery_ingest.conftest import csv_bytes, row
 
-LIST = reverse("deliveries:list")
-CREATE = reverse("deliveries:create")
-IMPORT = reverse("deliveries:import")
+with translation.override("en"):  # these tests read the English pages
+    LIST = reverse("deliveries:list")
+    CREATE = reverse("deliveries:create")
+    IMPORT = reverse("deliveries:import")
 
 
 @pytest.fixture

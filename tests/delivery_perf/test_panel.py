@@ -41,6 +41,9 @@ def test_panel_shows_the_rate_and_the_months():
 
 
 def test_panel_withholds_a_small_sample_and_says_why():
+    from django.utils import translation
+
+    translation.activate("en")  # reset by the autouse fixture after the test
     performance = PerformanceFigures(
         **PERIOD, completed=4, on_time=4, rate_withheld=RateWithheld.SMALL_SAMPLE, min_sample=30
     )

@@ -152,9 +152,32 @@ def seed_registry() -> int:
             )
             created += 1
 
+    incomplete = data.INCOMPLETE_SERVICE
+    incomplete_agency = agencies[incomplete["agency"]]
+    if not Service.objects.filter(agency=incomplete_agency, slug=incomplete["slug"]).exists():
+        service = service_create(
+            agency=incomplete_agency,
+            unit=Unit.objects.get(agency=incomplete_agency, slug=incomplete["unit"]),
+            name=incomplete["name"],
+            slug=incomplete["slug"],
+            category=incomplete["category"],
+            keywords=incomplete["keywords"],
+            channels=["counter"],
+        )
+        version = standard_draft_create(
+            service=service, data=incomplete["version"], children=incomplete["children"]
+        )
+        standard_publish(
+            version=version,
+            acting_user=_approver_for(incomplete_agency),
+            acknowledge_incomplete=True,
+            published_at=now - dt.timedelta(days=60),
+        )
+        created += 1
+
     for agency in agencies.values():
         for unit in agency.units.all():
-            if unit.charters.exists():
+            if unit.charters.exists() or unit.slug in data.UNITS_WITHOUT_CHARTER:
                 continue
             extra = data.CHARTERS.get(unit.slug, {})
             charter = charter_draft_create(

@@ -59,6 +59,7 @@ urlpatterns += i18n_patterns(
     path("staff/deliveries/", include("delivery.urls", namespace="deliveries")),
     path("staff/oversight/", include("oversight.urls")),
     path("staff/breaches/", include("oversight.answer_urls")),
+    path("staff/inbox/", include("notifications.urls")),
     path("charters/", include("charter.urls")),
     path("track/", include("delivery.public_urls")),
     path("admin/", admin.site.urls),

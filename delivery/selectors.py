@@ -325,6 +325,94 @@ def performance_by_month(
     return series
 
 
+@dataclass(frozen=True)
+class PeriodFigures:
+    """On-time figures over the last `months` months, ending with `until` (inclusive)."""
+
+    months: int
+    since: dt.date
+    until: dt.date
+    completed: int = 0
+    on_time: int = 0
+    on_time_rate: float | None = None
+    rate_withheld: str = RateWithheld.NO_DATA
+    min_sample: int = 0
+
+    @property
+    def on_time_percent(self) -> int | None:
+        return None if self.on_time_rate is None else round(self.on_time_rate * 100)
+
+    @property
+    def rate_hidden_for_small_sample(self) -> bool:
+        return self.rate_withheld == RateWithheld.SMALL_SAMPLE
+
+
+def months_before(day: dt.date, months: int) -> dt.date:
+    """The same day `months` months earlier, clamped to the end of a shorter month."""
+    first = _add_months(_month_start(day), -months)
+    last = _add_months(first, 1) - dt.timedelta(days=1)
+    return first.replace(day=min(day.day, last.day))
+
+
+def performance_periods(
+    *,
+    service: Service | None = None,
+    unit: Unit | None = None,
+    agency: Agency | None = None,
+    until: dt.date,
+    months: Sequence[int] = (3, 6, 12),
+    use_cache: bool = True,
+) -> list[PeriodFigures]:
+    """Completed and on-time deliveries over the last 3, 6 and 12 months (or `months`),
+    shortest first, in one aggregate query with a conditional count per period; cached like
+    performance_figures. Each period runs from the same day `months` months before `until`
+    (so the 12-month one matches performance_figures(since=until - 365 days) outside leap
+    years) to `until`, inclusive. The min-sample rule applies to each period on its own.
+    """
+    periods = sorted({int(m) for m in months})
+    if not periods or periods[0] < 1:
+        raise ValueError("A period is at least one month.")
+    deliveries, scope = _scoped(service=service, unit=unit, agency=agency)
+    key = f"{CACHE_PREFIX}:periods:{scope}:{until.isoformat()}:{','.join(map(str, periods))}"
+    if use_cache:
+        cached = cache.get(key)
+        if isinstance(cached, list):
+            return cached
+
+    starts = {m: months_before(until, m) for m in periods}
+    bounds = {m: _bounds(starts[m], until) for m in periods}
+    end = bounds[periods[0]][1]
+    aggregates: dict[str, Any] = {}
+    for m in periods:
+        since_m = Q(completed_at__gte=bounds[m][0])
+        aggregates[f"completed_{m}"] = Count("pk", filter=since_m)
+        aggregates[f"on_time_{m}"] = Count("pk", filter=since_m & Q(completed_at__lte=F("due_at")))
+    row = deliveries.filter(
+        status=DeliveryStatus.COMPLETED,
+        completed_at__gte=bounds[periods[-1]][0],
+        completed_at__lt=end,
+    ).aggregate(**aggregates)
+    figures = []
+    for m in periods:
+        completed, on_time = row[f"completed_{m}"], row[f"on_time_{m}"]
+        rate, withheld = _rate(on_time, completed)
+        figures.append(
+            PeriodFigures(
+                months=m,
+                since=starts[m],
+                until=until,
+                completed=completed,
+                on_time=on_time,
+                on_time_rate=rate,
+                rate_withheld=withheld,
+                min_sample=_min_sample(),
+            )
+        )
+    if use_cache:
+        cache.set(key, figures, CACHE_SECONDS)
+    return figures
+
+
 def agency_league(
     *, since: dt.date, until: dt.date, agency_ids: Sequence[int] | None = None
 ) -> list[AgencyPerformance]:

@@ -13,6 +13,8 @@ from notifications.models import (
     Notification,
     NotificationAttempt,
     NotificationStatus,
+    UnitNotificationPreference,
+    WebhookEndpoint,
 )
 from notifications.services import notification_resend
 
@@ -56,3 +58,16 @@ class EscalationPolicyAdmin(admin.ModelAdmin):
         "agency_head_after_days",
         "ombudsman_after_days",
     ]
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    list_display = ["url", "agency", "is_active", "consecutive_permanent_failures", "disabled_at"]
+    list_filter = ["is_active"]
+    readonly_fields = ["consecutive_permanent_failures", "disabled_at", "last_error"]
+
+
+@admin.register(UnitNotificationPreference)
+class UnitNotificationPreferenceAdmin(admin.ModelAdmin):
+    list_display = ["unit", "digest"]
+    list_filter = ["digest"]

@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import hmac
+import json
 import smtplib
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -89,6 +94,10 @@ def email_for(notification: Notification) -> EmailMultiAlternatives:
     """The HTML + plain-text email for one breach notification, in the recipient's language."""
     breach = notification.breach
     language = language_for(notification)
+    if notification.event == "webhook_disabled":
+        return _notice_email(notification, language)
+    if notification.event == "digest":
+        return _digest_email(notification, language)
     with translation.override(language):
         context: dict[str, Any] = {
             "notification": notification,
@@ -111,6 +120,85 @@ def email_for(notification: Notification) -> EmailMultiAlternatives:
         )
         text = render_to_string("notifications/email/breach.txt", context)
         html = render_to_string("notifications/email/breach.html", context)
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        to=[notification.recipient],
+        headers={
+            "Message-ID": message_id(notification.idempotency_key),
+            "X-Maklumat-Notification": notification.idempotency_key,
+            "Content-Language": language,
+        },
+    )
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def _digest_email(notification: Notification, language: str) -> EmailMultiAlternatives:
+    """The daily digest: every new breach of the unit held for this recipient."""
+    items = list(
+        notification.digest_items.select_related(
+            "breach__service", "breach__delivery", "breach__unit"
+        ).order_by("created_at", "pk")
+    )
+    with translation.override(language):
+        context = {
+            "notification": notification,
+            "unit": notification.unit,
+            "language": language,
+            "entries": [
+                {
+                    "breach": item.breach,
+                    "ack_url": _absolute(
+                        reverse("breach_answers:ack", kwargs={"token": ack_token(item)})
+                    ),
+                    "detail_url": _absolute(
+                        reverse("breach_answers:detail", kwargs={"pk": item.breach_id})
+                    ),
+                }
+                for item in items
+                if item.breach is not None
+            ],
+        }
+        subject = " ".join(
+            render_to_string("notifications/email/digest_subject.txt", context).split()
+        )
+        text = render_to_string("notifications/email/digest.txt", context)
+        html = render_to_string("notifications/email/digest.html", context)
+    return _message(notification, subject, text, html, language)
+
+
+def _message(
+    notification: Notification, subject: str, text: str, html: str, language: str
+) -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        to=[notification.recipient],
+        headers={
+            "Message-ID": message_id(notification.idempotency_key),
+            "X-Maklumat-Notification": notification.idempotency_key,
+            "Content-Language": language,
+        },
+    )
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def _notice_email(notification: Notification, language: str) -> EmailMultiAlternatives:
+    """The notice to agency admins that a webhook endpoint was disabled."""
+    context = {
+        "notification": notification,
+        "endpoint": notification.webhook_endpoint,
+        "error": getattr(notification.webhook_endpoint, "last_error", ""),
+        "language": language,
+    }
+    with translation.override(language):
+        subject = " ".join(
+            render_to_string("notifications/email/webhook_disabled_subject.txt", context).split()
+        )
+        text = render_to_string("notifications/email/webhook_disabled.txt", context)
+        html = render_to_string("notifications/email/webhook_disabled.html", context)
     message = EmailMultiAlternatives(
         subject=subject,
         body=text,
@@ -157,4 +245,97 @@ def send_email_batch(rows: Iterable[Notification]) -> dict[int, Outcome]:
     return outcomes
 
 
-CHANNELS = {"email": send_email_batch}
+# --- Webhooks -----------------------------------------------------------------------------
+
+
+def webhook_signature(secret: str, timestamp: str, body: str) -> str:
+    """Hex HMAC-SHA256(secret, f"{timestamp}.{body}"): what X-Maklumat-Signature carries."""
+    return hmac.new(secret.encode(), f"{timestamp}.{body}".encode(), hashlib.sha256).hexdigest()
+
+
+def webhook_body(notification: Notification) -> str:
+    """The JSON posted for one notification: the breach's facts, no personal data."""
+    breach = notification.breach
+    data: dict[str, Any] = {
+        "event": notification.event,
+        "idempotency_key": notification.idempotency_key,
+        "level": notification.level,
+        "breach": None,
+    }
+    if breach is not None:
+        data["breach"] = {
+            "id": breach.pk,
+            "kind": breach.kind,
+            "status": breach.status,
+            "severity": breach.severity,
+            "agency": breach.agency.slug,
+            "unit": breach.unit.slug,
+            "service": breach.service.slug if breach.service else None,
+            "delivery_reference": breach.delivery.reference if breach.delivery else None,
+            "measured_value": str(breach.measured_value)
+            if breach.measured_value is not None
+            else None,
+            "promised_value": str(breach.promised_value)
+            if breach.promised_value is not None
+            else None,
+            "value_unit": breach.value_unit,
+            "occurred_at": breach.occurred_at.isoformat(),
+            "detected_at": breach.detected_at.isoformat(),
+            "url": _absolute(reverse("breach_answers:detail", kwargs={"pk": breach.pk})),
+        }
+    return json.dumps(data, sort_keys=True, separators=(",", ":"))
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None  # a redirect is an HTTPError (3xx): permanent, never followed
+
+
+_opener = urllib.request.build_opener(_NoRedirect)
+
+
+def classify_webhook_error(exc: BaseException) -> Outcome:
+    """5xx and network errors (refused, reset, timeout) are transient; any other status
+    (4xx, an unfollowed 3xx) is permanent."""
+    if isinstance(exc, urllib.error.HTTPError):
+        text = f"HTTP {exc.code}: {exc.reason}"[:2000]
+        result = AttemptResult.TRANSIENT if exc.code >= 500 else AttemptResult.PERMANENT
+        return Outcome(result, text)
+    return Outcome(AttemptResult.TRANSIENT, f"{type(exc).__name__}: {exc}"[:2000])
+
+
+def post_webhook(notification: Notification) -> Outcome:
+    endpoint = notification.webhook_endpoint
+    if endpoint is None or not endpoint.is_active:
+        return Outcome(AttemptResult.PERMANENT, "The webhook endpoint is disabled or gone.")
+    if not endpoint.url.lower().startswith(("https://", "http://")):
+        return Outcome(AttemptResult.PERMANENT, "The webhook URL must be http(s).")
+    body = webhook_body(notification)
+    timestamp = str(int(time.time()))
+    request = urllib.request.Request(  # noqa: S310 - the scheme is checked above
+        endpoint.url,
+        data=body.encode(),
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "User-Agent": "Maklumat-Webhook/1",
+            "X-Maklumat-Timestamp": timestamp,
+            "X-Maklumat-Signature": webhook_signature(endpoint.secret, timestamp, body),
+            "X-Maklumat-Idempotency-Key": notification.idempotency_key,
+        },
+    )
+    timeout = int(getattr(settings, "NOTIFICATIONS", {}).get("WEBHOOK_TIMEOUT_SECONDS", 10))
+    try:
+        with _opener.open(request, timeout=timeout) as response:
+            response.read(1024)
+    except Exception as exc:
+        return classify_webhook_error(exc)
+    return SENT
+
+
+def send_webhook_batch(rows: Iterable[Notification]) -> dict[int, Outcome]:
+    """POST each row to its endpoint (rows come with `webhook_endpoint` selected)."""
+    return {row.pk: post_webhook(row) for row in rows}
+
+
+CHANNELS = {"email": send_email_batch, "webhook": send_webhook_batch}

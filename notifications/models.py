@@ -82,11 +82,32 @@ class Notification(models.Model):
         help_text="Start of the retry window (a resend restarts it). Empty: created_at.",
     )
     last_error = models.TextField(_("last error"), blank=True)
+    webhook_endpoint = models.ForeignKey(
+        "notifications.WebhookEndpoint",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="notifications",
+        help_text="Webhook rows: the endpoint posted to. Notices: the endpoint concerned.",
+    )
+    digest = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="digest_items",
+        help_text="Digest items: the daily digest email this row went out in.",
+    )
+    # In-app rows only: when the staff user read it in their inbox (empty: unread).
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
-        indexes = [models.Index(fields=["status", "created_at"], name="notification_pending")]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="notification_pending"),
+            models.Index(fields=["user", "channel", "read_at"], name="notification_inbox"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.event} → {self.recipient or self.unit_id} ({self.channel})"
@@ -95,6 +116,60 @@ class Notification(models.Model):
         if self.unit_id is None:
             return None, None
         return self.unit.agency_id, self.unit_id  # type: ignore[union-attr]
+
+
+class WebhookEndpoint(models.Model):
+    """An agency's own system, told about its breaches by a signed JSON POST.
+
+    Signature: X-Maklumat-Signature = hex HMAC-SHA256(secret, f"{timestamp}.{body}") with
+    X-Maklumat-Timestamp = the Unix time of the attempt. After
+    NOTIFICATIONS["WEBHOOK_DISABLE_AFTER"] consecutive permanent failures (4xx) the
+    endpoint is disabled and the agency admins are told by email.
+    """
+
+    agency = models.ForeignKey(
+        "agencies.Agency", on_delete=models.CASCADE, related_name="webhook_endpoints"
+    )
+    url = models.URLField(_("URL"), max_length=500)
+    secret = models.CharField(_("signing secret"), max_length=200)
+    is_active = models.BooleanField(_("active"), default=True)
+    consecutive_permanent_failures = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("webhook endpoint")
+        verbose_name_plural = _("webhook endpoints")
+
+    def __str__(self) -> str:
+        return self.url
+
+    def policy_owner(self) -> tuple[int | None, int | None]:
+        return self.agency_id, None
+
+
+class UnitNotificationPreference(models.Model):
+    """How a unit hears about its new breaches: one email each (default) or a daily digest."""
+
+    unit = models.OneToOneField(
+        "agencies.Unit", on_delete=models.CASCADE, related_name="notification_preference"
+    )
+    digest = models.BooleanField(
+        _("daily digest"),
+        default=False,
+        help_text=_("One email a day listing the new breaches, instead of one email each."),
+    )
+
+    class Meta:
+        verbose_name = _("unit notification preference")
+        verbose_name_plural = _("unit notification preferences")
+
+    def __str__(self) -> str:
+        return str(self.unit)
+
+    def policy_owner(self) -> tuple[int | None, int | None]:
+        return self.unit.agency_id, self.unit_id
 
 
 class AttemptResult(models.TextChoices):

@@ -48,7 +48,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from agencies.models import Membership, Role
-from agencies.policy import Action, can
+from agencies.policy import ROLE_ACTIONS, Action, can
 from core.errors import ApplicationError, PermissionDeniedError
 from notifications.channels import CHANNELS, Outcome
 from notifications.models import (
@@ -56,6 +56,8 @@ from notifications.models import (
     Notification,
     NotificationAttempt,
     NotificationStatus,
+    UnitNotificationPreference,
+    WebhookEndpoint,
 )
 
 logger = logging.getLogger(__name__)
@@ -68,6 +70,7 @@ DEFAULTS: dict[str, int] = {
     "PENDING_KICK_SECONDS": 120,
     "BATCH_SIZE": 100,
     "ACK_LINK_MAX_AGE_SECONDS": 30 * 24 * 3600,
+    "WEBHOOK_DISABLE_AFTER": 5,
 }
 
 
@@ -118,6 +121,176 @@ def recipients_for(row: Notification) -> list[str]:
     return list(seen.values())
 
 
+INAPP = "inapp"
+WEBHOOK = "webhook"
+DIGEST = "digest"  # recipient rows held for the unit's daily digest, never sent alone
+ANSWERING_ROLES = [
+    role for role, actions in ROLE_ACTIONS.items() if Action.ANSWER_BREACH in actions
+]
+
+
+def inapp_users_for(row: Notification) -> list[Any]:
+    """Staff accounts whose in-app inbox gets this fan-out row, resolved now.
+
+    Level 0: every active member who may answer the breach (Action.ANSWER_BREACH on it:
+    the unit's editors and approvers, unit-wide or agency-wide, and the agency admins).
+    Levels 1-2: the agency admins, and the account (if any) of the unit head (level 1) or
+    agency head (level 2). Level 3: the ombudsman reviewers.
+    """
+    from accounts.models import User
+
+    unit = row.unit if row.unit_id else (row.breach.unit if row.breach_id else None)  # type: ignore[union-attr]
+    if unit is None:
+        return []
+    users = User.objects.filter(is_active=True)
+    if row.level == 0:
+        condition = Q(
+            memberships__agency_id=unit.agency_id,
+            memberships__role__in=ANSWERING_ROLES,
+        ) & (Q(memberships__unit__isnull=True) | Q(memberships__unit_id=unit.pk))
+    elif row.level in (1, 2):
+        condition = Q(memberships__agency_id=unit.agency_id, memberships__role=Role.AGENCY_ADMIN)
+        head = unit.head_email if row.level == 1 else unit.agency.head_email
+        if head:
+            condition |= Q(email__iexact=head.strip(), memberships__agency_id=unit.agency_id)
+    else:
+        condition = Q(memberships__role=Role.OMBUDSMAN)
+    found = list(users.filter(condition).distinct().order_by("pk"))
+    subject: Any = row.breach if row.breach_id else unit
+    return [u for u in found if row.level > 0 or can(u, Action.ANSWER_BREACH, subject)]
+
+
+def _inapp_rows(row: Notification, *, subject: str, now: dt.datetime) -> list[Notification]:
+    """One in-app row per staff user: delivered the moment it is written (no external send)."""
+    rows = []
+    for user in inapp_users_for(row):
+        recipient = f"user:{user.pk}"
+        rows.append(
+            Notification(
+                event=row.event,
+                breach_id=row.breach_id,
+                unit_id=row.unit_id,
+                channel=INAPP,
+                recipient=recipient,
+                level=row.level,
+                parent=row,
+                user=user,
+                status=NotificationStatus.SENT,
+                sent_at=now,
+                idempotency_key=idempotency_key(
+                    event=row.event,
+                    subject=subject,
+                    recipient=recipient,
+                    channel=INAPP,
+                    level=row.level,
+                ),
+            )
+        )
+    return rows
+
+
+def _webhook_rows(row: Notification, *, subject: str) -> list[Notification]:
+    """One pending row per active webhook endpoint of the breach's agency."""
+    breach = row.breach
+    if breach is None:
+        return []
+    rows = []
+    for endpoint in WebhookEndpoint.objects.filter(agency_id=breach.agency_id, is_active=True):
+        recipient = f"webhook:{endpoint.pk}"
+        rows.append(
+            Notification(
+                event=row.event,
+                breach_id=row.breach_id,
+                unit_id=row.unit_id,
+                channel=WEBHOOK,
+                recipient=recipient,
+                level=row.level,
+                parent=row,
+                webhook_endpoint=endpoint,
+                idempotency_key=idempotency_key(
+                    event=row.event,
+                    subject=subject,
+                    recipient=recipient,
+                    channel=WEBHOOK,
+                    level=row.level,
+                ),
+            )
+        )
+    return rows
+
+
+def webhook_record(
+    *, endpoint_id: int, outcome: Outcome, now: dt.datetime
+) -> WebhookEndpoint | None:
+    """Count consecutive permanent failures of an endpoint; disable it at the limit and
+    write a notice to the agency admins (in the same transaction). Returns the endpoint
+    if this outcome disabled it."""
+    with transaction.atomic():
+        endpoint = WebhookEndpoint.objects.select_for_update().filter(pk=endpoint_id).first()
+        if endpoint is None:
+            return None
+        if outcome.result == AttemptResult.SENT:
+            if endpoint.consecutive_permanent_failures:
+                endpoint.consecutive_permanent_failures = 0
+                endpoint.save(update_fields=["consecutive_permanent_failures"])
+            return None
+        if outcome.result != AttemptResult.PERMANENT or not endpoint.is_active:
+            return None
+        endpoint.consecutive_permanent_failures += 1
+        endpoint.last_error = outcome.error
+        fields = ["consecutive_permanent_failures", "last_error"]
+        disabled = endpoint.consecutive_permanent_failures >= conf("WEBHOOK_DISABLE_AFTER")
+        if disabled:
+            endpoint.is_active = False
+            endpoint.disabled_at = now
+            fields += ["is_active", "disabled_at"]
+        endpoint.save(update_fields=fields)
+        if not disabled:
+            return None
+        admins = _agency_admin_emails(endpoint.agency_id)
+        users = _users_by_email(admins)
+        stamp = f"endpoint{endpoint.pk}-{int(now.timestamp())}"
+        Notification.objects.bulk_create(
+            [
+                Notification(
+                    event="webhook_disabled",
+                    channel="email",
+                    recipient=email,
+                    webhook_endpoint=endpoint,
+                    user=users.get(email.lower()),
+                    idempotency_key=idempotency_key(
+                        event="webhook_disabled",
+                        subject=stamp,
+                        recipient=email,
+                        channel="email",
+                        level=0,
+                    ),
+                )
+                for email in admins
+            ],
+            ignore_conflicts=True,
+        )
+        return endpoint
+
+
+def _agency_admin_emails(agency_id: int) -> list[str]:
+    emails = Membership.objects.filter(
+        agency_id=agency_id, role=Role.AGENCY_ADMIN, user__is_active=True
+    ).exclude(user__email="")
+    seen: dict[str, str] = {}
+    for email in emails.values_list("user__email", flat=True):
+        seen.setdefault(email.strip().lower(), email.strip())
+    return list(seen.values())
+
+
+def _wants_digest(row: Notification) -> bool:
+    """New-breach emails (level 0) of a unit that chose the daily digest wait for it."""
+    if row.level != 0 or row.channel != "email" or not row.breach_id:
+        return False
+    unit_id = row.unit_id or row.breach.unit_id  # type: ignore[union-attr]
+    return UnitNotificationPreference.objects.filter(unit_id=unit_id, digest=True).exists()
+
+
 def _users_by_email(emails: list[str]) -> dict[str, Any]:
     from accounts.models import User
 
@@ -139,6 +312,15 @@ def expand_fanouts(*, now: dt.datetime | None = None, limit: int | None = None) 
             .order_by("created_at")[:limit]
         )
         for row in rows:
+            subject = f"breach{row.breach_id}" if row.breach_id else f"unit{row.unit_id}"
+            if row.breach_id and row.channel == "email":
+                Notification.objects.bulk_create(
+                    [
+                        *_inapp_rows(row, subject=subject, now=now),
+                        *_webhook_rows(row, subject=subject),
+                    ],
+                    ignore_conflicts=True,
+                )
             recipients = recipients_for(row)
             if not recipients:
                 row.status = NotificationStatus.FAILED
@@ -146,14 +328,14 @@ def expand_fanouts(*, now: dt.datetime | None = None, limit: int | None = None) 
                 row.save(update_fields=["status", "last_error"])
                 continue
             users = _users_by_email(recipients)
-            subject = f"breach{row.breach_id}" if row.breach_id else f"unit{row.unit_id}"
+            channel = DIGEST if _wants_digest(row) else row.channel
             Notification.objects.bulk_create(
                 [
                     Notification(
                         event=row.event,
                         breach_id=row.breach_id,
                         unit_id=row.unit_id,
-                        channel=row.channel,
+                        channel=channel,
                         recipient=email,
                         level=row.level,
                         parent=row,
@@ -162,7 +344,7 @@ def expand_fanouts(*, now: dt.datetime | None = None, limit: int | None = None) 
                             event=row.event,
                             subject=subject,
                             recipient=email,
-                            channel=row.channel,
+                            channel=channel,
                             level=row.level,
                         ),
                     )
@@ -187,8 +369,10 @@ class DrainResult:
 
 
 def _due(now: dt.datetime) -> Q:
-    return Q(status=NotificationStatus.PENDING) & (
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    return (
+        Q(status=NotificationStatus.PENDING)
+        & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        & ~Q(channel=DIGEST)
     )
 
 
@@ -278,6 +462,7 @@ def drain(
                 "breach__agency",
                 "breach__service",
                 "breach__delivery",
+                "webhook_endpoint",
             )
             .order_by("pk")
         )
@@ -300,6 +485,8 @@ def drain(
                 )
                 status = record_outcome(row, outcome, started=started, now=now)
                 result.outcomes[status] += 1
+                if channel == WEBHOOK and row.webhook_endpoint_id is not None:
+                    webhook_record(endpoint_id=row.webhook_endpoint_id, outcome=outcome, now=now)
     return result
 
 
@@ -356,3 +543,81 @@ def notification_resend(*, notification: Notification, acting_user: Any) -> Noti
         row.queued_at = timezone.now()
         row.save(update_fields=["status", "next_attempt_at", "claimed_at", "queued_at"])
     return row
+
+
+# --- The in-app inbox ----------------------------------------------------------------------
+
+
+def notification_mark_read(
+    *, notification: Notification, acting_user: Any, now: dt.datetime | None = None
+) -> Notification:
+    """Mark one of the user's own in-app notifications read (idempotent)."""
+    if notification.channel != INAPP or notification.user_id != getattr(acting_user, "pk", None):
+        raise PermissionDeniedError()
+    if notification.read_at is None:
+        notification.read_at = now or timezone.now()
+        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
+            read_at=notification.read_at
+        )
+    return notification
+
+
+def notifications_mark_all_read(*, acting_user: Any, now: dt.datetime | None = None) -> int:
+    """Mark every unread in-app notification of the user read; returns how many."""
+    return Notification.objects.filter(
+        user_id=acting_user.pk, channel=INAPP, read_at__isnull=True
+    ).update(read_at=now or timezone.now())
+
+
+# --- The daily digest ----------------------------------------------------------------------
+
+
+def digest_key(*, unit_id: int, recipient: str, date: dt.date) -> str:
+    return f"digest:{unit_id}:{recipient.lower()}:{date.isoformat()}"[:200]
+
+
+def digest_collect(*, now: dt.datetime | None = None) -> int:
+    """Gather held digest items into one email row per (unit, recipient, day).
+
+    Idempotent per recipient per day (key digest:<unit>:<recipient>:<date>): items that
+    arrive after the day's digest left wait for the next day's. The digest rows are then
+    sent by the drainer like any email. Returns the number of digest rows written.
+    """
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    written = 0
+    with transaction.atomic():
+        items = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(
+                channel=DIGEST,
+                status=NotificationStatus.PENDING,
+                digest__isnull=True,
+                created_at__lte=now,
+            )
+            .order_by("created_at", "pk")
+        )
+        groups: dict[tuple[int, str], list[Notification]] = defaultdict(list)
+        for item in items:
+            groups[(item.unit_id or 0, item.recipient.lower())].append(item)
+        for (unit_id, _recipient), group in groups.items():
+            first = group[0]
+            digest, created = Notification.objects.get_or_create(
+                idempotency_key=digest_key(unit_id=unit_id, recipient=first.recipient, date=today),
+                defaults={
+                    "event": "digest",
+                    "channel": "email",
+                    "unit_id": unit_id or None,
+                    "recipient": first.recipient,
+                    "user": first.user,
+                },
+            )
+            if not created:  # lock it: a drainer must not claim it while items join
+                digest = Notification.objects.select_for_update().get(pk=digest.pk)
+            if not created and digest.status != NotificationStatus.PENDING:
+                continue  # today's digest already went out: these wait for tomorrow
+            written += int(created)
+            Notification.objects.filter(pk__in=[i.pk for i in group]).update(
+                digest=digest, status=NotificationStatus.EXPANDED, sent_at=now
+            )
+    return written

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from notifications.services import drain, requeue_stale
+from notifications.services import digest_collect, drain, requeue_stale
 
 
 @shared_task(name="notifications.drain", acks_late=True)
@@ -32,3 +32,12 @@ def escalate_task() -> dict[int, int]:
     if any(raised.values()):
         drain_task.delay()
     return raised
+
+
+@shared_task(name="notifications.digest", acks_late=True)
+def digest_task() -> int:
+    """Gather the day's held breach emails into one digest per recipient, then send them."""
+    written = digest_collect()
+    if written:
+        drain_task.delay()
+    return written

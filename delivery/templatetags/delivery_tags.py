@@ -1,26 +1,148 @@
-"""The performance panel as an inclusion tag, so lower apps' pages can show it
-without importing the delivery app."""
+"""Delivery figures for pages of lower apps (services, agencies), which must not import the
+delivery app: the performance panel, the league's on-time rates, one scope's on-time figures."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django import template
+from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
 
-from delivery.selectors import performance_by_month, performance_figures
+from delivery.selectors import (
+    CACHE_PREFIX,
+    CACHE_SECONDS,
+    AgencyPerformance,
+    MonthFigures,
+    PerformanceFigures,
+    agency_league,
+    performance_by_month,
+    performance_figures,
+    performance_periods,
+)
 
 register = template.Library()
 
 
+def _last_year() -> tuple[dt.date, dt.date]:
+    """The period every public on-time figure covers: the 365 days up to today."""
+    today = timezone.localdate()
+    return today - dt.timedelta(days=365), today
+
+
+# The monthly chart's geometry, in SVG user units (the chart scales to its box).
+CHART_LEFT = 40
+CHART_TOP = 10
+CHART_PLOT_HEIGHT = 120
+CHART_SLOT = 40
+CHART_BAR = 26
+
+
+@dataclass(frozen=True)
+class ChartBar:
+    month: MonthFigures
+    x: int  # left edge of the bar
+    center: int  # for the month label
+    y: int  # top of the bar
+    height: int  # 0 when the month's rate is withheld or there is none
+
+
+@dataclass(frozen=True)
+class Chart:
+    width: int
+    height: int
+    left: int
+    right: int
+    baseline: int
+    label_y: int
+    bar_width: int
+    gridlines: list[tuple[int, int]]  # (percent, y)
+    bars: list[ChartBar]
+
+
+def month_chart(months: Sequence[MonthFigures]) -> Chart | None:
+    """Bars of the monthly on-time share, for a server-rendered SVG (None with no data)."""
+    if not any(month.completed for month in months):
+        return None
+    baseline = CHART_TOP + CHART_PLOT_HEIGHT
+    bars = []
+    for index, month in enumerate(months):
+        x = CHART_LEFT + index * CHART_SLOT + (CHART_SLOT - CHART_BAR) // 2
+        percent = month.on_time_percent
+        height = 0 if percent is None else round(CHART_PLOT_HEIGHT * percent / 100)
+        bars.append(
+            ChartBar(
+                month=month,
+                x=x,
+                center=x + CHART_BAR // 2,
+                y=baseline - height,
+                height=height,
+            )
+        )
+    right = CHART_LEFT + len(months) * CHART_SLOT
+    return Chart(
+        width=right + 4,
+        height=baseline + 24,
+        left=CHART_LEFT,
+        right=right,
+        baseline=baseline,
+        label_y=baseline + 16,
+        bar_width=CHART_BAR,
+        gridlines=[(p, baseline - CHART_PLOT_HEIGHT * p // 100) for p in (0, 50, 100)],
+        bars=bars,
+    )
+
+
 @register.inclusion_tag("delivery/public/_performance.html")
 def performance_panel(service: Any = None, unit: Any = None, agency: Any = None) -> dict[str, Any]:
-    today = timezone.localdate()
+    since, until = _last_year()
     scope = {"service": service, "unit": unit, "agency": agency}
+    months = performance_by_month(**scope, until=until)
     return {
-        "performance": performance_figures(
-            **scope, since=today - dt.timedelta(days=365), until=today
-        ),
-        "months": performance_by_month(**scope, until=today),
+        "performance": performance_figures(**scope, since=since, until=until),
+        "periods": performance_periods(**scope, until=until),
+        "months": months,
+        "chart": month_chart(months),
     }
+
+
+@register.simple_tag
+def agency_on_time_rates() -> dict[int, AgencyPerformance]:
+    """`{% agency_on_time_rates as rates %}`: every agency's on-time rate and sample size over
+    the last year, by agency id. One query, cached like the other figures."""
+    since, until = _last_year()
+    key = f"{CACHE_PREFIX}:league:{since.isoformat()}:{until.isoformat()}"
+    cached = cache.get(key)
+    if isinstance(cached, dict):
+        return cached
+    rates = {row.agency_id: row for row in agency_league(since=since, until=until)}
+    cache.set(key, rates, CACHE_SECONDS)
+    return rates
+
+
+@register.filter
+def on_time_for(rates: Mapping[int, AgencyPerformance], agency: Any) -> AgencyPerformance | None:
+    """`{% with performance=rates|on_time_for:agency %}`: one agency's row, or None."""
+    if not isinstance(rates, Mapping) or agency is None:
+        return None
+    return rates.get(getattr(agency, "pk", agency))
+
+
+@register.simple_tag
+def on_time_figures(
+    service: Any = None, unit: Any = None, agency: Any = None
+) -> PerformanceFigures:
+    """`{% on_time_figures unit=unit as performance %}`: the figures the performance panel
+    shows for the same scope and period (and from the same cache entry)."""
+    since, until = _last_year()
+    return performance_figures(service=service, unit=unit, agency=agency, since=since, until=until)
+
+
+@register.simple_tag
+def delivery_min_sample() -> int:
+    """`{% delivery_min_sample as min_sample %}`: the fewest completed requests a rate needs."""
+    return int(settings.MAKLUMAT["MIN_SAMPLE"])

@@ -67,6 +67,7 @@ def test_the_ladder_climbs_by_working_days_across_weekends_and_holidays(
     assert (
         Notification.objects.filter(breach=breach, event="breach_escalated")
         .exclude(recipient="")
+        .filter(channel="email")
         .count()
         == 4
     )

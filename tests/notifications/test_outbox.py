@@ -25,7 +25,7 @@ def _parts(message):
 
 
 def _recipient_rows(breach):
-    return Notification.objects.filter(breach=breach).exclude(recipient="")
+    return Notification.objects.filter(breach=breach).exclude(recipient="").filter(channel="email")
 
 
 def test_a_new_breach_emails_each_unit_contact_once(smtp, service, editor_a):
@@ -172,8 +172,16 @@ def test_two_drainers_at_once_send_each_email_once(smtp, service, transactional_
     assert not errors
     assert len(smtp.messages) == 16
     assert len({m["Message-ID"] for m in smtp.messages}) == 16
-    assert Notification.objects.exclude(recipient="").filter(status="sent").count() == 16
-    assert all(r.attempts == 1 for r in Notification.objects.exclude(recipient=""))
+    assert (
+        Notification.objects.exclude(recipient="")
+        .filter(channel="email")
+        .filter(status="sent")
+        .count()
+        == 16
+    )
+    assert all(
+        r.attempts == 1 for r in Notification.objects.exclude(recipient="").filter(channel="email")
+    )
 
 
 def test_a_row_left_sending_by_a_dead_worker_is_requeued_and_sent(smtp, service):

@@ -17,7 +17,7 @@ def test_a_real_worker_drains_the_outbox(
     breach = late_breach(service)
     result = drain_task.apply_async(queue=settings.CELERY_TASK_DEFAULT_QUEUE).get(timeout=60)
     assert result["claimed"] == 2 and result["sent"] == 2
-    rows = Notification.objects.filter(breach=breach).exclude(recipient="")
+    rows = Notification.objects.filter(breach=breach).exclude(recipient="").filter(channel="email")
     assert {r.status for r in rows} == {NotificationStatus.SENT}
     assert all(r.attempt_log.count() == 1 for r in rows)
     # A second run (e.g. beat and the sweeper's kick at once) sends nothing more.
@@ -31,7 +31,12 @@ def test_the_drainer_sweeper_and_ladder_are_scheduled(db):
     from django_celery_beat.models import PeriodicTask
 
     tasks = {t.task: t for t in PeriodicTask.objects.filter(task__startswith="notifications.")}
-    assert set(tasks) == {"notifications.drain", "notifications.requeue", "notifications.escalate"}
+    assert set(tasks) == {
+        "notifications.drain",
+        "notifications.requeue",
+        "notifications.escalate",
+        "notifications.digest",
+    }
     assert all(t.enabled for t in tasks.values())
     assert (
         tasks["notifications.drain"].interval.every,

@@ -133,8 +133,8 @@ def test_service_page_query_count_is_constant_and_the_body_is_cached(
 ):
     prefix = "" if language == "id" else "/en"
     # service; its versions; charter; the four parts of the standard (first view only);
-    # the performance panel's aggregates (cached afterwards).
-    with django_assert_num_queries(10):
+    # the performance panel's aggregates and its 3/6/12-month periods (cached afterwards).
+    with django_assert_num_queries(11):
         first = client.get(prefix + KTP_URL)
     with django_assert_num_queries(4):
         second = client.get(prefix + KTP_URL)
@@ -148,7 +148,8 @@ def test_service_page_with_many_rows_costs_the_same(
     service, _ = publish_service(
         agency_a, unit_a, "Izin Besar", requirements=[f"Syarat {i}" for i in range(30)]
     )
-    with django_assert_num_queries(10):
+    # As above: the page, the standard's parts, the panel (figures, periods, months).
+    with django_assert_num_queries(11):
         client.get(service.get_absolute_url())
 
 
@@ -224,11 +225,13 @@ def test_agency_and_unit_pages_have_constant_query_counts(
     for i in range(n):
         publish_service(agency_a, unit_a, f"Layanan {i}")
     factories.UnitFactory(agency=agency_a)
-    # agency; units; services; their versions; their cost items; charters; figures.
-    with django_assert_num_queries(7):
-        client.get(agency_a.get_absolute_url())
-    # unit; services; versions; cost items; charter; figures; the performance panel (2).
+    # agency; units; services; their versions; their cost items; charters; figures; the
+    # agency's on-time figures.
     with django_assert_num_queries(8):
+        client.get(agency_a.get_absolute_url())
+    # unit; services; versions; cost items; charter; figures; the performance panel (3), whose
+    # cached figures also give the figures section its on-time rate.
+    with django_assert_num_queries(9):
         client.get(unit_a.get_absolute_url())
 
 
@@ -304,7 +307,8 @@ def test_league_query_count_is_constant(client, db, django_assert_num_queries, n
         agency = factories.AgencyFactory()
         unit = factories.UnitFactory(agency=agency)
         publish_service(agency, unit, f"Layanan {i}")
-    with django_assert_num_queries(2):
+    # agencies; figures; the on-time rates (one query, then cached).
+    with django_assert_num_queries(3):
         client.get(reverse("public:league"), {"level": "city"})
     with django_assert_num_queries(2):
         client.get(reverse("public:league"))

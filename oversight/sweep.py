@@ -43,20 +43,20 @@ def _since() -> dt.datetime:
 
 def _insert(
     rule: Rule, ctx: SweepContext, extra_sql: str = "", extra_params: list[Any] | None = None
-) -> list[int]:
+) -> list[tuple[int, int]]:
     select_sql, params = rule.select(ctx, settings_for(rule))
     sql = (
         f"INSERT INTO {Breach._meta.db_table} ({INSERT_COLUMNS}) {select_sql}{extra_sql} "
-        "ON CONFLICT (kind, subject_type, subject_id, period) DO NOTHING RETURNING id"
+        "ON CONFLICT (kind, subject_type, subject_id, period) DO NOTHING RETURNING id, unit_id"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, *(extra_params or [])])
-        return [row[0] for row in cursor.fetchall()]
+        return [(row[0], row[1]) for row in cursor.fetchall()]
 
 
-def _write_notifications(breach_ids: list[int]) -> None:
+def _write_notifications(created: list[tuple[int, int]]) -> None:
     """The outbox rows for new breaches, in the same transaction as the breaches."""
-    if not breach_ids:
+    if not created:
         return
     rows = [
         Notification(
@@ -67,11 +67,9 @@ def _write_notifications(breach_ids: list[int]) -> None:
             level=0,
             idempotency_key=f"breach_created:{breach_id}:unit:{unit_id}:email:0",
         )
-        for breach_id, unit_id in Breach.objects.filter(pk__in=breach_ids).values_list(
-            "pk", "unit_id"
-        )
+        for breach_id, unit_id in created
     ]
-    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=2000)
 
 
 def _candidates(rule: Rule, ctx: SweepContext) -> list[int]:

@@ -9,6 +9,7 @@ from simple_history.models import HistoricalRecords
 
 
 class BreachKind(models.TextChoices):
+    AT_RISK = "at_risk", _("Delivery at risk of being late")
     LATE_DELIVERY = "late_delivery", _("Late delivery")
     OVERDUE_OPEN = "overdue_open", _("Overdue open request")
     OVERCHARGE = "overcharge", _("Overcharge")

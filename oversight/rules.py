@@ -144,6 +144,31 @@ def _late_delivery(ctx: SweepContext, rs: RuleSettings) -> tuple[str, list[Any]]
     return sql, [*very_params, ctx.now, Maladministration.UNDUE_DELAY, ctx.since, *inactive_params]
 
 
+def _seconds_between(start: str, end: str) -> str:
+    if _is_pg():
+        return f"EXTRACT(EPOCH FROM ({end} - {start}))"
+    return f"((julianday({end}) - julianday({start})) * 86400.0)"
+
+
+def _at_risk(ctx: SweepContext, rs: RuleSettings) -> tuple[str, list[Any]]:
+    """An open request that has used a configurable share of its time (default 80%) before
+    its deadline: a warning to the unit while the promise can still be kept."""
+    t = _tables()
+    share, share_params = rs.case("share_used_percent", "d.agency_id")
+    inactive, inactive_params = rs.exclude_inactive("d.agency_id")
+    elapsed = _seconds_between("d.clock_started_at", "%s")
+    allowed = _seconds_between("d.clock_started_at", "d.due_at")
+    sql = f"""
+        SELECT 'at_risk', 'delivery', d.id, '', d.agency_id, d.unit_id, d.service_id,
+               d.version_id, d.id, NULL, d.promise_value, d.promise_unit, 'at_risk',
+               %s, %s, 'open', '', ''
+        FROM {t["delivery"]} d
+        WHERE d.status = 'open' AND d.due_at > %s AND d.clock_started_at IS NOT NULL
+          AND d.due_at > d.clock_started_at
+          AND {elapsed} * 100.0 >= {share} * {allowed}{inactive}"""
+    return sql, [ctx.now, ctx.now, ctx.now, ctx.now, *share_params, *inactive_params]
+
+
 def _overdue_open(ctx: SweepContext, rs: RuleSettings) -> tuple[str, list[Any]]:
     t = _tables()
     inactive, inactive_params = rs.exclude_inactive("d.agency_id")
@@ -297,3 +322,4 @@ register(
 register(Rule(BreachKind.STALE_STANDARD, "version", {}, _stale_standard, "v.id"))
 register(Rule(BreachKind.MISSING_CHARTER, "unit", {}, _missing_charter, None))
 register(Rule(BreachKind.INCOMPLETE_STANDARD, "version", {}, _incomplete_standard, "v.id"))
+register(Rule(BreachKind.AT_RISK, "delivery", {"share_used_percent": 80}, _at_risk, "d.id"))

@@ -275,7 +275,10 @@ def test_the_set_based_sweep_matches_a_plain_python_reference(service, rows):
             expected.add(("overdue_open", d.pk))
         if d.fee_charged > d.promised_cost:
             expected.add(("overcharge", d.pk))
-    got = {(b.kind, b.subject_id) for b in Breach.objects.filter(subject_type="delivery")}
+    got = {
+        (b.kind, b.subject_id)
+        for b in Breach.objects.filter(kind__in=["late_delivery", "overdue_open", "overcharge"])
+    }
     assert got == expected
 
 
@@ -309,3 +312,16 @@ def test_a_record_that_breaks_a_rule_is_logged_and_skipped(service):
         Breach.objects.filter(kind="overcharge").values_list("delivery__reference", flat=True)
     ) == {"fee-ok"}
     assert Breach.objects.filter(kind="late_delivery").count() == 1  # other rules went on
+
+
+def test_an_open_request_that_used_most_of_its_time_is_at_risk(service):
+    risky = _record(service, "risky", wib(2026, 1, 5))  # due 12 Jan, end of day
+    fresh = _record(service, "fresh", wib(2026, 1, 9))  # due 16 Jan... (Isra Mikraj: 19 Jan)
+    sweep(now=wib(2026, 1, 11, 12))  # 6.6 of 7.6 days used for "risky"; about a quarter for "fresh"
+    at_risk = set(Breach.objects.filter(kind="at_risk").values_list("subject_id", flat=True))
+    assert at_risk == {risky.pk}
+    assert fresh.pk not in at_risk
+    assert Breach.objects.get(kind="at_risk").severity == "at_risk"
+    # Past the deadline it is overdue as well; the warning stays as a record.
+    sweep(now=wib(2026, 1, 13, 9))
+    assert Breach.objects.filter(kind="overdue_open", subject_id=risky.pk).exists()

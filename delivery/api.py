@@ -57,6 +57,9 @@ class BulkItemSerializer(serializers.Serializer[Any]):
     )
     file_complete_at = serializers.CharField(required=False, allow_null=True, allow_blank=True)
     completed_at = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    paused_at = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    pause_reason = serializers.CharField(required=False, allow_blank=True, max_length=300)
+    resumed_at = serializers.CharField(required=False, allow_null=True, allow_blank=True)
     outcome = NamedChoiceField(Outcome, required=False, allow_blank=True)
     fee_charged = serializers.IntegerField(
         required=False, min_value=0, help_text=gettext_lazy("Rupiah.")

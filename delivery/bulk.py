@@ -5,6 +5,12 @@ duplicates), then the valid ones are written in chunks, each chunk one transacti
 one `INSERT ... ON CONFLICT (agency, reference) DO UPDATE`: idempotent on the agency's
 own reference, so sending the same items twice never duplicates a delivery.
 
+Items may also carry a pause (`paused_at`, `pause_reason`, optionally `resumed_at`). Those
+items are written one by one, each in a savepoint that holds the upsert and the calls to
+the real `delivery_pause`/`delivery_resume` (matched on the pause's start, so a re-send
+changes nothing): a refused pause undoes that item alone. Items without a pause keep the
+chunked path.
+
 The clock rules are those of `delivery.services.delivery_record` (same validation, same
 due dates, same status), but computed in Python against the calendar's days preloaded
 once per request (`CalendarDays`), instead of several indexed lookups per item. A test
@@ -29,6 +35,7 @@ from agencies.models import Agency, Calendar, CalendarDay, Unit
 from agencies.policy import Action, can
 from core.errors import ApplicationError
 from delivery.models import DeliveryPause, DeliveryStatus, Outcome, ServiceDelivery
+from delivery.services import delivery_pause, delivery_resume
 from services.models import Channel, ClockStart, Service, StandardVersion, TimeUnit, VersionStatus
 
 MAX_ITEMS = 10_000
@@ -37,6 +44,7 @@ NON_FIELD = "non_field_errors"
 DAY_UNITS = (TimeUnit.WORKING_DAYS, TimeUnit.CALENDAR_DAYS)
 REFERENCE_MAX_LENGTH = ServiceDelivery._meta.get_field("reference").max_length or 80
 REASON_MAX_LENGTH = ServiceDelivery._meta.get_field("refusal_reason").max_length or 300
+PAUSE_REASON_MAX_LENGTH = DeliveryPause._meta.get_field("reason").max_length or 300
 # Above any plausible fee in rupiah; keeps the value inside PostgreSQL's bigint.
 MAX_FEE = 10**15
 FIRST_YEAR, LAST_YEAR = 2000, 2100
@@ -51,6 +59,9 @@ ITEM_FIELDS = (
     "fee_charged",
     "channel",
     "refusal_reason",
+    "paused_at",
+    "pause_reason",
+    "resumed_at",
 )
 # What an update may change; the promise (version, unit, calendar) stays that of submission.
 UPDATE_FIELDS = [
@@ -276,6 +287,9 @@ class CleanItem:
     refusal_reason: str
     fee_charged: int
     channel: str
+    paused_at: dt.datetime | None = None
+    pause_reason: str = ""
+    resumed_at: dt.datetime | None = None
 
 
 @dataclass
@@ -461,7 +475,7 @@ class DeliveryRecorder:
 
         offset = self.calendar_for(service.unit).utc_offset_hours if service else 7
         moments: dict[str, dt.datetime | None] = {}
-        for name in ("submitted_at", "file_complete_at", "completed_at"):
+        for name in ("submitted_at", "file_complete_at", "completed_at", "paused_at", "resumed_at"):
             try:
                 moments[name] = localize(parse_moment(raw.get(name)), offset)
             except ValueError as error:
@@ -516,6 +530,27 @@ class DeliveryRecorder:
         if len(reason) > REASON_MAX_LENGTH:
             fail("refusal_reason", _("At most %(max)d characters.") % {"max": REASON_MAX_LENGTH})
 
+        paused_at, resumed_at = moments.get("paused_at"), moments.get("resumed_at")
+        pause_reason = ""
+        try:
+            pause_reason = _text(raw, "pause_reason")
+        except ValueError as error:
+            fail("pause_reason", str(error))
+        if len(pause_reason) > PAUSE_REASON_MAX_LENGTH:
+            fail(
+                "pause_reason",
+                _("At most %(max)d characters.") % {"max": PAUSE_REASON_MAX_LENGTH},
+            )
+        if paused_at is not None:
+            if not pause_reason and "pause_reason" not in errors:
+                fail("pause_reason", _("Say why the clock stops."))
+            if submitted_at is not None and paused_at < submitted_at:
+                fail("paused_at", _("The clock cannot stop before the request was submitted."))
+            if resumed_at is not None and resumed_at < paused_at:
+                fail("resumed_at", _("The clock cannot resume before it stopped."))
+        elif "paused_at" not in errors and (resumed_at is not None or pause_reason):
+            fail("paused_at", _("Give the time the clock stopped."))
+
         if errors:
             raise ItemError(errors)
         assert service is not None and submitted_at is not None
@@ -530,6 +565,9 @@ class DeliveryRecorder:
             refusal_reason=reason,
             fee_charged=fee,
             channel=channel,
+            paused_at=paused_at,
+            pause_reason=pause_reason,
+            resumed_at=resumed_at,
         )
 
     # Step 2: compute the clock, as delivery_record does.
@@ -677,7 +715,86 @@ class DeliveryRecorder:
                 result.delivery_id = delivery.pk
         return results
 
+    def _apply_pause(self, item: CleanItem, delivery_id: int) -> None:
+        """Pause (and resume) the written delivery through the real service functions.
+
+        The pause is matched on its start: one already recorded is not recorded again.
+        Raises ApplicationError when the transition is refused.
+        """
+        assert item.paused_at is not None
+        delivery = ServiceDelivery.objects.get(pk=delivery_id)
+        pauses = list(delivery.pauses.all())
+        pause = next((p for p in pauses if p.started_at == item.paused_at), None)
+        if pause is None:
+            if any(
+                p.started_at > item.paused_at
+                or (p.ended_at is not None and p.ended_at > item.paused_at)
+                for p in pauses
+            ):
+                raise ApplicationError(
+                    _("This pause overlaps or precedes a pause already recorded."),
+                    field="paused_at",
+                )
+            try:
+                pause = delivery_pause(
+                    delivery=delivery,
+                    reason=item.pause_reason,
+                    at=item.paused_at,
+                    acting_user=self.acting_user,
+                )
+            except ApplicationError as error:
+                if error.code == "invalid_transition":
+                    raise ApplicationError(
+                        _("Only a request in process can be paused."),
+                        code=error.code,
+                        field="paused_at",
+                    ) from None
+                raise
+        if item.resumed_at is None:
+            return
+        if pause.ended_at is None:
+            try:
+                delivery_resume(delivery=delivery, at=item.resumed_at, acting_user=self.acting_user)
+            except ApplicationError as error:
+                raise ApplicationError(
+                    _("The clock cannot resume before it stopped.")
+                    if error.field == "at"
+                    else _("This request is not paused."),
+                    code=error.code,
+                    field="resumed_at",
+                ) from None
+        elif pause.ended_at != item.resumed_at:
+            raise ApplicationError(
+                _("This pause already ended at another time."), field="resumed_at"
+            )
+
+    def _write_paused(self, item: CleanItem) -> ItemResult:
+        """One item with a pause: the upsert and the pause in one savepoint."""
+        try:
+            with transaction.atomic():
+                (result,) = self._write_chunk([item])
+                if result.result != "error":
+                    assert result.delivery_id is not None
+                    self._apply_pause(item, result.delivery_id)
+                return result
+        except ApplicationError as error:
+            return ItemResult(
+                item.index, item.reference, "error", {error.field or NON_FIELD: [error.message]}
+            )
+        except DatabaseError:
+            return ItemResult(
+                item.index,
+                item.reference,
+                "error",
+                {NON_FIELD: [_("The database refused this item; try it again.")]},
+            )
+
     def _write(self, items: list[CleanItem]) -> list[ItemResult]:
+        paused = [item for item in items if item.paused_at is not None]
+        if paused:
+            plain = [item for item in items if item.paused_at is None]
+            results = self._write(plain) if plain else []
+            return results + [self._write_paused(item) for item in paused]
         try:
             with transaction.atomic():
                 return self._write_chunk(items)

@@ -47,7 +47,9 @@ COLUMNS: tuple[str, ...] = (
     "fee_charged",
     "channel",
 )
-OPTIONAL_COLUMNS: tuple[str, ...] = ("refusal_reason",)
+# A pause: `paused_at` with its `pause_reason`, and `resumed_at` once the clock runs again
+# (recorded through delivery_pause/delivery_resume, matched on the pause's start).
+OPTIONAL_COLUMNS: tuple[str, ...] = ("refusal_reason", "paused_at", "pause_reason", "resumed_at")
 # Added by the error report; ignored when a fixed report is uploaded again.
 REPORT_COLUMNS: tuple[str, ...] = ("line", "errors")
 # The bulk item's name of each column.

@@ -157,23 +157,9 @@ TEXT_FIELDS: tuple[str, ...] = (
     "performance_evaluation",
     "decree_number",
 )
-DATA_FIELDS: tuple[str, ...] = (
-    "processing_time_value",
-    "processing_time_unit",
-    "clock_start",
-    "is_free",
-    "product",
-    "legal_basis",
-    "facilities",
-    "facilities_note",
-    "staff_competence",
-    "internal_supervision",
-    "staff_count",
-    "service_guarantee",
-    "safety_security",
-    "performance_evaluation",
-    "decree_number",
-)
+# Fields a new version never inherits from the table (set when the version is published).
+_NOT_IN_TABLE = frozenset({"change_summary", "decree_date", "effective_date"})
+DATA_FIELDS: tuple[str, ...] = tuple(f for f in writes.CONTENT_FIELDS if f not in _NOT_IN_TABLE)
 CHILD_COLUMNS: dict[str, tuple[str, ...]] = {
     "requirements": ("name", "is_mandatory"),
     "steps": ("actor", "description"),

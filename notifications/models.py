@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
@@ -45,7 +46,7 @@ class Notification(models.Model):
     channel = models.CharField(_("channel"), max_length=20, default="email")
     recipient = models.CharField(_("recipient"), max_length=254, blank=True)
     level = models.PositiveSmallIntegerField(_("escalation level"), default=0)
-    idempotency_key = models.CharField(max_length=200, unique=True)
+    idempotency_key = models.CharField(max_length=200)
     status = models.CharField(
         _("status"),
         max_length=20,
@@ -59,6 +60,7 @@ class Notification(models.Model):
     parent = models.ForeignKey(
         "self",
         on_delete=models.CASCADE,
+        db_index=False,
         null=True,
         blank=True,
         related_name="children",
@@ -67,6 +69,7 @@ class Notification(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
+        db_index=False,
         null=True,
         blank=True,
         related_name="notifications",
@@ -85,6 +88,7 @@ class Notification(models.Model):
     webhook_endpoint = models.ForeignKey(
         "notifications.WebhookEndpoint",
         on_delete=models.SET_NULL,
+        db_index=False,
         null=True,
         blank=True,
         related_name="notifications",
@@ -93,6 +97,7 @@ class Notification(models.Model):
     digest = models.ForeignKey(
         "self",
         on_delete=models.SET_NULL,
+        db_index=False,
         null=True,
         blank=True,
         related_name="digest_items",
@@ -104,9 +109,35 @@ class Notification(models.Model):
     class Meta:
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
+        # Most rows end up sent and most columns stay empty: partial indexes keep the hot
+        # insert path (the sweep writes one outbox row per new breach) cheap and the
+        # drainer's index small.
+        constraints = [
+            # A constraint, not `unique=True`: no extra varchar_pattern_ops index to maintain.
+            models.UniqueConstraint(fields=["idempotency_key"], name="notification_once")
+        ]
         indexes = [
-            models.Index(fields=["status", "created_at"], name="notification_pending"),
-            models.Index(fields=["user", "channel", "read_at"], name="notification_inbox"),
+            models.Index(
+                fields=["status", "created_at"],
+                name="notification_pending",
+                condition=Q(status__in=["pending", "sending"]),
+            ),
+            models.Index(
+                fields=["user", "channel", "read_at"],
+                name="notification_inbox",
+                condition=Q(user__isnull=False),
+            ),
+            models.Index(
+                fields=["parent"], name="notification_parent", condition=Q(parent__isnull=False)
+            ),
+            models.Index(
+                fields=["digest"], name="notification_digest", condition=Q(digest__isnull=False)
+            ),
+            models.Index(
+                fields=["webhook_endpoint"],
+                name="notification_webhook",
+                condition=Q(webhook_endpoint__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

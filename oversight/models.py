@@ -89,10 +89,18 @@ class Breach(models.Model):
     subject_type = models.CharField(max_length=20)
     subject_id = models.BigIntegerField()
     period = models.CharField(max_length=20, blank=True, default="")
-    agency = models.ForeignKey("agencies.Agency", on_delete=models.CASCADE, related_name="breaches")
+    # agency and service: indexed by the (agency, status) and (service, status) indexes below.
+    agency = models.ForeignKey(
+        "agencies.Agency", on_delete=models.CASCADE, related_name="breaches", db_index=False
+    )
     unit = models.ForeignKey("agencies.Unit", on_delete=models.CASCADE, related_name="breaches")
     service = models.ForeignKey(
-        "services.Service", on_delete=models.CASCADE, null=True, blank=True, related_name="breaches"
+        "services.Service",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="breaches",
+        db_index=False,
     )
     version = models.ForeignKey(
         "services.StandardVersion",

@@ -179,14 +179,18 @@ def _overdue_open(ctx: SweepContext, rs: RuleSettings) -> tuple[str, list[Any]]:
                d.version_id, d.id, NULL, d.promise_value, d.promise_unit, 'overdue',
                d.due_at, %s, 'open', %s, ''
         FROM {t["delivery"]} d
-        WHERE d.status = 'open' AND d.due_at < %s
-          AND (d.due_at >= %s OR d.updated_at >= %s){inactive}"""
+        WHERE d.status = 'open'
+          AND ((d.due_at >= %s AND d.due_at < %s) OR (d.updated_at >= %s AND d.due_at < %s))
+          {inactive}"""
+    # Each arm of the OR is a range on its own index (the partial due_at index of open
+    # requests; updated_at), so the backlog of long-overdue requests is never rescanned.
     return sql, [
         ctx.now,
         Maladministration.UNDUE_DELAY,
+        ctx.since,
         ctx.now,
         ctx.since,
-        ctx.since,
+        ctx.now,
         *inactive_params,
     ]
 
@@ -205,18 +209,40 @@ def _overcharge(ctx: SweepContext, rs: RuleSettings) -> tuple[str, list[Any]]:
 
 
 def _service_level_miss(ctx: SweepContext, rs: RuleSettings) -> tuple[str, list[Any]]:
+    """A service's on-time rate over a closed calendar month (WIB) below its target.
+
+    Only the (service, month) pairs touched since the last sweep are recounted. On
+    PostgreSQL each pair is read as a completed_at range on the (service, completed_at)
+    index, so the cost grows with the pairs touched, not with history.
+    """
     t = _tables()
-    month = month_key("d.completed_at")
     target, target_params = rs.case("target_percent", "m.agency_id")
     minimum, minimum_params = rs.case("min_sample", "m.agency_id")
     inactive, inactive_params = rs.exclude_inactive("m.agency_id")
-    touched_month = month_key("c.completed_at")
-    sql = f"""
-        SELECT 'service_level_miss', 'service', m.service_id, m.period, m.agency_id, m.unit_id,
-               m.service_id, m.version_id, NULL,
-               ROUND(100.0 * m.on_time / m.total, 2), {target}, 'percent', 'overdue',
-               m.last_due, %s, 'open', %s, ''
-        FROM (
+    if _is_pg():
+        local = "c.completed_at AT TIME ZONE 'Asia/Jakarta'"
+        grouped = f"""
+            SELECT d.service_id, to_char(p.month, 'YYYY-MM') AS period,
+                   MAX(d.agency_id) AS agency_id, MAX(d.unit_id) AS unit_id,
+                   MAX(d.version_id) AS version_id, COUNT(*) AS total,
+                   MAX(d.due_at) AS last_due,
+                   SUM(CASE WHEN d.completed_at <= d.due_at THEN 1 ELSE 0 END) AS on_time
+            FROM (
+                SELECT DISTINCT c.service_id, date_trunc('month', {local}) AS month
+                FROM {t["delivery"]} c
+                WHERE c.status = 'completed' AND c.due_at IS NOT NULL AND c.updated_at >= %s
+                  AND to_char({local}, 'YYYY-MM') < %s
+            ) p
+            JOIN {t["delivery"]} d ON d.service_id = p.service_id
+             AND d.completed_at >= (p.month AT TIME ZONE 'Asia/Jakarta')
+             AND d.completed_at < ((p.month + interval '1 month') AT TIME ZONE 'Asia/Jakarta')
+            WHERE d.status = 'completed' AND d.due_at IS NOT NULL
+            GROUP BY d.service_id, p.month"""
+        grouped_params: list[Any] = [ctx.since, ctx.current_month]
+    else:
+        month = month_key("d.completed_at")
+        touched_month = month_key("c.completed_at")
+        grouped = f"""
             SELECT d.service_id, {month} AS period, MAX(d.agency_id) AS agency_id,
                    MAX(d.unit_id) AS unit_id, MAX(d.version_id) AS version_id,
                    COUNT(*) AS total, MAX(d.due_at) AS last_due,
@@ -227,15 +253,21 @@ def _service_level_miss(ctx: SweepContext, rs: RuleSettings) -> tuple[str, list[
               AND {month} IN (
                   SELECT DISTINCT {touched_month} FROM {t["delivery"]} c
                   WHERE c.status = 'completed' AND c.updated_at >= %s)
-            GROUP BY d.service_id, {month}
+            GROUP BY d.service_id, {month}"""
+        grouped_params = [ctx.current_month, ctx.since]
+    sql = f"""
+        SELECT 'service_level_miss', 'service', m.service_id, m.period, m.agency_id, m.unit_id,
+               m.service_id, m.version_id, NULL,
+               ROUND(100.0 * m.on_time / m.total, 2), {target}, 'percent', 'overdue',
+               m.last_due, %s, 'open', %s, ''
+        FROM ({grouped}
         ) m
         WHERE m.total >= {minimum} AND 100.0 * m.on_time < {target} * m.total{inactive}"""
     params = [
         *target_params,
         ctx.now,
         Maladministration.UNDUE_DELAY,
-        ctx.current_month,
-        ctx.since,
+        *grouped_params,
         *minimum_params,
         *target_params,
         *inactive_params,

@@ -285,6 +285,10 @@ MAKLUMAT = {
     "CALENDAR_YEARS_BACK": env.int("MAKLUMAT_CALENDAR_YEARS_BACK", default=3),
     "CALENDAR_YEARS_AHEAD": env.int("MAKLUMAT_CALENDAR_YEARS_AHEAD", default=3),
 }
+# After a sweep writes new outbox rows, ask a worker to drain at once instead of waiting
+# for beat's next minute. Off in the test suite (whose workers are per-test); a broker
+# that is down only delays the send (see notifications.tasks.kick_drain).
+NOTIFICATIONS_KICK_DRAIN: bool = env.bool("MAKLUMAT_NOTIFICATIONS_KICK_DRAIN", default=not TESTING)
 # Largest delivery CSV upload and bulk-API request body accepted.
 DELIVERY_IMPORT_MAX_BYTES = env.int("MAKLUMAT_DELIVERY_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
 DELIVERY_API_MAX_BODY_BYTES = env.int(

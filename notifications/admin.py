@@ -13,6 +13,7 @@ from notifications.models import (
     Notification,
     NotificationAttempt,
     NotificationStatus,
+    RecipientPreference,
     UnitNotificationPreference,
     WebhookEndpoint,
 )
@@ -71,3 +72,11 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 class UnitNotificationPreferenceAdmin(admin.ModelAdmin):
     list_display = ["unit", "digest"]
     list_filter = ["digest"]
+
+
+@admin.register(RecipientPreference)
+class RecipientPreferenceAdmin(admin.ModelAdmin):
+    list_display = ["email", "user", "mode", "kinds", "updated_at"]
+    list_filter = ["mode"]
+    search_fields = ["email"]
+    raw_id_fields = ["user"]

@@ -10,11 +10,12 @@ import contextlib
 import hashlib
 import hmac
 import json
+import re
 import smtplib
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,11 +40,16 @@ class Outcome:
 SENT = Outcome(AttemptResult.SENT)
 
 
+class Unsubscribed(Exception):
+    """The citizen stopped following the request before the message left: never send it."""
+
+
 def classify_email_error(exc: BaseException) -> Outcome:
-    """Permanent: the address or the message is refused (5xx). Transient: everything else
-    (connection refused or dropped, timeouts, 4xx "try again later")."""
+    """Permanent: the address or the message is refused (5xx), or the citizen
+    unsubscribed. Transient: everything else (connection refused or dropped, timeouts,
+    4xx "try again later")."""
     text = f"{type(exc).__name__}: {exc}"[:2000]
-    if isinstance(exc, smtplib.SMTPRecipientsRefused | smtplib.SMTPSenderRefused):
+    if isinstance(exc, smtplib.SMTPRecipientsRefused | smtplib.SMTPSenderRefused | Unsubscribed):
         return Outcome(AttemptResult.PERMANENT, text)
     if isinstance(exc, smtplib.SMTPServerDisconnected | smtplib.SMTPConnectError):
         return Outcome(AttemptResult.TRANSIENT, text)
@@ -98,6 +104,8 @@ def email_for(notification: Notification) -> EmailMultiAlternatives:
         return _notice_email(notification, language)
     if notification.event == "digest":
         return _digest_email(notification, language)
+    if notification.event == "breach_answered":
+        return _citizen_answer_email(notification, language)
     with translation.override(language):
         context: dict[str, Any] = {
             "notification": notification,
@@ -168,6 +176,56 @@ def _digest_email(notification: Notification, language: str) -> EmailMultiAltern
     return _message(notification, subject, text, html, language)
 
 
+CITIZEN_EVENT_KEY = re.compile(r"^breach_answered:breach:\d+:event:(\d+):")
+
+
+def _citizen_answer_email(notification: Notification, language: str) -> EmailMultiAlternatives:
+    """To a citizen following the request: the unit's answer, the public tracking page and
+    a one-click unsubscribe link; nothing from the staff area."""
+    from oversight.models import BreachEvent, CitizenFollower
+
+    breach = notification.breach
+    delivery_id = breach.delivery_id if breach is not None else None
+    follower = (
+        CitizenFollower.objects.select_related("delivery__service", "delivery__unit")
+        .filter(delivery_id=delivery_id, email__iexact=notification.recipient)
+        .first()
+        if delivery_id is not None
+        else None
+    )
+    if breach is None or follower is None:
+        raise Unsubscribed("The citizen no longer follows this request.")
+    match = CITIZEN_EVENT_KEY.match(notification.idempotency_key)
+    event = (
+        BreachEvent.objects.filter(pk=int(match.group(1)), breach=breach).first() if match else None
+    )
+    delivery = follower.delivery
+    with translation.override(language):
+        context = {
+            "notification": notification,
+            "breach": breach,
+            "event": event,
+            "delivery": delivery,
+            "service": delivery.service,
+            "unit": delivery.unit,
+            "language": language,
+            "track_url": _absolute(
+                reverse("track:detail", kwargs={"code": delivery.tracking_code})
+            ),
+            "unsubscribe_url": _absolute(
+                reverse("track:unsubscribe", kwargs={"token": follower.signed_unsubscribe_token()})
+            ),
+        }
+        subject = " ".join(
+            render_to_string("notifications/email/breach_answered_subject.txt", context).split()
+        )
+        text = render_to_string("notifications/email/breach_answered.txt", context)
+        html = render_to_string("notifications/email/breach_answered.html", context)
+    message = _message(notification, subject, text, html, language)
+    message.extra_headers["List-Unsubscribe"] = f"<{context['unsubscribe_url']}>"
+    return message
+
+
 def _message(
     notification: Notification, subject: str, text: str, html: str, language: str
 ) -> EmailMultiAlternatives:
@@ -213,8 +271,18 @@ def _notice_email(notification: Notification, language: str) -> EmailMultiAltern
     return message
 
 
-def send_email_batch(rows: Iterable[Notification]) -> dict[int, Outcome]:
-    """Send each row's email over one connection; reconnect after a dropped connection."""
+OnOutcome = Callable[[Notification, Outcome], None]
+
+
+def send_email_batch(
+    rows: Iterable[Notification], on_outcome: OnOutcome | None = None
+) -> dict[int, Outcome]:
+    """Send each row's email over one connection; reconnect after a dropped connection.
+
+    `on_outcome(row, outcome)` is called right after each message, before the next one is
+    sent, so the caller can record it at once: a worker that dies mid-batch then leaves at
+    most the one message in flight with an unknown outcome.
+    """
     outcomes: dict[int, Outcome] = {}
     timeout = getattr(settings, "EMAIL_TIMEOUT", None) or 30
     connection: Any = get_connection(fail_silently=False, timeout=timeout)
@@ -228,16 +296,17 @@ def send_email_batch(rows: Iterable[Notification]) -> dict[int, Outcome]:
                     opened = True
                 message.connection = connection
                 message.send(fail_silently=False)
+                outcome = SENT
             except Exception as exc:
                 outcome = classify_email_error(exc)
-                outcomes[row.pk] = outcome
                 if outcome.result == AttemptResult.TRANSIENT:
                     # The connection may be broken: start afresh for the next row.
                     with contextlib.suppress(Exception):  # closing a dead connection
                         connection.close()
                     opened = False
-                continue
-            outcomes[row.pk] = SENT
+            outcomes[row.pk] = outcome
+            if on_outcome is not None:
+                on_outcome(row, outcome)
     finally:
         if opened:
             with contextlib.suppress(Exception):  # the messages are already accepted
@@ -333,9 +402,16 @@ def post_webhook(notification: Notification) -> Outcome:
     return SENT
 
 
-def send_webhook_batch(rows: Iterable[Notification]) -> dict[int, Outcome]:
+def send_webhook_batch(
+    rows: Iterable[Notification], on_outcome: OnOutcome | None = None
+) -> dict[int, Outcome]:
     """POST each row to its endpoint (rows come with `webhook_endpoint` selected)."""
-    return {row.pk: post_webhook(row) for row in rows}
+    outcomes: dict[int, Outcome] = {}
+    for row in rows:
+        outcomes[row.pk] = post_webhook(row)
+        if on_outcome is not None:
+            on_outcome(row, outcomes[row.pk])
+    return outcomes
 
 
 CHANNELS = {"email": send_email_batch, "webhook": send_webhook_batch}

@@ -15,6 +15,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 
@@ -201,6 +202,60 @@ class UnitNotificationPreference(models.Model):
 
     def policy_owner(self) -> tuple[int | None, int | None]:
         return self.unit.agency_id, self.unit_id
+
+
+class RecipientMode(models.TextChoices):
+    IMMEDIATE = "immediate", _("One email per new breach")
+    DIGEST = "digest", _("One daily digest")
+
+
+class RecipientPreference(models.Model):
+    """How one person (one email address) hears about new breaches.
+
+    Applies to the new-breach emails (level 0) of every unit the address is a contact of:
+    `mode` "digest" holds them for the unit's daily digest, and `kinds` (BreachKind values;
+    empty: all) filters them. People without a row follow their unit's
+    UnitNotificationPreference. Escalations (levels 1+) always go out by email: they
+    cannot be opted out of. The in-app inbox is not affected.
+    """
+
+    email = models.EmailField(_("email"), max_length=254)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="recipient_preferences",
+        help_text="The staff account this address belongs to, if any.",
+    )
+    mode = models.CharField(
+        _("how to receive new breaches"),
+        max_length=20,
+        choices=RecipientMode.choices,
+        default=RecipientMode.IMMEDIATE,
+    )
+    kinds = models.JSONField(
+        _("kinds of breach"),
+        default=list,
+        blank=True,
+        help_text=_("The kinds of breach to hear about. Empty: all kinds."),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("recipient preference")
+        verbose_name_plural = _("recipient preferences")
+        constraints = [
+            # Case-insensitive: the drainer looks addresses up by Lower(email), which this
+            # constraint's unique index serves.
+            models.UniqueConstraint(Lower("email"), name="recipient_preference_email_ci")
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    def wants_kind(self, kind: str) -> bool:
+        return not self.kinds or kind in self.kinds
 
 
 class AttemptResult(models.TextChoices):

@@ -56,6 +56,8 @@ from notifications.models import (
     Notification,
     NotificationAttempt,
     NotificationStatus,
+    RecipientMode,
+    RecipientPreference,
     UnitNotificationPreference,
     WebhookEndpoint,
 )
@@ -283,12 +285,58 @@ def _agency_admin_emails(agency_id: int) -> list[str]:
     return list(seen.values())
 
 
+def _follows_preferences(row: Notification) -> bool:
+    """Only new-breach emails (level 0) follow the unit's and each person's preferences.
+
+    Escalations (levels 1+: unit head, agency head and admins, ombudsman) always go out
+    by email, one each: nobody can opt out of them.
+    """
+    return row.level == 0 and row.channel == "email" and bool(row.breach_id)
+
+
 def _wants_digest(row: Notification) -> bool:
-    """New-breach emails (level 0) of a unit that chose the daily digest wait for it."""
-    if row.level != 0 or row.channel != "email" or not row.breach_id:
+    """The unit's default: are its new-breach emails held for its daily digest?"""
+    if not _follows_preferences(row):
         return False
     unit_id = row.unit_id or row.breach.unit_id  # type: ignore[union-attr]
     return UnitNotificationPreference.objects.filter(unit_id=unit_id, digest=True).exists()
+
+
+def _preferences_by_email(emails: list[str]) -> dict[str, RecipientPreference]:
+    """Each address's own preference, in one query (the Lower(email) unique index serves it)."""
+    if not emails:
+        return {}
+    found = RecipientPreference.objects.annotate(email_lower=Lower("email")).filter(
+        email_lower__in=[e.lower() for e in emails]
+    )
+    return {p.email.lower(): p for p in found}
+
+
+def _recipient_channels(row: Notification, recipients: list[str]) -> dict[str, str]:
+    """Each recipient's channel for this fan-out row: sent now (the row's channel) or held
+    for the unit's daily digest (DIGEST). Recipients who excluded the breach's kind are
+    left out: they get no email for it (their in-app inbox still does).
+
+    A person's RecipientPreference wins; people without one follow the unit's
+    UnitNotificationPreference. Rows that do not follow preferences (escalations) go to
+    every recipient on their own channel.
+    """
+    if not _follows_preferences(row):
+        return dict.fromkeys(recipients, row.channel)
+    kind = row.breach.kind  # type: ignore[union-attr]
+    preferences = _preferences_by_email(recipients)
+    unit_digest: bool | None = None  # asked only if someone follows the unit's default
+    channels: dict[str, str] = {}
+    for email in recipients:
+        preference = preferences.get(email.lower())
+        if preference is None:
+            if unit_digest is None:
+                unit_digest = _wants_digest(row)
+            channels[email] = DIGEST if unit_digest else row.channel
+        elif preference.wants_kind(kind):
+            digest = preference.mode == RecipientMode.DIGEST
+            channels[email] = DIGEST if digest else row.channel
+    return channels
 
 
 def _users_by_email(emails: list[str]) -> dict[str, Any]:
@@ -327,8 +375,8 @@ def expand_fanouts(*, now: dt.datetime | None = None, limit: int | None = None) 
                 row.last_error = "No recipient: the unit (or agency) has no contact address."
                 row.save(update_fields=["status", "last_error"])
                 continue
-            users = _users_by_email(recipients)
-            channel = DIGEST if _wants_digest(row) else row.channel
+            channels = _recipient_channels(row, recipients)
+            users = _users_by_email(list(channels)) if channels else {}
             Notification.objects.bulk_create(
                 [
                     Notification(
@@ -340,15 +388,18 @@ def expand_fanouts(*, now: dt.datetime | None = None, limit: int | None = None) 
                         level=row.level,
                         parent=row,
                         user=users.get(email.lower()),
+                        # Keyed on the row's channel, not on now-or-digest: a recipient who
+                        # switches between the two before a re-expansion (a resent fan-out)
+                        # still gets the breach once.
                         idempotency_key=idempotency_key(
                             event=row.event,
                             subject=subject,
                             recipient=email,
-                            channel=channel,
+                            channel=row.channel,
                             level=row.level,
                         ),
                     )
-                    for email in recipients
+                    for email, channel in channels.items()
                 ],
                 ignore_conflicts=True,
             )
@@ -439,6 +490,28 @@ def record_outcome(
     return status
 
 
+class _Recorder:
+    """Records each outcome the moment the channel reports it (one short transaction).
+
+    The outcome is committed before the next message goes, so a worker that dies mid-batch
+    leaves at most the one message in flight with an unknown outcome ("The one window").
+    """
+
+    def __init__(self, *, result: DrainResult, now: dt.datetime) -> None:
+        self.result = result
+        self.now = now
+        self.recorded: set[int] = set()
+        self.started = timezone.now()
+
+    def __call__(self, row: Notification, outcome: Outcome) -> None:
+        status = record_outcome(row, outcome, started=self.started, now=self.now)
+        self.result.outcomes[status] += 1
+        self.recorded.add(row.pk)
+        if row.channel == WEBHOOK and row.webhook_endpoint_id is not None:
+            webhook_record(endpoint_id=row.webhook_endpoint_id, outcome=outcome, now=self.now)
+        self.started = timezone.now()
+
+
 def drain(
     *, now: dt.datetime | None = None, batch_size: int | None = None, max_batches: int = 1000
 ) -> DrainResult:
@@ -470,23 +543,16 @@ def drain(
         for row in rows:
             by_channel[row.channel].append(row)
         for channel, channel_rows in by_channel.items():
-            started = timezone.now()
+            recorder = _Recorder(result=result, now=now)
             sender = CHANNELS.get(channel)
             if sender is None:
-                outcomes = {
-                    r.pk: Outcome(AttemptResult.PERMANENT, f"Unknown channel {channel!r}")
-                    for r in channel_rows
-                }
+                for row in channel_rows:
+                    recorder(row, Outcome(AttemptResult.PERMANENT, f"Unknown channel {channel!r}"))
             else:
-                outcomes = sender(channel_rows)
+                sender(channel_rows, recorder)
             for row in channel_rows:
-                outcome = outcomes.get(
-                    row.pk, Outcome(AttemptResult.TRANSIENT, "The channel gave no outcome.")
-                )
-                status = record_outcome(row, outcome, started=started, now=now)
-                result.outcomes[status] += 1
-                if channel == WEBHOOK and row.webhook_endpoint_id is not None:
-                    webhook_record(endpoint_id=row.webhook_endpoint_id, outcome=outcome, now=now)
+                if row.pk not in recorder.recorded:
+                    recorder(row, Outcome(AttemptResult.TRANSIENT, "The channel gave no outcome."))
     return result
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
+from django.conf import settings
 
 from notifications.services import digest_collect, drain, requeue_stale
 
@@ -12,6 +15,26 @@ def drain_task() -> dict[str, int]:
     """Send every due notification. Safe to run concurrently (rows are claimed)."""
     result = drain()
     return {"expanded": result.expanded, "claimed": result.claimed, **result.outcomes}
+
+
+logger = logging.getLogger(__name__)
+
+
+def kick_drain() -> bool:
+    """Ask a worker to drain now. Call it after the outbox rows are committed.
+
+    Never raises: the rows are already in the database, so a broker that is down only
+    delays them until beat's next drain (every minute) or the sweeper's kick once the
+    broker is back. Returns whether the request was published.
+    """
+    if not settings.NOTIFICATIONS_KICK_DRAIN:
+        return False
+    try:
+        drain_task.apply_async(retry=False)
+    except Exception as exc:  # the broker is unreachable: nothing is lost
+        logger.warning("notifications: could not ask for a drain (%s); beat will drain", exc)
+        return False
+    return True
 
 
 @shared_task(name="notifications.requeue", acks_late=True)

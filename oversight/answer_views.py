@@ -22,7 +22,14 @@ from core.errors import ApplicationError
 from notifications.channels import ack_token_read
 from notifications.services import conf
 from oversight import answers
-from oversight.models import Breach, BreachEscalation, BreachStatus, Maladministration
+from oversight.compensation import Compensation, breach_compensation
+from oversight.models import (
+    Breach,
+    BreachEscalation,
+    BreachStatus,
+    CitizenFollower,
+    Maladministration,
+)
 
 ANSWER_ACTIONS = [
     ("acknowledge", gettext_lazy("Acknowledge")),
@@ -60,6 +67,14 @@ class DecideForm(forms.Form):
     )
 
 
+class CompensationForm(forms.Form):
+    amount = forms.IntegerField(label=gettext_lazy("Amount paid (Rp)"))
+    paid_on = forms.DateField(
+        label=gettext_lazy("Paid on"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+
 def _breaches(user: Any) -> QuerySet[Breach]:
     return scope(user, Breach.objects.all(), Action.VIEW_PRIVATE).select_related(
         "agency", "unit", "service", "delivery"
@@ -72,9 +87,21 @@ def _detail(
     *,
     answer_form: AnswerForm | None = None,
     decide_form: DecideForm | None = None,
+    compensation_form: CompensationForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     escalation = BreachEscalation.objects.filter(breach=breach).first()
+    compensation: Compensation | None = None
+    try:
+        compensation = breach_compensation(breach)
+    except ApplicationError:  # the delivery's calendar does not cover the dates yet
+        compensation = None
+    # Staff see how many citizens follow the request, never who (the complainant's identity).
+    followers = (
+        CitizenFollower.objects.filter(delivery_id=breach.delivery_id).count()
+        if breach.delivery_id is not None
+        else 0
+    )
     return render(
         request,
         "oversight/answer_detail.html",
@@ -89,6 +116,20 @@ def _detail(
             "answer_form": answer_form or AnswerForm(),
             "decide_form": decide_form
             or DecideForm(initial={"category": breach.suggested_category}),
+            "compensation": compensation,
+            "can_compensate": compensation is not None
+            and compensation.owed > 0
+            and can(request.user, Action.ANSWER_BREACH, breach)
+            and breach.status not in answers.NOT_COMPENSABLE,
+            "compensation_form": compensation_form
+            or CompensationForm(
+                initial={
+                    "amount": breach.compensation_paid_amount
+                    or (compensation.owed if compensation else None),
+                    "paid_on": breach.compensation_paid_at,
+                }
+            ),
+            "followers": followers,
         },
         status=status,
     )
@@ -153,6 +194,30 @@ def breach_decide_view(request: HttpRequest, pk: int) -> HttpResponse:
         form.add_error(field, exc.message)
         return _detail(request, breach, decide_form=form, status=400)
     messages.success(request, _("The decision is recorded."))
+    return redirect("breach_answers:detail", pk=breach.pk)
+
+
+@require_POST
+@otp_required_for_privileged
+def breach_compensation_view(request: HttpRequest, pk: int) -> HttpResponse:
+    breach = get_object_or_404(_breaches(request.user), pk=pk)
+    if not can(request.user, Action.ANSWER_BREACH, breach):
+        raise PermissionDenied
+    form = CompensationForm(request.POST)
+    if not form.is_valid():
+        return _detail(request, breach, compensation_form=form, status=400)
+    try:
+        answers.breach_record_compensation(
+            breach=breach,
+            acting_user=request.user,
+            amount=form.cleaned_data["amount"],
+            paid_on=form.cleaned_data["paid_on"],
+        )
+    except ApplicationError as exc:
+        field = exc.field if exc.field in form.fields else None
+        form.add_error(field, exc.message)
+        return _detail(request, breach, compensation_form=form, status=400)
+    messages.success(request, _("The payment of the compensation is recorded."))
     return redirect("breach_answers:detail", pk=breach.pk)
 
 

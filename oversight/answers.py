@@ -5,6 +5,11 @@ locks the breach row, writes a `BreachEvent` (who, how, when) in the same transa
 and stops the escalation ladder (which locks the same row, so it never escalates a
 breach acknowledged a moment earlier).
 
+The citizen concerned: when the unit explains, remedies, disputes or records the
+compensation paid for a breach about a request, each citizen following that request
+(`CitizenFollower`, from the public tracking page) gets one email: the outbox rows are
+written in the same transaction as the answer.
+
 Who may do what (agencies/policy.py):
 - ANSWER_BREACH (the unit's editors and approvers, the agency's admins) answer.
 - The one-click email link acknowledges on behalf of the address it was sent to: the
@@ -19,19 +24,26 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.policy import Action, can
 from core.errors import ApplicationError, PermissionDeniedError
+from delivery.models import ServiceDelivery
+from notifications.models import Notification, NotificationStatus
+from notifications.services import idempotency_key
+from oversight.compensation import breach_compensation
 from oversight.models import (
     Breach,
     BreachEscalation,
     BreachEvent,
     BreachEventKind,
     BreachStatus,
+    CitizenFollower,
     Maladministration,
 )
 
@@ -47,6 +59,10 @@ CLOSED = {
     BreachStatus.CONFIRMED,
     BreachStatus.RESOLVED,
 }
+# A confirmed breach may still be compensated (the payment often follows the decision);
+# a dismissed one, or one that disappeared when the data was corrected, owes nothing.
+NOT_COMPENSABLE = {BreachStatus.DISMISSED, BreachStatus.RESOLVED}
+CITIZEN_EVENT = "breach_answered"
 
 
 def _locked(breach: Breach) -> tuple[Breach, BreachEscalation]:
@@ -67,6 +83,34 @@ def _check_open(breach: Breach) -> None:
 
 def _event(breach: Breach, kind: str, *, now: dt.datetime, **fields: Any) -> BreachEvent:
     return BreachEvent.objects.create(breach=breach, kind=kind, created_at=now, **fields)
+
+
+def _notify_followers(breach: Breach, event: BreachEvent) -> int:
+    """One outbox row per citizen following the breach's request (call inside the
+    answer's transaction). Returns the number of rows written."""
+    if breach.subject_type != "delivery" or breach.delivery_id is None:
+        return 0
+    emails = CitizenFollower.objects.filter(delivery_id=breach.delivery_id).values_list(
+        "email", flat=True
+    )
+    subject = f"breach:{breach.pk}:event:{event.pk}"
+    rows = [
+        Notification(
+            event=CITIZEN_EVENT,
+            breach=breach,
+            unit_id=breach.unit_id,
+            channel="email",
+            recipient=email,
+            level=0,
+            status=NotificationStatus.PENDING,
+            idempotency_key=idempotency_key(
+                event=CITIZEN_EVENT, subject=subject, recipient=email, channel="email", level=0
+            ),
+        )
+        for email in emails
+    ]
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
 
 
 def _acknowledge(
@@ -156,6 +200,7 @@ def breach_explain(
         if locked.status in {BreachStatus.OPEN, BreachStatus.ACKNOWLEDGED}:
             locked.status = BreachStatus.EXPLAINED
             locked.save(update_fields=["status"])
+        _notify_followers(locked, event)
     return locked
 
 
@@ -172,9 +217,12 @@ def breach_remedy(
         locked, escalation = _locked(breach)
         _check_open(locked)
         _acknowledge(locked, escalation, now=now, actor=acting_user, via="staff")
-        _event(locked, BreachEventKind.REMEDIED, now=now, actor=acting_user, via="staff", text=text)
+        event = _event(
+            locked, BreachEventKind.REMEDIED, now=now, actor=acting_user, via="staff", text=text
+        )
         locked.status = BreachStatus.REMEDIED
         locked.save(update_fields=["status"])
+        _notify_followers(locked, event)
     return locked
 
 
@@ -195,7 +243,10 @@ def breach_dispute(
         _acknowledge(locked, escalation, now=now, actor=acting_user, via="staff")
         escalation.disputed_at = now
         escalation.save(update_fields=["disputed_at"])
-        _event(locked, BreachEventKind.DISPUTED, now=now, actor=acting_user, via="staff", text=text)
+        event = _event(
+            locked, BreachEventKind.DISPUTED, now=now, actor=acting_user, via="staff", text=text
+        )
+        _notify_followers(locked, event)
     return locked
 
 
@@ -238,3 +289,91 @@ def breach_decide(
             text=f"{decision}: {text.strip()}".strip(": "),
         )
     return locked
+
+
+def breach_record_compensation(
+    *,
+    breach: Breach,
+    acting_user: Any,
+    amount: int | None,
+    paid_on: dt.date | None,
+    now: dt.datetime | None = None,
+) -> Breach:
+    """Record that the unit paid the charter's compensation (a correction records again)."""
+    now = now or timezone.now()
+    _check_answer(acting_user, breach)
+    if amount is None or amount <= 0:
+        raise ApplicationError(
+            _("Enter the amount paid, in rupiah, more than zero."), code="invalid", field="amount"
+        )
+    if paid_on is None:
+        raise ApplicationError(_("Enter the date of payment."), code="required", field="paid_on")
+    if paid_on > timezone.localdate(now):
+        raise ApplicationError(
+            _("The date of payment cannot be in the future."), code="future", field="paid_on"
+        )
+    with transaction.atomic():
+        locked, escalation = _locked(breach)
+        if locked.status in NOT_COMPENSABLE:
+            raise ApplicationError(_("This breach is closed."), code="closed")
+        compensation = breach_compensation(locked, today=timezone.localdate(now))
+        if compensation is None or compensation.owed <= 0:
+            raise ApplicationError(
+                _("The charter promises no compensation for this breach."),
+                code="no_compensation",
+            )
+        if locked.status not in CLOSED:
+            _acknowledge(locked, escalation, now=now, actor=acting_user, via="staff")
+        locked.compensation_paid_amount = amount
+        locked.compensation_paid_at = paid_on
+        locked.save(update_fields=["compensation_paid_amount", "compensation_paid_at"])
+        event = _event(
+            locked,
+            BreachEventKind.COMPENSATED,
+            now=now,
+            actor=acting_user,
+            via="staff",
+            text=f"Rp {amount:,} · {paid_on.isoformat()}".replace(",", "."),
+        )
+        _notify_followers(locked, event)
+    return locked
+
+
+# --- The citizen concerned ---------------------------------------------------------------
+
+
+def citizen_follow(*, delivery: ServiceDelivery, email: str) -> CitizenFollower:
+    """Follow a request by email (idempotent: following twice keeps one row).
+
+    The caller is the public tracking page: whoever has the tracking code may follow.
+    """
+    email = email.strip()
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise ApplicationError(
+            _("Enter a valid email address."), code="invalid", field="email"
+        ) from exc
+    existing = CitizenFollower.objects.filter(delivery=delivery, email__iexact=email).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            return CitizenFollower.objects.create(delivery=delivery, email=email)
+    except IntegrityError:  # the same address, a moment earlier
+        return CitizenFollower.objects.get(delivery=delivery, email__iexact=email)
+
+
+def citizen_unfollow(*, follower: CitizenFollower) -> None:
+    """Stop following: forget the address, and the messages to it not sent yet.
+
+    The caller has verified the signed unsubscribe link (the credential).
+    """
+    with transaction.atomic():
+        Notification.objects.filter(
+            event=CITIZEN_EVENT,
+            status=NotificationStatus.PENDING,
+            recipient__iexact=follower.email,
+            breach__delivery_id=follower.delivery_id,
+        ).delete()
+        follower.delete()

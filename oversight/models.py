@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import secrets
+
+from django.core import signing
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -140,6 +144,11 @@ class Breach(models.Model):
         choices=Maladministration.choices,
         blank=True,
     )
+    # The charter's compensation (late and overdue requests): when and how much the unit paid.
+    compensation_paid_at = models.DateField(_("compensation paid on"), null=True, blank=True)
+    compensation_paid_amount = models.PositiveBigIntegerField(
+        _("compensation paid (Rp)"), null=True, blank=True
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -211,6 +220,7 @@ class BreachEventKind(models.TextChoices):
     DISPUTED = "disputed", _("Disputed")
     ESCALATED = "escalated", _("Escalated")
     DECIDED = "decided", _("Decided by the ombudsman")
+    COMPENSATED = "compensated", _("Compensation paid")
 
 
 class BreachEvent(models.Model):
@@ -257,3 +267,62 @@ class BreachEscalation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.breach_id} level {self.level}"
+
+
+# --- The citizen concerned -----------------------------------------------------------------
+
+FOLLOWER_UNSUBSCRIBE_SALT = "maklumat.citizen-follower-unsubscribe"
+
+
+def new_follower_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class CitizenFollower(models.Model):
+    """A citizen who asked, on the public tracking page, to hear by email when the unit
+    answers a breach about their request.
+
+    The address is personal data: never shown publicly nor to other citizens; staff see
+    only how many follow a request (the complainant's identity is protected).
+    """
+
+    delivery = models.ForeignKey(
+        "delivery.ServiceDelivery", on_delete=models.CASCADE, related_name="followers"
+    )
+    email = models.EmailField(_("email"))
+    unsubscribe_token = models.CharField(max_length=64, unique=True, default=new_follower_token)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("citizen following a request")
+        verbose_name_plural = _("citizens following a request")
+        constraints = [
+            models.UniqueConstraint(
+                "delivery", Lower("email"), name="citizen_follower_once_per_delivery"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"follower {self.pk} of delivery {self.delivery_id}"
+
+    def policy_owner(self) -> tuple[int, int]:
+        return self.delivery.agency_id, self.delivery.unit_id
+
+    def signed_unsubscribe_token(self) -> str:
+        """What the unsubscribe link carries: the random token, signed (never expires)."""
+        return signing.Signer(salt=FOLLOWER_UNSUBSCRIBE_SALT).sign(self.unsubscribe_token)
+
+
+def follower_for_signed_token(signed: str) -> tuple[CitizenFollower | None, bool]:
+    """(the follower an unsubscribe link names, whether the link is genuine). A genuine
+    link whose follower is gone was already used."""
+    try:
+        token = signing.Signer(salt=FOLLOWER_UNSUBSCRIBE_SALT).unsign(signed)
+    except signing.BadSignature:
+        return None, False
+    follower = (
+        CitizenFollower.objects.select_related("delivery__service", "delivery__unit")
+        .filter(unsubscribe_token=token)
+        .first()
+    )
+    return follower, True

@@ -202,4 +202,10 @@ def sweep(*, now: dt.datetime | None = None, kinds: list[str] | None = None) -> 
     # A partial run (kinds given) must not move the watermark past work it did not do.
     run.succeeded = kinds is None
     run.save()
+    if any(result.created.values()):
+        from notifications.tasks import kick_drain
+
+        # After commit (the sweep runs in autocommit, so at once; inside a caller's
+        # transaction, when it commits).
+        transaction.on_commit(kick_drain)
     return result

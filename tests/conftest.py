@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -118,75 +114,19 @@ def national(db: Any) -> Any:
 
 # --- A real Celery worker on the real Redis broker ------------------------------
 @pytest.fixture(scope="session")
-def celery_worker_process(
-    django_db_setup: Any, django_db_blocker: Any
-) -> Iterator[subprocess.Popen[bytes]]:
+def celery_worker_process(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Any]:
     """A real `celery worker` process consuming this test process's own queue.
 
     It talks to the same test database (tests that use it must commit their data:
     use `transactional_db`).
     """
+    from tests.workers import start_worker
+
     if not settings.CELERY_BROKER_URL.startswith("redis://"):
         pytest.fail("The worker tests need CELERY_BROKER_URL on Redis (run `make test`).")
-    db = settings.DATABASES["default"]
-    env = dict(os.environ)
-    env["DATABASE_URL"] = (
-        f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-        if db["ENGINE"].endswith("postgresql")
-        else env.get("DATABASE_URL", "")
-    )
-    log_path = Path(os.environ.get("MAKLUMAT_VAR_DIR", "/tmp")) / f"worker-{os.getpid()}.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    log = log_path.open("wb")
-    node = f"test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-{os.getpid()}"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "-Q",
-            settings.CELERY_TASK_DEFAULT_QUEUE,
-            "--pool=solo",
-            "--concurrency=1",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "--loglevel=INFO",
-            "-n",
-            f"{node}@%h",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    from config.celery import app
-
-    deadline = time.monotonic() + 60
-    replies: Any = None
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(
-                f"The Celery worker exited early; see {log_path}:\n{log_path.read_text()[-3000:]}"
-            )
-        replies = app.control.ping(timeout=0.5)
-        if any(name.startswith(f"{node}@") for r in replies or [] for name in r):
-            break
-    else:
-        proc.terminate()
-        pytest.fail(
-            f"The Celery worker did not answer a ping ({replies}, {app.conf.broker_url}); see {log_path}"
-        )
-    yield proc
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    worker = start_worker("test", queue=settings.CELERY_TASK_DEFAULT_QUEUE)
+    yield worker.proc
+    worker.stop()
 
 
 # --- Headless Chromium (Debian's package, never a downloaded browser) ------------

@@ -1,0 +1,59 @@
+"""Forms of the notification settings pages (thin: the services check and write)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.validators import URLValidator
+from django.utils.translation import gettext_lazy as _
+
+from agencies.models import Unit
+from notifications.models import RecipientMode
+from oversight.models import BreachKind
+
+
+class RecipientPreferenceForm(forms.Form):
+    mode = forms.ChoiceField(
+        label=_("How to receive new breaches"),
+        choices=RecipientMode.choices,
+        widget=forms.RadioSelect,
+    )
+    kinds = forms.MultipleChoiceField(
+        label=_("Kinds of breach to receive by email"),
+        choices=BreachKind.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one kind of breach.")},
+    )
+
+
+class HttpURLField(forms.URLField):
+    """An http(s) address only (the default also accepts ftp)."""
+
+    default_validators = [URLValidator(schemes=["http", "https"])]
+
+
+class WebhookEndpointForm(forms.Form):
+    url = HttpURLField(
+        label=_("URL"),
+        max_length=500,
+        assume_scheme="https",
+        help_text=_("Your system's address that receives a signed JSON POST for each breach."),
+    )
+
+
+class WebhookEndpointEditForm(WebhookEndpointForm):
+    is_active = forms.BooleanField(label=_("Active"), required=False)
+
+
+class UnitDigestForm(forms.Form):
+    """One checkbox per active unit of the agency: daily digest or one email per breach."""
+
+    def __init__(self, *args: Any, units: list[Unit], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.units = units
+        for unit in units:
+            self.fields[f"unit_{unit.pk}"] = forms.BooleanField(label=unit.name, required=False)
+
+    def digest_unit_ids(self) -> list[int]:
+        return [unit.pk for unit in self.units if self.cleaned_data.get(f"unit_{unit.pk}")]

@@ -1,0 +1,176 @@
+"""Writes behind the notification settings pages: a person's own preference, and an
+agency's webhook endpoints and per-unit daily digests (agency admins: MANAGE_AGENCY)."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from agencies.models import Agency, Unit
+from agencies.policy import Action, can
+from core.errors import ApplicationError, PermissionDeniedError
+from notifications.models import (
+    RecipientMode,
+    RecipientPreference,
+    UnitNotificationPreference,
+    WebhookEndpoint,
+)
+from oversight.models import BreachKind
+
+_validate_url = URLValidator(schemes=["http", "https"])
+
+
+def _require_user(acting_user: Any) -> None:
+    if (
+        acting_user is None
+        or not getattr(acting_user, "is_authenticated", False)
+        or not acting_user.is_active
+    ):
+        raise PermissionDeniedError()
+
+
+# --- A person's own preference --------------------------------------------------------------
+
+
+def recipient_preference_get(*, user: Any) -> RecipientPreference | None:
+    """The preference of the user's own email address, if they saved one."""
+    email = (getattr(user, "email", "") or "").strip()
+    if not email:
+        return None
+    return RecipientPreference.objects.filter(email__iexact=email).first()
+
+
+def recipient_preference_set(
+    *, acting_user: Any, mode: str, kinds: Iterable[str]
+) -> RecipientPreference:
+    """Save how the acting user's own email address hears about new breaches.
+
+    `kinds` lists the BreachKind values wanted; all of them is stored as [] ("all kinds",
+    so a kind added later is included too).
+    """
+    _require_user(acting_user)
+    email = (acting_user.email or "").strip()
+    if not email:
+        raise ApplicationError(_("Your account has no email address."), code="no_email")
+    if mode not in RecipientMode.values:
+        raise ApplicationError(_("Choose how to receive new breaches."), field="mode")
+    chosen = set(kinds)
+    if not chosen:
+        raise ApplicationError(_("Choose at least one kind of breach."), field="kinds")
+    if not chosen <= set(BreachKind.values):
+        raise ApplicationError(_("Unknown kind of breach."), field="kinds")
+    stored = (
+        [] if chosen == set(BreachKind.values) else [k for k in BreachKind.values if k in chosen]
+    )
+    preference, _created = RecipientPreference.objects.update_or_create(
+        email__iexact=email,
+        defaults={"mode": mode, "kinds": stored, "user": acting_user},
+        create_defaults={"email": email, "mode": mode, "kinds": stored, "user": acting_user},
+    )
+    return preference
+
+
+# --- An agency's webhook endpoints ----------------------------------------------------------
+
+
+def _check_manage(acting_user: Any, obj: Any) -> None:
+    if not can(acting_user, Action.MANAGE_AGENCY, obj):
+        raise PermissionDeniedError()
+
+
+def _clean_url(*, agency_id: int, url: str, exclude_pk: int | None = None) -> str:
+    url = url.strip()
+    try:
+        _validate_url(url)
+    except ValidationError as exc:
+        raise ApplicationError(_("Enter a valid URL."), field="url") from exc
+    if len(url) > WebhookEndpoint._meta.get_field("url").max_length:  # type: ignore[operator]
+        raise ApplicationError(_("This URL is too long."), field="url")
+    same = WebhookEndpoint.objects.filter(agency_id=agency_id, url=url)
+    if exclude_pk is not None:
+        same = same.exclude(pk=exclude_pk)
+    if same.exists():
+        raise ApplicationError(
+            _("This agency already has an endpoint with this URL."), code="duplicate", field="url"
+        )
+    return url
+
+
+def webhook_endpoint_create(*, agency: Agency, url: str, acting_user: Any) -> WebhookEndpoint:
+    """Add an endpoint with a fresh signing secret (generated here, returned once on the
+    endpoint: the pages never show it again)."""
+    _check_manage(acting_user, agency)
+    url = _clean_url(agency_id=agency.pk, url=url)
+    return WebhookEndpoint.objects.create(
+        agency=agency, url=url, secret=secrets.token_urlsafe(32), is_active=True
+    )
+
+
+def _reset_failures(endpoint: WebhookEndpoint) -> list[str]:
+    endpoint.is_active = True
+    endpoint.consecutive_permanent_failures = 0
+    endpoint.disabled_at = None
+    return ["is_active", "consecutive_permanent_failures", "disabled_at"]
+
+
+def webhook_endpoint_update(
+    *, endpoint: WebhookEndpoint, url: str, is_active: bool, acting_user: Any
+) -> WebhookEndpoint:
+    """Change an endpoint's URL, or switch it off or on (switching on restarts the count
+    of consecutive failures)."""
+    _check_manage(acting_user, endpoint)
+    with transaction.atomic():
+        endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+        endpoint.url = _clean_url(agency_id=endpoint.agency_id, url=url, exclude_pk=endpoint.pk)
+        fields = ["url"]
+        if is_active and not endpoint.is_active:
+            fields += _reset_failures(endpoint)
+        elif not is_active and endpoint.is_active:
+            endpoint.is_active = False
+            fields.append("is_active")
+        endpoint.save(update_fields=fields)
+    return endpoint
+
+
+def webhook_endpoint_enable(*, endpoint: WebhookEndpoint, acting_user: Any) -> WebhookEndpoint:
+    """Switch a disabled endpoint on again, with its failure count back at zero."""
+    _check_manage(acting_user, endpoint)
+    with transaction.atomic():
+        endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+        if not endpoint.is_active:
+            endpoint.save(update_fields=_reset_failures(endpoint))
+    return endpoint
+
+
+def webhook_endpoint_delete(*, endpoint: WebhookEndpoint, acting_user: Any) -> None:
+    """Delete an endpoint. Rows still queued for it fail permanently ("gone") when drained;
+    the history of rows already sent keeps its attempts (the link is set to NULL)."""
+    _check_manage(acting_user, endpoint)
+    endpoint.delete()
+
+
+# --- Per-unit daily digests ----------------------------------------------------------------
+
+
+def unit_digests_set(*, agency: Agency, digest_unit_ids: Iterable[int], acting_user: Any) -> int:
+    """Set the daily-digest choice of every active unit of the agency at once: units in
+    `digest_unit_ids` get the digest, the others one email per breach. Returns the number
+    of units whose preference was written."""
+    _check_manage(acting_user, agency)
+    wanted = set(digest_unit_ids)
+    units = list(Unit.objects.filter(agency=agency, is_active=True).values_list("pk", flat=True))
+    if not wanted <= set(units):
+        raise ApplicationError(_("Unknown unit."), field="units")
+    UnitNotificationPreference.objects.bulk_create(
+        [UnitNotificationPreference(unit_id=pk, digest=pk in wanted) for pk in units],
+        update_conflicts=True,
+        unique_fields=["unit"],
+        update_fields=["digest"],
+    )
+    return len(units)

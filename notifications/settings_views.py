@@ -1,0 +1,271 @@
+"""Notification settings pages: "My notification settings" (any staff user, for their own
+email address) and "Agency notification settings" (agency admins: webhook endpoints and
+per-unit daily digests)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.otp import otp_required_for_privileged
+from agencies.models import Agency, Unit
+from agencies.policy import Action, agencies_for, can, can_in_agency
+from core.errors import ApplicationError, PermissionDeniedError
+from notifications.forms import (
+    RecipientPreferenceForm,
+    UnitDigestForm,
+    WebhookEndpointEditForm,
+    WebhookEndpointForm,
+)
+from notifications.models import RecipientMode, UnitNotificationPreference, WebhookEndpoint
+from notifications.settings_services import (
+    recipient_preference_get,
+    recipient_preference_set,
+    unit_digests_set,
+    webhook_endpoint_create,
+    webhook_endpoint_delete,
+    webhook_endpoint_enable,
+    webhook_endpoint_update,
+)
+from oversight.models import BreachKind
+
+# The new endpoint's secret, kept in the (server-side) session only until the next page
+# shows it once.
+NEW_SECRET_SESSION_KEY = "notifications_new_webhook_secret"  # noqa: S105 - a key name
+
+
+def _add_error(form: Any, exc: ApplicationError) -> None:
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
+# --- My notification settings ---------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@otp_required_for_privileged
+def my_settings(request: HttpRequest) -> HttpResponse:
+    user: Any = request.user
+    preference = recipient_preference_get(user=user)
+    status = 200
+    if request.method == "POST":
+        form = RecipientPreferenceForm(request.POST)
+        if form.is_valid():
+            try:
+                recipient_preference_set(
+                    acting_user=user,
+                    mode=form.cleaned_data["mode"],
+                    kinds=form.cleaned_data["kinds"],
+                )
+            except PermissionDeniedError as exc:
+                raise PermissionDenied from exc
+            except ApplicationError as exc:
+                _add_error(form, exc)
+            else:
+                messages.success(request, _("Your notification settings were saved."))
+                return redirect("notifications:my_settings")
+        status = 400
+    else:
+        form = RecipientPreferenceForm(
+            initial={
+                "mode": preference.mode if preference else RecipientMode.IMMEDIATE,
+                "kinds": (preference.kinds if preference else None) or BreachKind.values,
+            }
+        )
+    return render(
+        request,
+        "notifications/settings/mine.html",
+        {
+            "form": form,
+            "preference": preference,
+            "managed_agencies": agencies_for(user, Action.MANAGE_AGENCY).order_by("name"),
+        },
+        status=status,
+    )
+
+
+# --- Agency notification settings -----------------------------------------------------------
+
+
+def _managed_agency(request: HttpRequest, agency_slug: str) -> Agency:
+    """The agency if the user may manage it; 403 for its other staff, 404 for outsiders."""
+    agency = get_object_or_404(Agency, slug=agency_slug)
+    if can(request.user, Action.MANAGE_AGENCY, agency):
+        return agency
+    if can_in_agency(request.user, Action.VIEW_PRIVATE, agency.pk):
+        raise PermissionDenied
+    raise Http404
+
+
+def _endpoint(agency: Agency, pk: int) -> WebhookEndpoint:
+    return get_object_or_404(WebhookEndpoint, pk=pk, agency=agency)
+
+
+def _units(agency: Agency) -> list[Unit]:
+    return list(Unit.objects.filter(agency=agency, is_active=True).order_by("name", "pk"))
+
+
+def _digest_form(agency: Agency, data: Any = None) -> UnitDigestForm:
+    units = _units(agency)
+    digest_ids = set(
+        UnitNotificationPreference.objects.filter(unit__in=units, digest=True).values_list(
+            "unit_id", flat=True
+        )
+    )
+    return UnitDigestForm(
+        data, units=units, initial={f"unit_{u.pk}": u.pk in digest_ids for u in units}
+    )
+
+
+def _render_agency(
+    request: HttpRequest,
+    agency: Agency,
+    *,
+    add_form: WebhookEndpointForm | None = None,
+    digest_form: UnitDigestForm | None = None,
+    new_secret: dict[str, Any] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    return render(
+        request,
+        "notifications/settings/agency.html",
+        {
+            "agency": agency,
+            "endpoints": WebhookEndpoint.objects.filter(agency=agency).order_by("created_at", "pk"),
+            "add_form": add_form or WebhookEndpointForm(),
+            "digest_form": digest_form or _digest_form(agency),
+            "new_secret": new_secret,
+        },
+        status=status,
+    )
+
+
+@require_GET
+@never_cache  # the page may show a new signing secret: never keep it in a cache
+@otp_required_for_privileged
+def agency_settings(request: HttpRequest, agency_slug: str) -> HttpResponse:
+    agency = _managed_agency(request, agency_slug)
+    new_secret = request.session.pop(NEW_SECRET_SESSION_KEY, None)
+    if new_secret and new_secret.get("agency") != agency.pk:
+        new_secret = None
+    return _render_agency(request, agency, new_secret=new_secret)
+
+
+@require_POST
+@otp_required_for_privileged
+def webhook_add(request: HttpRequest, agency_slug: str) -> HttpResponse:
+    agency = _managed_agency(request, agency_slug)
+    form = WebhookEndpointForm(request.POST)
+    if form.is_valid():
+        try:
+            endpoint = webhook_endpoint_create(
+                agency=agency, url=form.cleaned_data["url"], acting_user=request.user
+            )
+        except PermissionDeniedError as exc:
+            raise PermissionDenied from exc
+        except ApplicationError as exc:
+            _add_error(form, exc)
+        else:
+            request.session[NEW_SECRET_SESSION_KEY] = {
+                "agency": agency.pk,
+                "endpoint": endpoint.pk,
+                "url": endpoint.url,
+                "secret": endpoint.secret,
+            }
+            messages.success(request, _("Webhook endpoint added."))
+            return redirect("notifications:agency_settings", agency_slug=agency.slug)
+    return _render_agency(request, agency, add_form=form, status=400)
+
+
+@require_http_methods(["GET", "POST"])
+@otp_required_for_privileged
+def webhook_edit(request: HttpRequest, agency_slug: str, pk: int) -> HttpResponse:
+    agency = _managed_agency(request, agency_slug)
+    endpoint = _endpoint(agency, pk)
+    status = 200
+    if request.method == "POST":
+        form = WebhookEndpointEditForm(request.POST)
+        if form.is_valid():
+            try:
+                webhook_endpoint_update(
+                    endpoint=endpoint,
+                    url=form.cleaned_data["url"],
+                    is_active=form.cleaned_data["is_active"],
+                    acting_user=request.user,
+                )
+            except PermissionDeniedError as exc:
+                raise PermissionDenied from exc
+            except ApplicationError as exc:
+                _add_error(form, exc)
+            else:
+                messages.success(request, _("Webhook endpoint saved."))
+                return redirect("notifications:agency_settings", agency_slug=agency.slug)
+        status = 400
+    else:
+        form = WebhookEndpointEditForm(
+            initial={"url": endpoint.url, "is_active": endpoint.is_active}
+        )
+    return render(
+        request,
+        "notifications/settings/webhook_edit.html",
+        {"agency": agency, "endpoint": endpoint, "form": form},
+        status=status,
+    )
+
+
+@require_POST
+@otp_required_for_privileged
+def webhook_enable(request: HttpRequest, agency_slug: str, pk: int) -> HttpResponse:
+    agency = _managed_agency(request, agency_slug)
+    endpoint = _endpoint(agency, pk)
+    try:
+        webhook_endpoint_enable(endpoint=endpoint, acting_user=request.user)
+    except PermissionDeniedError as exc:
+        raise PermissionDenied from exc
+    messages.success(request, _("Webhook endpoint enabled again."))
+    return redirect("notifications:agency_settings", agency_slug=agency.slug)
+
+
+@require_http_methods(["GET", "POST"])
+@otp_required_for_privileged
+def webhook_delete(request: HttpRequest, agency_slug: str, pk: int) -> HttpResponse:
+    agency = _managed_agency(request, agency_slug)
+    endpoint = _endpoint(agency, pk)
+    if request.method == "POST":
+        try:
+            webhook_endpoint_delete(endpoint=endpoint, acting_user=request.user)
+        except PermissionDeniedError as exc:
+            raise PermissionDenied from exc
+        messages.success(request, _("Webhook endpoint deleted."))
+        return redirect("notifications:agency_settings", agency_slug=agency.slug)
+    return render(
+        request,
+        "notifications/settings/webhook_delete.html",
+        {"agency": agency, "endpoint": endpoint},
+    )
+
+
+@require_POST
+@otp_required_for_privileged
+def unit_digests(request: HttpRequest, agency_slug: str) -> HttpResponse:
+    agency = _managed_agency(request, agency_slug)
+    form = _digest_form(agency, request.POST)
+    if form.is_valid():
+        try:
+            unit_digests_set(
+                agency=agency, digest_unit_ids=form.digest_unit_ids(), acting_user=request.user
+            )
+        except PermissionDeniedError as exc:
+            raise PermissionDenied from exc
+        except ApplicationError as exc:
+            _add_error(form, exc)
+        else:
+            messages.success(request, _("Daily digest settings saved."))
+            return redirect("notifications:agency_settings", agency_slug=agency.slug)
+    return _render_agency(request, agency, digest_form=form, status=400)

@@ -35,14 +35,16 @@ Settings: `NOTIFICATIONS = {...}` in Django settings overrides the defaults belo
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -162,10 +164,12 @@ def inapp_users_for(row: Notification) -> list[Any]:
     return [u for u in found if row.level > 0 or can(u, Action.ANSWER_BREACH, subject)]
 
 
-def _inapp_rows(row: Notification, *, subject: str, now: dt.datetime) -> list[Notification]:
+def _inapp_rows(
+    row: Notification, *, subject: str, now: dt.datetime, users: list[Any]
+) -> list[Notification]:
     """One in-app row per staff user: delivered the moment it is written (no external send)."""
     rows = []
-    for user in inapp_users_for(row):
+    for user in users:
         recipient = f"user:{user.pk}"
         rows.append(
             Notification(
@@ -191,13 +195,18 @@ def _inapp_rows(row: Notification, *, subject: str, now: dt.datetime) -> list[No
     return rows
 
 
-def _webhook_rows(row: Notification, *, subject: str) -> list[Notification]:
+def _active_endpoints(agency_id: int) -> list[WebhookEndpoint]:
+    return list(WebhookEndpoint.objects.filter(agency_id=agency_id, is_active=True))
+
+
+def _webhook_rows(
+    row: Notification, *, subject: str, endpoints: list[WebhookEndpoint]
+) -> list[Notification]:
     """One pending row per active webhook endpoint of the breach's agency."""
-    breach = row.breach
-    if breach is None:
+    if row.breach is None:
         return []
     rows = []
-    for endpoint in WebhookEndpoint.objects.filter(agency_id=breach.agency_id, is_active=True):
+    for endpoint in endpoints:
         recipient = f"webhook:{endpoint.pk}"
         rows.append(
             Notification(
@@ -348,10 +357,25 @@ def _users_by_email(emails: list[str]) -> dict[str, Any]:
     return {u.email.lower(): u for u in users}
 
 
+class _BatchMemo:
+    """Who hears about a fan-out row depends on its unit, level, channel and breach kind,
+    not on the breach itself: within one batch each combination is resolved once, so a
+    burst of breaches in one unit costs a handful of queries, not a handful per breach."""
+
+    def __init__(self) -> None:
+        self.values: dict[tuple[Any, ...], Any] = {}
+
+    def get(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+        if key not in self.values:
+            self.values[key] = compute()
+        return self.values[key]
+
+
 def expand_fanouts(*, now: dt.datetime | None = None, limit: int | None = None) -> int:
     """Resolve pending fan-out rows into one row per recipient. Idempotent; returns rows expanded."""
     now = now or timezone.now()
     limit = limit or conf("BATCH_SIZE")
+    memo = _BatchMemo()
     with transaction.atomic():
         rows = list(
             Notification.objects.select_for_update(skip_locked=True, of=("self",))
@@ -359,53 +383,70 @@ def expand_fanouts(*, now: dt.datetime | None = None, limit: int | None = None) 
             .select_related("unit__agency", "breach__unit__agency")
             .order_by("created_at")[:limit]
         )
+        new_rows: list[Notification] = []
+        expanded: list[int] = []
+        unreachable: list[int] = []
         for row in rows:
             subject = f"breach{row.breach_id}" if row.breach_id else f"unit{row.unit_id}"
-            if row.breach_id and row.channel == "email":
-                Notification.objects.bulk_create(
-                    [
-                        *_inapp_rows(row, subject=subject, now=now),
-                        *_webhook_rows(row, subject=subject),
-                    ],
-                    ignore_conflicts=True,
+            unit_id = row.unit_id or (row.breach.unit_id if row.breach else None)
+            kind = row.breach.kind if row.breach else ""
+            if row.breach is not None and row.channel == "email":
+                users = memo.get(
+                    ("inapp", row.event, unit_id, row.level),
+                    functools.partial(inapp_users_for, row),
                 )
-            recipients = recipients_for(row)
-            if not recipients:
-                row.status = NotificationStatus.FAILED
-                row.last_error = "No recipient: the unit (or agency) has no contact address."
-                row.save(update_fields=["status", "last_error"])
-                continue
-            channels = _recipient_channels(row, recipients)
-            users = _users_by_email(list(channels)) if channels else {}
-            Notification.objects.bulk_create(
-                [
-                    Notification(
-                        event=row.event,
-                        breach_id=row.breach_id,
-                        unit_id=row.unit_id,
-                        channel=channel,
-                        recipient=email,
-                        level=row.level,
-                        parent=row,
-                        user=users.get(email.lower()),
-                        # Keyed on the row's channel, not on now-or-digest: a recipient who
-                        # switches between the two before a re-expansion (a resent fan-out)
-                        # still gets the breach once.
-                        idempotency_key=idempotency_key(
-                            event=row.event,
-                            subject=subject,
-                            recipient=email,
-                            channel=row.channel,
-                            level=row.level,
-                        ),
-                    )
-                    for email, channel in channels.items()
-                ],
-                ignore_conflicts=True,
+                endpoints = memo.get(
+                    ("webhooks", row.breach.agency_id),
+                    functools.partial(_active_endpoints, row.breach.agency_id),
+                )
+                new_rows += _inapp_rows(row, subject=subject, now=now, users=users)
+                new_rows += _webhook_rows(row, subject=subject, endpoints=endpoints)
+            recipients = memo.get(
+                ("recipients", row.event, unit_id, row.level),
+                functools.partial(recipients_for, row),
             )
-            row.status = NotificationStatus.EXPANDED
-            row.sent_at = now
-            row.save(update_fields=["status", "sent_at"])
+            if not recipients:
+                unreachable.append(row.pk)
+                continue
+            channels = memo.get(
+                ("channels", row.event, unit_id, row.level, row.channel, kind),
+                functools.partial(_recipient_channels, row, recipients),
+            )
+            users_by_email = memo.get(
+                ("users", tuple(channels)), functools.partial(_users_by_email, list(channels))
+            )
+            new_rows += [
+                Notification(
+                    event=row.event,
+                    breach_id=row.breach_id,
+                    unit_id=row.unit_id,
+                    channel=channel,
+                    recipient=email,
+                    level=row.level,
+                    parent=row,
+                    user=users_by_email.get(email.lower()),
+                    # Keyed on the row's channel, not on now-or-digest: a recipient who
+                    # switches between the two before a re-expansion (a resent fan-out)
+                    # still gets the breach once.
+                    idempotency_key=idempotency_key(
+                        event=row.event,
+                        subject=subject,
+                        recipient=email,
+                        channel=row.channel,
+                        level=row.level,
+                    ),
+                )
+                for email, channel in channels.items()
+            ]
+            expanded.append(row.pk)
+        Notification.objects.bulk_create(new_rows, ignore_conflicts=True, batch_size=1000)
+        Notification.objects.filter(pk__in=expanded).update(
+            status=NotificationStatus.EXPANDED, sent_at=now
+        )
+        Notification.objects.filter(pk__in=unreachable).update(
+            status=NotificationStatus.FAILED,
+            last_error="No recipient: the unit (or agency) has no contact address.",
+        )
     return len(rows)
 
 
@@ -451,10 +492,34 @@ def backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(seconds, conf("BACKOFF_MAX_SECONDS")))
 
 
+# Only table names are interpolated (model constants); every value is a parameter.
+RECORD_SENT_SQL = f"""
+    WITH attempt AS (
+        INSERT INTO {NotificationAttempt._meta.db_table}
+            (notification_id, started_at, finished_at, result, error)
+        VALUES (%s, %s, %s, %s, '')
+    )
+    UPDATE {Notification._meta.db_table} SET status = %s, sent_at = %s, last_error = ''
+    WHERE id = %s AND status = %s"""  # noqa: S608
+
+
 def record_outcome(
     row: Notification, outcome: Outcome, *, started: dt.datetime, now: dt.datetime
 ) -> str:
     """Record one attempt and move the row on. Returns the row's new status."""
+    if outcome.result == AttemptResult.SENT and connection.vendor == "postgresql":
+        # The hot path, as one statement (its own transaction): the attempt and the move to
+        # `sent` commit together in a single round trip, right after the message left.
+        finished = timezone.now()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                RECORD_SENT_SQL,
+                [
+                    row.pk, started, finished, AttemptResult.SENT,
+                    NotificationStatus.SENT, finished, row.pk, NotificationStatus.SENDING,
+                ],
+            )  # fmt: skip
+        return NotificationStatus.SENT
     with transaction.atomic():
         NotificationAttempt.objects.create(
             notification=row,

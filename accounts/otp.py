@@ -49,16 +49,19 @@ def _with_next(url_name: str, next_url: str) -> str:
     return f"{resolve_url(url_name)}?{urlencode({'next': next_url})}"
 
 
-def privileged_otp_redirect(request: HttpRequest) -> HttpResponse | None:
+def privileged_otp_redirect(
+    request: HttpRequest, next_url: str | None = None
+) -> HttpResponse | None:
     """Where a privileged user who has not passed two-factor must go first, or None if fine.
 
-    Anonymous users are sent to the login page.
+    Anonymous users are sent to the login page. Afterwards they come back to `next_url`
+    (default: the requested page).
     """
+    next_url = next_url or request.get_full_path()
     if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
+        return redirect_to_login(next_url)
     if not user_requires_2fa(request.user) or is_verified(request):
         return None
-    next_url = request.get_full_path()
     if confirmed_device(request.user) is None:
         return redirect(_with_next("accounts:otp_setup", next_url))
     return redirect(_with_next("accounts:login_code", next_url))

@@ -311,7 +311,11 @@ def test_completion_records_working_days_taken(service):
     assert delivery.is_on_time  # completed on the due date is on time
 
 
-def test_adding_a_day_in_the_admin_moves_open_due_dates(service, admin_client, national):
+def test_adding_a_day_in_the_admin_moves_open_due_dates(service, client, superuser, national):
+    from tests.accounts.conftest import login_verified
+
+    login_verified(client, superuser)  # the admin asks superusers for their TOTP code
+    admin_client = client
     delivery, _ = delivery_record(
         service=service,
         reference="ADM-1",

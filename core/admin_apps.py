@@ -1,0 +1,7 @@
+"""The admin app, with the project's site (kept apart: an AppConfig module must not import models)."""
+
+from django.contrib.admin.apps import AdminConfig
+
+
+class MaklumatAdminConfig(AdminConfig):
+    default_site = "core.admin_site.MaklumatAdminSite"

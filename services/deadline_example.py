@@ -1,18 +1,27 @@
 """A worked example of a promised processing time, for the public service page.
 
-A simple stand-in: weekends and Indonesian national holidays (the `holidays` package) are
-not working days. The working-day calendar engine (with cuti bersama and local closures)
-replaces it later.
+`unit_example` counts on the unit's own work calendar (agencies/calendars.py: national
+holidays, cuti bersama, regional and local closures), the same one its deliveries are
+held to. Where that calendar is not materialised for the dates (a fresh install before
+its first rebuild), it falls back to a stand-in: weekends and national holidays from the
+`holidays` package.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from functools import lru_cache
+from typing import Any
 
 import holidays
+from django.core.cache import cache
 
+from core.errors import ApplicationError
 from services.models import TimeUnit
+
+# The example moves with the date and with the calendar; a calendar change shows within
+# this many seconds.
+EXAMPLE_CACHE_SECONDS = 600
 
 
 @lru_cache(maxsize=16)
@@ -50,3 +59,60 @@ def example_start(today: dt.date) -> dt.date:
     while not is_working_day(day):
         day += dt.timedelta(days=1)
     return day
+
+
+def unit_example(
+    unit: Any, today: dt.date, days: int | None, time_unit: str
+) -> tuple[dt.date, dt.date | None]:
+    """(submission day, due day) of the example, on the unit's work calendar.
+
+    The submission day is today or the next working day. Cached per calendar, day and
+    promise, so the page's query count does not depend on it.
+    """
+    from agencies.calendars import NATIONAL_SLUG
+    from agencies.models import Calendar
+
+    # Keyed by what decides the calendar (the unit's, else its agency's, else national),
+    # so a cached example costs no query.
+    owner = f"{unit.calendar_id or ''}-{unit.agency.calendar_id or ''}"
+    key = f"deadline-example:{owner}:{today.isoformat()}:{days}:{time_unit}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached[0], cached[1]
+    # Read-only (a page view never creates the national calendar).
+    calendar_id = (
+        unit.calendar_id
+        or unit.agency.calendar_id
+        or Calendar.objects.filter(slug=NATIONAL_SLUG).values_list("pk", flat=True).first()
+    )
+    try:
+        if calendar_id is None:
+            raise ApplicationError("No work calendar yet.")
+        result = _on_calendar(Calendar(pk=calendar_id), today, days, time_unit)
+    except ApplicationError:  # the calendar does not cover these dates yet
+        start = example_start(today)
+        result = (start, example_due_date(start, days, time_unit))
+    cache.set(key, result, EXAMPLE_CACHE_SECONDS)
+    return result
+
+
+def _on_calendar(
+    calendar: Any, today: dt.date, days: int | None, time_unit: str
+) -> tuple[dt.date, dt.date | None]:
+    from agencies.calendars import due_in_days
+    from agencies.models import CalendarDay
+
+    start = (
+        CalendarDay.objects.filter(calendar=calendar, date__gte=today, is_working_day=True)
+        .order_by("date")
+        .values_list("date", flat=True)
+        .first()
+    )
+    if start is None or (start - today).days > 31:
+        raise ApplicationError("The work calendar does not cover this date.")
+    if not days:
+        return start, None
+    if time_unit in (TimeUnit.HOURS, TimeUnit.MINUTES):
+        return start, start
+    working = time_unit == TimeUnit.WORKING_DAYS
+    return start, due_in_days(calendar, start, days, working=working).date

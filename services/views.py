@@ -25,7 +25,7 @@ from django.views.decorators.http import require_safe
 from agencies.selectors import agencies_by_region
 from charter.models import Charter, CharterStatus
 from services.components import completeness
-from services.deadline_example import example_due_date, example_start
+from services.deadline_example import unit_example
 from services.models import Facility, Service, StandardVersion, TimeUnit, VersionStatus
 from services.search import PAGE_SIZE, SearchForm, service_search
 from services.selectors import VERSION_CHILDREN, service_list_public
@@ -170,8 +170,8 @@ def service_detail(request: HttpRequest, agency_slug: str, slug: str) -> HttpRes
     if version is None:
         raise Http404
     today = timezone.localdate()
-    start = example_start(today)
     unit = version.processing_time_unit
+    start, due = unit_example(service.unit, today, version.processing_time_value, unit)
     return render(
         request,
         "public/service_detail.html",
@@ -183,7 +183,7 @@ def service_detail(request: HttpRequest, agency_slug: str, slug: str) -> HttpRes
             "charter": charter,
             "older_versions": [v for v in versions if v is not version],
             "example_start": start,
-            "example_due": example_due_date(start, version.processing_time_value, unit),
+            "example_due": due,
             "same_day": unit in (TimeUnit.HOURS, TimeUnit.MINUTES),
             "working_days": unit == TimeUnit.WORKING_DAYS,
             "review_overdue": bool(version.next_review_date and version.next_review_date < today),

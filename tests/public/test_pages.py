@@ -129,12 +129,14 @@ def test_service_without_published_standard_is_404(client, agency_a, unit_a):
 
 @pytest.mark.parametrize("language", ["id", "en"])
 def test_service_page_query_count_is_constant_and_the_body_is_cached(
-    client, demo, django_assert_num_queries, language
+    client, demo, national, django_assert_num_queries, language
 ):
     prefix = "" if language == "id" else "/en"
     # service; its versions; charter; the four parts of the standard (first view only);
-    # the performance panel's aggregates and its 3/6/12-month periods (cached afterwards).
-    with django_assert_num_queries(11):
+    # the performance panel's aggregates and its 3/6/12-month periods; the due-date example
+    # on the unit's work calendar (calendar, first working day, due day: 4) (all cached
+    # afterwards).
+    with django_assert_num_queries(15):
         first = client.get(prefix + KTP_URL)
     with django_assert_num_queries(4):
         second = client.get(prefix + KTP_URL)
@@ -143,17 +145,44 @@ def test_service_page_query_count_is_constant_and_the_body_is_cached(
 
 
 def test_service_page_with_many_rows_costs_the_same(
-    client, agency_a, unit_a, django_assert_num_queries
+    client, agency_a, unit_a, national, django_assert_num_queries
 ):
     service, _ = publish_service(
         agency_a, unit_a, "Izin Besar", requirements=[f"Syarat {i}" for i in range(30)]
     )
-    # As above: the page, the standard's parts, the panel (figures, periods, months).
-    with django_assert_num_queries(11):
+    # As above: the page, the standard's parts, the panel (figures, periods, months), the
+    # due-date example.
+    with django_assert_num_queries(15):
         client.get(service.get_absolute_url())
 
 
 # --- Deadline example --------------------------------------------------------------------
+
+
+def test_the_example_counts_on_the_units_own_calendar(agency_a, unit_a, national):
+    from django.core.cache import cache
+
+    from agencies.calendars import calendar_day_set, calendar_rebuild
+    from agencies.models import Calendar, Unit
+    from services.deadline_example import unit_example
+
+    cache.clear()
+    regional = Calendar.objects.create(name="Kalender Bali", slug="bali", parent=national)
+    calendar_rebuild(regional, span=(2025, 2027))
+    calendar_day_set(calendar=regional, date=dt.date(2026, 3, 4), kind="closure", name="Adat")
+    unit_a.calendar = regional
+    unit_a.save()
+    elsewhere = Unit.objects.create(agency=agency_a, name="Unit lain", slug="lain")
+    monday = dt.date(2026, 3, 2)
+    # Three working days from Monday: Thursday nationally, Friday where Wednesday is closed.
+    assert unit_example(elsewhere, monday, 3, "working_days") == (monday, dt.date(2026, 3, 5))
+    assert unit_example(unit_a, monday, 3, "working_days") == (monday, dt.date(2026, 3, 6))
+    # Submitted on the closed day: the example starts on the next working day.
+    wednesday = dt.date(2026, 3, 4)
+    assert unit_example(unit_a, wednesday, 1, "working_days") == (
+        dt.date(2026, 3, 5),
+        dt.date(2026, 3, 6),
+    )
 
 
 def test_example_due_date_skips_weekends_and_national_holidays():

@@ -687,6 +687,31 @@ class DeliveryRecorder:
         rows: list[tuple[ServiceDelivery, ItemResult]] = []
         for item in items:
             before = existing.get(item.reference)
+            if before is not None and before.pk in paused_ids and item.completed_at is not None:
+                # Completed while the clock was stopped: end the pause at completion through
+                # the real service, as delivery_record does, then build on the result.
+                try:
+                    with transaction.atomic():
+                        delivery_resume(
+                            delivery=before, at=item.completed_at, acting_user=self.acting_user
+                        )
+                except ApplicationError:
+                    results.append(
+                        ItemResult(
+                            item.index,
+                            item.reference,
+                            "error",
+                            {
+                                "completed_at": [
+                                    _("The request cannot be completed before its clock stopped.")
+                                ]
+                            },
+                        )
+                    )
+                    continue
+                before = ServiceDelivery.objects.select_related("version", "unit").get(pk=before.pk)
+                existing[item.reference] = before
+                paused_ids.discard(before.pk)
             try:
                 delivery = self._build(item, before, paused_ids)
             except ApplicationError as error:

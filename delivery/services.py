@@ -191,6 +191,17 @@ def delivery_record(
     delivery.refusal_reason = refusal_reason
     delivery.fee_charged = fee_charged
     delivery.channel = channel
+    if not created and completed_at is not None:
+        # Completed while the clock was stopped: the pause ends at completion, as with
+        # delivery_complete, so the paused days are not counted against the unit.
+        try:
+            _end_pause(delivery, completed_at)
+        except ApplicationError as error:
+            raise ApplicationError(
+                "The request cannot be completed before its clock stopped.",
+                field="completed_at",
+                code=error.code,
+            ) from error
     _apply_clock(delivery)
     _apply_completion(delivery)
     delivery.status = _status_for(delivery)

@@ -440,3 +440,74 @@ def test_a_unit_limited_editor_records_only_in_their_unit(api, agency_a, unit_a,
     first, second = response.json()["results"]
     assert first["result"] == "created"
     assert second["result"] == "error" and "service" in second["errors"]
+
+
+def test_completing_a_paused_delivery_ends_its_pause_like_delivery_record(agency_a, ktp):
+    """Re-sent as completed while the clock is stopped: the pause ends at completion and its
+    days are not counted, through the bulk path and delivery_record alike."""
+    from delivery.models import DeliveryPause
+
+    for reference in ("C-BULK", "C-ONE"):
+        delivery, _ = delivery_record(
+            service=ktp,
+            reference=reference,
+            submitted_at=wib(2026, 1, 5),
+            file_complete_at=wib(2026, 1, 5),
+        )
+        delivery_pause(delivery=delivery, reason="KK belum dibawa", at=wib(2026, 1, 6, 9))
+    completed = wib(2026, 1, 9, 10)  # Friday: paused Tue 6 -> Fri 9 = 3 working days
+    results = DeliveryRecorder(agency=agency_a, acting_user=None).record(
+        [(0, item("C-BULK", completed_at=completed.isoformat(), outcome="granted"))]
+    )
+    assert [r.result for r in results] == ["updated"], results
+    twin, created = delivery_record(
+        service=ktp,
+        reference="C-ONE",
+        submitted_at=wib(2026, 1, 5),
+        file_complete_at=wib(2026, 1, 5),
+        completed_at=completed,
+        outcome="granted",
+    )
+    bulk = ServiceDelivery.objects.get(reference="C-BULK")
+    assert not created
+    for delivery in (bulk, twin):
+        assert delivery.status == DeliveryStatus.COMPLETED
+        assert delivery.paused_working_days == 3
+        assert delivery.working_days_taken == 1  # Mon 5 -> Fri 9 is 4, less the 3 paused
+        pause = DeliveryPause.objects.get(delivery=delivery)
+        assert pause.ended_at == completed
+    assert _fields(bulk) == _fields(twin)
+
+
+def test_completion_before_the_pause_began_is_refused_per_item(agency_a, ktp):
+    from core.errors import ApplicationError
+
+    for reference in ("E-BULK", "E-ONE"):
+        delivery, _ = delivery_record(
+            service=ktp,
+            reference=reference,
+            submitted_at=wib(2026, 1, 5),
+            file_complete_at=wib(2026, 1, 5),
+        )
+        delivery_pause(delivery=delivery, reason="KK belum dibawa", at=wib(2026, 1, 7, 9))
+    too_early = wib(2026, 1, 6, 9)
+    results = DeliveryRecorder(agency=agency_a, acting_user=None).record(
+        [
+            (0, item("E-BULK", completed_at=too_early.isoformat(), outcome="granted")),
+            (1, item("E-NEW")),
+        ]
+    )
+    by_reference = {r.reference: r for r in results}
+    assert by_reference["E-BULK"].result == "error"
+    assert "completed_at" in by_reference["E-BULK"].errors
+    assert by_reference["E-NEW"].result == "created"  # the rest of the batch is kept
+    assert ServiceDelivery.objects.get(reference="E-BULK").status == DeliveryStatus.PAUSED
+    with pytest.raises(ApplicationError) as error:
+        delivery_record(
+            service=ktp,
+            reference="E-ONE",
+            submitted_at=wib(2026, 1, 5),
+            file_complete_at=wib(2026, 1, 5),
+            completed_at=too_early,
+        )
+    assert error.value.field == "completed_at"

@@ -359,3 +359,14 @@ def test_job_of_an_unknown_id_is_404(client, editor_a):
     assert client.get(reverse("deliveries:import_job", args=["f" * 32])).status_code == 404
     assert client.get(reverse("deliveries:import_job", args=["nope"])).status_code == 404
     assert job_get("f" * 32) is None
+
+
+def test_the_complete_action_and_the_completeness_column_read_differently(
+    client, editor_a, delivery
+):
+    """One English word, two meanings: the action on a request and a standard's state."""
+    as_user(client, editor_a)
+    url = reverse("deliveries:detail", args=[delivery.pk])  # unprefixed: Indonesian
+    html = client.get(url).content.decode()
+    assert "Selesaikan permohonan</h3>" in html
+    assert ">Lengkap</h3>" not in html

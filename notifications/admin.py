@@ -7,8 +7,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from core.errors import ApplicationError
+from core.errors import ApplicationError, PermissionDeniedError
 from notifications.models import (
+    EmailAddressHealth,
     EscalationPolicy,
     Notification,
     NotificationAttempt,
@@ -18,6 +19,7 @@ from notifications.models import (
     WebhookEndpoint,
 )
 from notifications.services import notification_resend
+from notifications.settings_services import email_address_enable
 
 
 class AttemptInline(admin.TabularInline):
@@ -80,3 +82,23 @@ class RecipientPreferenceAdmin(admin.ModelAdmin):
     list_filter = ["mode"]
     search_fields = ["email"]
     raw_id_fields = ["user"]
+
+
+@admin.register(EmailAddressHealth)
+class EmailAddressHealthAdmin(admin.ModelAdmin):
+    list_display = ["email", "consecutive_permanent_failures", "disabled_at", "updated_at"]
+    list_filter = [("disabled_at", admin.EmptyFieldListFilter)]
+    search_fields = ["email"]
+    readonly_fields = ["consecutive_permanent_failures", "last_error", "disabled_at", "updated_at"]
+    actions = ["enable"]
+
+    @admin.action(description=_("Enable the selected addresses again"))
+    def enable(self, request: HttpRequest, queryset: QuerySet[EmailAddressHealth]) -> None:
+        done = 0
+        for health in queryset.filter(disabled_at__isnull=False):
+            try:
+                email_address_enable(health=health, acting_user=request.user)
+                done += 1
+            except PermissionDeniedError:
+                self.message_user(request, f"{health}: {_('Not allowed.')}", messages.ERROR)
+        self.message_user(request, _("%(n)d addresses enabled again.") % {"n": done})

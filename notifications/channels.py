@@ -35,6 +35,9 @@ ACK_SALT = "maklumat.breach-acknowledge"
 class Outcome:
     result: str  # AttemptResult
     error: str = ""
+    # Email: the server refused the recipient address itself (5xx to RCPT TO). Only this
+    # counts towards disabling the address (not a refused sender, nor an unsubscribe).
+    address_refused: bool = False
 
 
 SENT = Outcome(AttemptResult.SENT)
@@ -44,12 +47,20 @@ class Unsubscribed(Exception):
     """The citizen stopped following the request before the message left: never send it."""
 
 
+class Moot(Unsubscribed):
+    """What the message is about is gone before it left: never send it (fails permanently)."""
+
+
 def classify_email_error(exc: BaseException) -> Outcome:
     """Permanent: the address or the message is refused (5xx), or the citizen
     unsubscribed. Transient: everything else (connection refused or dropped, timeouts,
     4xx "try again later")."""
     text = f"{type(exc).__name__}: {exc}"[:2000]
-    if isinstance(exc, smtplib.SMTPRecipientsRefused | smtplib.SMTPSenderRefused | Unsubscribed):
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _message in exc.recipients.values()]
+        refused = bool(codes) and all(code >= 500 for code in codes)
+        return Outcome(AttemptResult.PERMANENT, text, address_refused=refused)
+    if isinstance(exc, smtplib.SMTPSenderRefused | Unsubscribed):
         return Outcome(AttemptResult.PERMANENT, text)
     if isinstance(exc, smtplib.SMTPServerDisconnected | smtplib.SMTPConnectError):
         return Outcome(AttemptResult.TRANSIENT, text)
@@ -100,7 +111,7 @@ def email_for(notification: Notification) -> EmailMultiAlternatives:
     """The HTML + plain-text email for one breach notification, in the recipient's language."""
     breach = notification.breach
     language = language_for(notification)
-    if notification.event == "webhook_disabled":
+    if notification.event in ("webhook_disabled", "email_disabled"):
         return _notice_email(notification, language)
     if notification.event == "digest":
         return _digest_email(notification, language)
@@ -243,20 +254,27 @@ def _message(
     return message
 
 
+EMAIL_NOTICE_KEY = re.compile(r"^email_disabled:address(\d+)-")
+
+
 def _notice_email(notification: Notification, language: str) -> EmailMultiAlternatives:
-    """The notice to agency admins that a webhook endpoint was disabled."""
-    context = {
+    """The notice to agency admins that a webhook endpoint or an email address was disabled."""
+    context: dict[str, Any] = {
         "notification": notification,
         "endpoint": notification.webhook_endpoint,
         "error": getattr(notification.webhook_endpoint, "last_error", ""),
         "language": language,
     }
+    name = "webhook_disabled"
     with translation.override(language):
+        if notification.event == "email_disabled":
+            name = "email_disabled"
+            context |= _email_notice_context(notification)
         subject = " ".join(
-            render_to_string("notifications/email/webhook_disabled_subject.txt", context).split()
+            render_to_string(f"notifications/email/{name}_subject.txt", context).split()
         )
-        text = render_to_string("notifications/email/webhook_disabled.txt", context)
-        html = render_to_string("notifications/email/webhook_disabled.html", context)
+        text = render_to_string(f"notifications/email/{name}.txt", context)
+        html = render_to_string(f"notifications/email/{name}.html", context)
     message = EmailMultiAlternatives(
         subject=subject,
         body=text,
@@ -269,6 +287,29 @@ def _notice_email(notification: Notification, language: str) -> EmailMultiAltern
     )
     message.attach_alternative(html, "text/html")
     return message
+
+
+def _email_notice_context(notification: Notification) -> dict[str, Any]:
+    """The disabled address of an "email_disabled" notice (its id is in the key)."""
+    from notifications.models import EmailAddressHealth
+
+    match = EMAIL_NOTICE_KEY.match(notification.idempotency_key)
+    health = EmailAddressHealth.objects.filter(pk=int(match.group(1))).first() if match else None
+    if health is None:
+        raise Moot("The disabled address of this notice is gone.")
+    unit = notification.unit
+    settings_url = ""
+    if unit is not None:
+        path = reverse("notifications:agency_settings", kwargs={"agency_slug": unit.agency.slug})
+        settings_url = _absolute(path)
+    return {
+        "health": health,
+        "address": health.email,
+        "count": health.consecutive_permanent_failures,
+        "error": health.last_error,
+        "unit": unit,
+        "settings_url": settings_url,
+    }
 
 
 OnOutcome = Callable[[Notification, Outcome], None]

@@ -181,6 +181,44 @@ class WebhookEndpoint(models.Model):
         return self.agency_id, None
 
 
+class EmailAddressHealth(models.Model):
+    """How an email address fares with the SMTP server: a row exists once it was refused.
+
+    Each permanent refusal of the address itself (SMTP 5xx to RCPT TO, e.g. "550 no such
+    user") counts one; a message accepted for it resets the count. After
+    NOTIFICATIONS["EMAIL_DISABLE_AFTER"] consecutive refusals the address is disabled
+    (`disabled_at`): new notifications skip it and the admins of every agency whose units
+    list it are told by email. An agency admin enables it again on the agency's
+    notification settings page. While disabled, the row is frozen (no counting).
+    """
+
+    email = models.EmailField(_("email"), max_length=254)
+    consecutive_permanent_failures = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    disabled_at = models.DateTimeField(_("disabled at"), null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("email address health")
+        verbose_name_plural = _("email address health")
+        constraints = [
+            # Case-insensitive; its unique index on lower(email) serves every lookup,
+            # including the reset folded into the one-statement SENT record.
+            models.UniqueConstraint(Lower("email"), name="email_address_health_email_ci")
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def is_disabled(self) -> bool:
+        return self.disabled_at is not None
+
+    def policy_owner(self) -> tuple[int | None, int | None]:
+        # An address belongs to no single agency: the services check the units listing it.
+        return None, None
+
+
 class UnitNotificationPreference(models.Model):
     """How a unit hears about its new breaches: one email each (default) or a daily digest."""
 

@@ -25,6 +25,11 @@ Guarantees and their limits
   twice. The window is one SMTP DATA exchange plus one UPDATE, and every copy carries the
   same `Message-ID` (derived from the idempotency key) so a receiving system can drop the
   duplicate.
+- **Refused addresses.** An email address the SMTP server refuses permanently (5xx to
+  RCPT TO) `EMAIL_DISABLE_AFTER` times in a row is disabled (`EmailAddressHealth`): new
+  fan-outs skip it and the admins of every agency whose units list it get one notice
+  (see `email_health_record_refusal`). A message accepted for it resets the count, inside
+  the one-statement SENT record.
 - **Broker down.** Draining polls the database (beat, every minute), so a row written
   while the broker was unreachable is sent on the next drain; `requeue_stale` also kicks
   a drain when due rows have been waiting longer than `PENDING_KICK_SECONDS`.
@@ -49,12 +54,13 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from agencies.models import Membership, Role
+from agencies.models import Membership, Role, Unit
 from agencies.policy import ROLE_ACTIONS, Action, can
 from core.errors import ApplicationError, PermissionDeniedError
 from notifications.channels import CHANNELS, Outcome
 from notifications.models import (
     AttemptResult,
+    EmailAddressHealth,
     Notification,
     NotificationAttempt,
     NotificationStatus,
@@ -75,6 +81,7 @@ DEFAULTS: dict[str, int] = {
     "BATCH_SIZE": 100,
     "ACK_LINK_MAX_AGE_SECONDS": 30 * 24 * 3600,
     "WEBHOOK_DISABLE_AFTER": 5,
+    "EMAIL_DISABLE_AFTER": 5,
 }
 
 
@@ -94,18 +101,35 @@ def idempotency_key(*, event: str, subject: str, recipient: str, channel: str, l
 # --- Recipients ---------------------------------------------------------------------------
 
 
+def _unit_of(row: Notification) -> Unit | None:
+    return row.unit if row.unit_id else (row.breach.unit if row.breach_id else None)  # type: ignore[union-attr]
+
+
+def _contacts(unit: Unit) -> list[str]:
+    return [str(e) for e in (unit.contact_emails or []) if str(e).strip()]
+
+
+def _unique(found: list[str]) -> list[str]:
+    seen: dict[str, str] = {}
+    for email in found:
+        email = email.strip()
+        if email and email.lower() not in seen:
+            seen[email.lower()] = email
+    return list(seen.values())
+
+
 def recipients_for(row: Notification) -> list[str]:
     """Who hears about this fan-out row, resolved now (contacts may have changed)."""
-    unit = row.unit if row.unit_id else (row.breach.unit if row.breach_id else None)  # type: ignore[union-attr]
+    unit = _unit_of(row)
     found: list[str] = []
     if row.level == 0 and unit is not None:
-        found = [str(e) for e in (unit.contact_emails or []) if str(e).strip()]
+        found = _contacts(unit)
         if not found:
             found = [e for e in (unit.head_email, unit.agency.email) if e]
     elif row.level == 1 and unit is not None:
         found = [unit.head_email] if unit.head_email else []
         if not found:  # no head on record: the unit's contacts must still hear
-            found = [str(e) for e in (unit.contact_emails or []) if str(e).strip()]
+            found = _contacts(unit)
     elif row.level == 2 and unit is not None:
         admins = Membership.objects.filter(
             agency_id=unit.agency_id, role=Role.AGENCY_ADMIN, user__is_active=True
@@ -117,14 +141,43 @@ def recipients_for(row: Notification) -> list[str]:
             .exclude(user__email="")
             .values_list("user__email", flat=True)
         )
-    seen: dict[str, str] = {}
-    for email in found:
-        email = email.strip()
-        if email and email.lower() not in seen:
-            seen[email.lower()] = email
-    return list(seen.values())
+    return _unique(found)
 
 
+def _disabled_among(emails: list[str]) -> set[str]:
+    """The disabled addresses among these (lowercased), in one query on lower(email)."""
+    if not emails:
+        return set()
+    found = EmailAddressHealth.objects.annotate(email_lower=Lower("email")).filter(
+        email_lower__in={e.strip().lower() for e in emails}, disabled_at__isnull=False
+    )
+    return {e.lower() for e in found.values_list("email", flat=True)}
+
+
+def reachable_recipients_for(row: Notification) -> tuple[list[str], int]:
+    """`recipients_for` without the disabled addresses; also returns how many were skipped.
+
+    Disabled addresses are skipped at every level: they are refused anyway, and skipping
+    them is what stops the notices piling up. Escalations cannot be opted out of, so at
+    level 1 a disabled head of unit is replaced by the unit's (enabled) contacts, as when
+    no head is on record. Otherwise nothing replaces them: a row left with nobody fails
+    with "No recipient" (the in-app inbox still has it, and the agency admins were told
+    when the address was disabled).
+    """
+    found = recipients_for(row)
+    if row.channel != EMAIL or not found:
+        return found, 0
+    disabled = _disabled_among(found)
+    kept = [e for e in found if e.lower() not in disabled]
+    unit = _unit_of(row)
+    if not kept and row.level == 1 and unit is not None and unit.head_email:
+        contacts = _unique(_contacts(unit))
+        disabled |= _disabled_among(contacts)
+        kept = [e for e in contacts if e.lower() not in disabled]
+    return kept, sum(1 for e in found if e.lower() in disabled)
+
+
+EMAIL = "email"
 INAPP = "inapp"
 WEBHOOK = "webhook"
 DIGEST = "digest"  # recipient rows held for the unit's daily digest, never sent alone
@@ -294,6 +347,119 @@ def _agency_admin_emails(agency_id: int) -> list[str]:
     return list(seen.values())
 
 
+# --- Refused email addresses ------------------------------------------------------------------
+
+
+def units_listing_address(email: str) -> list[Unit]:
+    """The units (of any agency, active or not) that list the address as a contact or as
+    their head, case-insensitively. The JSON list is narrowed by a text search, then
+    checked element by element."""
+    wanted = email.strip().lower()
+    if not wanted:
+        return []
+    candidates = Unit.objects.filter(
+        Q(head_email__iexact=wanted) | Q(contact_emails__icontains=wanted)
+    ).select_related("agency")
+    return [
+        unit
+        for unit in candidates.order_by("agency_id", "pk")
+        if (unit.head_email or "").strip().lower() == wanted
+        or any(e.strip().lower() == wanted for e in _contacts(unit))
+    ]
+
+
+def _health_reset(email: str) -> None:
+    """A message was accepted for the address: its count of refusals starts over (the
+    ORM twin of RECORD_SENT_EMAIL_SQL; a disabled address stays as it is)."""
+    EmailAddressHealth.objects.annotate(email_lower=Lower("email")).filter(
+        email_lower=email.strip().lower(),
+        consecutive_permanent_failures__gt=0,
+        disabled_at__isnull=True,
+    ).update(consecutive_permanent_failures=0, updated_at=timezone.now())
+
+
+def email_health_record_refusal(
+    *, email: str, error: str, now: dt.datetime
+) -> EmailAddressHealth | None:
+    """Count one more permanent refusal of the address; at NOTIFICATIONS["EMAIL_DISABLE_AFTER"]
+    in a row disable it and write ONE notice to the admins of every agency whose units
+    list it, in the same transaction (the caller's). Returns the address's row if this
+    refusal disabled it. A disabled address is not counted further."""
+    email = email.strip()
+    if not email:
+        return None
+    with transaction.atomic():
+        EmailAddressHealth.objects.bulk_create(
+            [EmailAddressHealth(email=email)], ignore_conflicts=True
+        )
+        health = (
+            EmailAddressHealth.objects.select_for_update()
+            .annotate(email_lower=Lower("email"))
+            .get(email_lower=email.lower())
+        )
+        if health.disabled_at is not None:
+            return None
+        health.consecutive_permanent_failures += 1
+        health.last_error = error
+        fields = ["consecutive_permanent_failures", "last_error", "updated_at"]
+        disabled = health.consecutive_permanent_failures >= conf("EMAIL_DISABLE_AFTER")
+        if disabled:
+            health.disabled_at = now
+            fields.append("disabled_at")
+        health.save(update_fields=fields)
+        if disabled:
+            _email_disabled_notices(health, now=now)
+    return health if disabled else None
+
+
+def _email_disabled_notices(health: EmailAddressHealth, *, now: dt.datetime) -> None:
+    """One "email_disabled" email to each admin of each agency whose units list the
+    address (an admin of several: once), keyed per address and disable moment. Each row
+    carries a unit of the admin's agency that lists it (for the page link and policy)."""
+    unit_by_agency: dict[int, Unit] = {}
+    for unit in units_listing_address(health.email):
+        unit_by_agency.setdefault(unit.agency_id, unit)
+    if not unit_by_agency:
+        return
+    admins = (
+        Membership.objects.filter(
+            agency_id__in=list(unit_by_agency),
+            role=Role.AGENCY_ADMIN,
+            user__is_active=True,
+        )
+        .exclude(user__email="")
+        .order_by("agency_id", "pk")
+        .values_list("user__email", "agency_id")
+    )
+    recipients: dict[str, tuple[str, int]] = {}
+    for email, agency_id in admins:
+        recipients.setdefault(email.strip().lower(), (email.strip(), agency_id))
+    disabled = _disabled_among(list(recipients))  # the address itself, now, among them
+    recipients = {k: v for k, v in recipients.items() if k not in disabled}
+    users = _users_by_email([email for email, _agency in recipients.values()])
+    stamp = f"address{health.pk}-{int(now.timestamp() * 1_000_000)}"
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                event="email_disabled",
+                channel=EMAIL,
+                recipient=email,
+                unit=unit_by_agency[agency_id],
+                user=users.get(email.lower()),
+                idempotency_key=idempotency_key(
+                    event="email_disabled",
+                    subject=stamp,
+                    recipient=email,
+                    channel=EMAIL,
+                    level=0,
+                ),
+            )
+            for email, agency_id in recipients.values()
+        ],
+        ignore_conflicts=True,
+    )
+
+
 def _follows_preferences(row: Notification) -> bool:
     """Only new-breach emails (level 0) follow the unit's and each person's preferences.
 
@@ -386,6 +552,7 @@ def expand_fanouts(*, now: dt.datetime | None = None, limit: int | None = None) 
         new_rows: list[Notification] = []
         expanded: list[int] = []
         unreachable: list[int] = []
+        all_disabled: list[int] = []
         for row in rows:
             subject = f"breach{row.breach_id}" if row.breach_id else f"unit{row.unit_id}"
             unit_id = row.unit_id or (row.breach.unit_id if row.breach else None)
@@ -401,12 +568,14 @@ def expand_fanouts(*, now: dt.datetime | None = None, limit: int | None = None) 
                 )
                 new_rows += _inapp_rows(row, subject=subject, now=now, users=users)
                 new_rows += _webhook_rows(row, subject=subject, endpoints=endpoints)
-            recipients = memo.get(
-                ("recipients", row.event, unit_id, row.level),
-                functools.partial(recipients_for, row),
+            # Disabled addresses are left out here, resolved once per (unit, level) in the
+            # batch like the recipients themselves.
+            recipients, skipped = memo.get(
+                ("recipients", row.event, unit_id, row.level, row.channel),
+                functools.partial(reachable_recipients_for, row),
             )
             if not recipients:
-                unreachable.append(row.pk)
+                (all_disabled if skipped else unreachable).append(row.pk)
                 continue
             channels = memo.get(
                 ("channels", row.event, unit_id, row.level, row.channel, kind),
@@ -446,6 +615,11 @@ def expand_fanouts(*, now: dt.datetime | None = None, limit: int | None = None) 
         Notification.objects.filter(pk__in=unreachable).update(
             status=NotificationStatus.FAILED,
             last_error="No recipient: the unit (or agency) has no contact address.",
+        )
+        Notification.objects.filter(pk__in=all_disabled).update(
+            status=NotificationStatus.FAILED,
+            last_error="No recipient: every address of the unit (or agency) is disabled "
+            "after repeated refusals.",
         )
     return len(rows)
 
@@ -502,6 +676,24 @@ RECORD_SENT_SQL = f"""
     UPDATE {Notification._meta.db_table} SET status = %s, sent_at = %s, last_error = ''
     WHERE id = %s AND status = %s"""  # noqa: S608
 
+# The same for an email row, also resetting the address's count of refusals. Folded into
+# the one statement rather than asked first: no extra round trip per sent message, and
+# in the common case (no health row, or a count of 0) it is one probe of the unique
+# lower(email) index of a small table that writes nothing.
+RECORD_SENT_EMAIL_SQL = f"""
+    WITH attempt AS (
+        INSERT INTO {NotificationAttempt._meta.db_table}
+            (notification_id, started_at, finished_at, result, error)
+        VALUES (%s, %s, %s, %s, '')
+    ), health AS (
+        UPDATE {EmailAddressHealth._meta.db_table}
+        SET consecutive_permanent_failures = 0, updated_at = %s
+        WHERE lower(email) = lower(%s) AND consecutive_permanent_failures > 0
+            AND disabled_at IS NULL
+    )
+    UPDATE {Notification._meta.db_table} SET status = %s, sent_at = %s, last_error = ''
+    WHERE id = %s AND status = %s"""  # noqa: S608
+
 
 def record_outcome(
     row: Notification, outcome: Outcome, *, started: dt.datetime, now: dt.datetime
@@ -511,14 +703,15 @@ def record_outcome(
         # The hot path, as one statement (its own transaction): the attempt and the move to
         # `sent` commit together in a single round trip, right after the message left.
         finished = timezone.now()
+        attempt: list[Any] = [row.pk, started, finished, AttemptResult.SENT]
+        sent: list[Any] = [NotificationStatus.SENT, finished, row.pk, NotificationStatus.SENDING]
         with connection.cursor() as cursor:
-            cursor.execute(
-                RECORD_SENT_SQL,
-                [
-                    row.pk, started, finished, AttemptResult.SENT,
-                    NotificationStatus.SENT, finished, row.pk, NotificationStatus.SENDING,
-                ],
-            )  # fmt: skip
+            if row.channel == EMAIL:
+                # + the address's reset: updated_at, the address
+                params = [*attempt, finished, row.recipient, *sent]
+                cursor.execute(RECORD_SENT_EMAIL_SQL, params)
+            else:
+                cursor.execute(RECORD_SENT_SQL, [*attempt, *sent])
         return NotificationStatus.SENT
     with transaction.atomic():
         NotificationAttempt.objects.create(
@@ -532,9 +725,13 @@ def record_outcome(
         if outcome.result == AttemptResult.SENT:
             status = NotificationStatus.SENT
             still_ours.update(status=status, sent_at=timezone.now(), last_error="")
+            if row.channel == EMAIL:
+                _health_reset(row.recipient)
         elif outcome.result == AttemptResult.PERMANENT:
             status = NotificationStatus.FAILED
             still_ours.update(status=status, last_error=outcome.error)
+            if row.channel == EMAIL and outcome.address_refused:
+                email_health_record_refusal(email=row.recipient, error=outcome.error, now=now)
         else:
             window_start = row.queued_at or row.created_at
             retry_at = now + backoff(row.attempts)

@@ -1,26 +1,31 @@
 """Writes behind the notification settings pages: a person's own preference, and an
-agency's webhook endpoints and per-unit daily digests (agency admins: MANAGE_AGENCY)."""
+agency's webhook endpoints, per-unit daily digests and disabled email addresses (agency
+admins: MANAGE_AGENCY)."""
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
+from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
 from agencies.models import Agency, Unit
 from agencies.policy import Action, can
 from core.errors import ApplicationError, PermissionDeniedError
 from notifications.models import (
+    EmailAddressHealth,
     RecipientMode,
     RecipientPreference,
     UnitNotificationPreference,
     WebhookEndpoint,
 )
+from notifications.services import units_listing_address
 from oversight.models import BreachKind
 
 _validate_url = URLValidator(schemes=["http", "https"])
@@ -174,3 +179,51 @@ def unit_digests_set(*, agency: Agency, digest_unit_ids: Iterable[int], acting_u
         update_fields=["digest"],
     )
     return len(units)
+
+
+# --- Disabled email addresses --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DisabledAddress:
+    health: EmailAddressHealth
+    units: list[Unit]  # the agency's units that list it
+
+
+def disabled_addresses_for_agency(*, agency: Agency) -> list[DisabledAddress]:
+    """The disabled addresses that the agency's units (active or not) list as a contact or
+    as their head, with those units; two queries."""
+    units = list(Unit.objects.filter(agency=agency).order_by("name", "pk"))
+    by_address: dict[str, list[Unit]] = {}
+    for unit in units:
+        addresses = [*(unit.contact_emails or []), unit.head_email or ""]
+        for address in {str(a).strip().lower() for a in addresses} - {""}:
+            by_address.setdefault(address, []).append(unit)
+    if not by_address:
+        return []
+    found = (
+        EmailAddressHealth.objects.annotate(email_lower=Lower("email"))
+        .filter(email_lower__in=list(by_address), disabled_at__isnull=False)
+        .order_by("email_lower", "pk")
+    )
+    return [DisabledAddress(health=h, units=by_address[h.email.lower()]) for h in found]
+
+
+def email_address_enable(*, health: EmailAddressHealth, acting_user: Any) -> EmailAddressHealth:
+    """Enable a disabled address again, with its count of refusals back at zero.
+
+    Allowed to whoever may manage a unit that lists the address (an admin of its agency),
+    or everywhere (superusers); an address no unit lists can only be enabled by the latter.
+    """
+    units = units_listing_address(health.email)
+    if not (
+        can(acting_user, Action.MANAGE_AGENCY, health)
+        or any(can(acting_user, Action.MANAGE_AGENCY, unit) for unit in units)
+    ):
+        raise PermissionDeniedError()
+    with transaction.atomic():
+        health = EmailAddressHealth.objects.select_for_update().get(pk=health.pk)
+        health.consecutive_permanent_failures = 0
+        health.disabled_at = None
+        health.save(update_fields=["consecutive_permanent_failures", "disabled_at", "updated_at"])
+    return health

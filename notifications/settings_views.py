@@ -1,6 +1,6 @@
 """Notification settings pages: "My notification settings" (any staff user, for their own
-email address) and "Agency notification settings" (agency admins: webhook endpoints and
-per-unit daily digests)."""
+email address) and "Agency notification settings" (agency admins: webhook endpoints,
+per-unit daily digests and the disabled email addresses of the agency's units)."""
 
 from __future__ import annotations
 
@@ -24,8 +24,15 @@ from notifications.forms import (
     WebhookEndpointEditForm,
     WebhookEndpointForm,
 )
-from notifications.models import RecipientMode, UnitNotificationPreference, WebhookEndpoint
+from notifications.models import (
+    EmailAddressHealth,
+    RecipientMode,
+    UnitNotificationPreference,
+    WebhookEndpoint,
+)
 from notifications.settings_services import (
+    disabled_addresses_for_agency,
+    email_address_enable,
     recipient_preference_get,
     recipient_preference_set,
     unit_digests_set,
@@ -140,6 +147,7 @@ def _render_agency(
             "endpoints": WebhookEndpoint.objects.filter(agency=agency).order_by("created_at", "pk"),
             "add_form": add_form or WebhookEndpointForm(),
             "digest_form": digest_form or _digest_form(agency),
+            "disabled_addresses": disabled_addresses_for_agency(agency=agency),
             "new_secret": new_secret,
         },
         status=status,
@@ -269,3 +277,23 @@ def unit_digests(request: HttpRequest, agency_slug: str) -> HttpResponse:
             messages.success(request, _("Daily digest settings saved."))
             return redirect("notifications:agency_settings", agency_slug=agency.slug)
     return _render_agency(request, agency, digest_form=form, status=400)
+
+
+@require_POST
+@otp_required_for_privileged
+def address_enable(request: HttpRequest, agency_slug: str, pk: int) -> HttpResponse:
+    """Enable a disabled email address that one of the agency's units lists (else 404)."""
+    agency = _managed_agency(request, agency_slug)
+    listed = {d.health.pk: d.health for d in disabled_addresses_for_agency(agency=agency)}
+    health: EmailAddressHealth | None = listed.get(pk)
+    if health is None:
+        raise Http404
+    try:
+        email_address_enable(health=health, acting_user=request.user)
+    except PermissionDeniedError as exc:
+        raise PermissionDenied from exc
+    messages.success(
+        request,
+        _("The address %(email)s will receive notifications again.") % {"email": health.email},
+    )
+    return redirect("notifications:agency_settings", agency_slug=agency.slug)

@@ -31,4 +31,9 @@ urlpatterns = [
         name="webhook_delete",
     ),
     path("agency/<slug:agency_slug>/digests/", settings_views.unit_digests, name="unit_digests"),
+    path(
+        "agency/<slug:agency_slug>/addresses/<int:pk>/enable/",
+        settings_views.address_enable,
+        name="address_enable",
+    ),
 ]

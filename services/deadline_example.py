@@ -72,9 +72,9 @@ def unit_example(
     from agencies.calendars import NATIONAL_SLUG
     from agencies.models import Calendar
 
-    # Keyed by what decides the calendar (the unit's, else its agency's, else national),
-    # so a cached example costs no query.
-    owner = f"{unit.calendar_id or ''}-{unit.agency.calendar_id or ''}"
+    # Keyed by the unit and what decides its calendar (its own, else its agency's, else the
+    # national one), so a cached example costs no query.
+    owner = f"u{unit.pk}:{unit.calendar_id or ''}-{unit.agency.calendar_id or ''}"
     key = f"deadline-example:{owner}:{today.isoformat()}:{days}:{time_unit}"
     cached = cache.get(key)
     if cached is not None:

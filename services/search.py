@@ -2,8 +2,10 @@
 
 On PostgreSQL: a stored, GIN-indexed `Service.search_vector` (Indonesian stemming plus
 the `simple` configuration, so that codes like "KTP-el" match as written), ranked with
-`ts_rank` and helped by trigram similarity on the name and keywords for typos. On SQLite
-(`make run`): a plain `icontains` match, so the site works without PostgreSQL.
+`ts_rank` and helped by trigram similarity on the name and keywords for typos. Candidates
+are found only through GIN indexes and capped before ranking, so a search costs about the
+same with 10,000 services as with 100 (see `_match_postgresql`). On SQLite (`make run`):
+a plain `icontains` match, so the site works without PostgreSQL.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from django import forms
 from django.contrib.postgres.search import (
     SearchQuery,
     SearchRank,
-    TrigramSimilarity,
     TrigramWordSimilarity,
 )
 from django.db import connection
@@ -28,17 +29,19 @@ from django.db.models import (
     Case,
     Count,
     F,
-    FloatField,
+    Func,
     IntegerField,
     Prefetch,
     Q,
     QuerySet,
     Sum,
+    TextField,
     Value,
     When,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Greatest
+from django.db.models.signals import post_save, pre_save
+from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency
@@ -55,10 +58,11 @@ from services.models import (
 )
 
 PAGE_SIZE = 20
-# Trigram thresholds: below these a name or keyword list is not "close" to the query.
-NAME_SIMILARITY_MIN = 0.3
-KEYWORD_SIMILARITY_MIN = 0.5
 MAX_QUERY_TERMS = 8
+# A search ranks at most this many candidates from each of its three candidate sets (see
+# `_match_postgresql`): up to 180 results (9 pages) when many services match, and a bound
+# on the work of a query that matches thousands of them.
+CANDIDATES_PER_SET = 60
 
 
 def is_postgresql() -> bool:
@@ -86,10 +90,23 @@ FROM (
     LEFT JOIN LATERAL (
         SELECT string_agg(r.name, ' ') AS names FROM {requirement} AS r WHERE r.version_id = v.id
     ) AS req ON true
-    WHERE s2.id = ANY(%s)
+    WHERE {where}
 ) AS src
 WHERE s.id = src.id
 """
+
+
+def _refresh(where: str, params: list[Any]) -> int:
+    sql = _REFRESH_SQL.format(
+        service=Service._meta.db_table,
+        agency=Agency._meta.db_table,
+        version=StandardVersion._meta.db_table,
+        requirement=Requirement._meta.db_table,
+        where=where,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return int(cursor.rowcount)
 
 
 def service_search_refresh(*, service_ids: Iterable[int]) -> int:
@@ -97,15 +114,14 @@ def service_search_refresh(*, service_ids: Iterable[int]) -> int:
     ids = sorted({int(i) for i in service_ids})
     if not ids or not is_postgresql():
         return 0
-    sql = _REFRESH_SQL.format(
-        service=Service._meta.db_table,
-        agency=Agency._meta.db_table,
-        version=StandardVersion._meta.db_table,
-        requirement=Requirement._meta.db_table,
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [ids])
-        return int(cursor.rowcount)
+    return _refresh("s2.id = ANY(%s)", [ids])
+
+
+def agency_search_refresh(*, agency_id: int) -> int:
+    """Recompute the stored search vector of all the agency's services, in one statement."""
+    if not is_postgresql():
+        return 0
+    return _refresh("s2.agency_id = %s", [agency_id])
 
 
 def on_standard_published(sender: Any, version: StandardVersion, **kwargs: Any) -> None:
@@ -117,6 +133,27 @@ def on_service_saved(sender: Any, instance: Service, created: bool, **kwargs: An
     # a renamed one must be found by its new name.
     if not created and not kwargs.get("raw"):
         service_search_refresh(service_ids=[instance.pk])
+
+
+# The stored vector holds the agency's name and short name (not the unit's): renaming an
+# agency, in the admin or anywhere else, refreshes the vectors of all its services.
+_SEARCHED_AGENCY_FIELDS = ("name", "short_name")
+
+
+@receiver(pre_save, sender=Agency, dispatch_uid="services.search.agency_pre_save")
+def on_agency_pre_save(sender: Any, instance: Agency, **kwargs: Any) -> None:
+    if kwargs.get("raw") or instance.pk is None:
+        return
+    before = Agency.objects.filter(pk=instance.pk).values_list(*_SEARCHED_AGENCY_FIELDS).first()
+    now = tuple(getattr(instance, f) for f in _SEARCHED_AGENCY_FIELDS)
+    instance._search_names_changed = before is not None and before != now  # type: ignore[attr-defined]
+
+
+@receiver(post_save, sender=Agency, dispatch_uid="services.search.agency_saved")
+def on_agency_saved(sender: Any, instance: Agency, created: bool, **kwargs: Any) -> None:
+    if not created and getattr(instance, "_search_names_changed", False):
+        agency_search_refresh(agency_id=instance.pk)
+        instance._search_names_changed = False  # type: ignore[attr-defined]
 
 
 # --- The search form -----------------------------------------------------------------------
@@ -220,11 +257,24 @@ def _published_with_filters(filters: SearchFilters) -> Q:
     return version
 
 
+# The fields of a result's current version that the results list shows.
+RESULT_VERSION_FIELDS = (
+    "id",
+    "service_id",
+    "status",
+    "number",
+    "processing_time_value",
+    "processing_time_unit",
+    "is_free",
+    "total_cost",
+)
+
+
 def service_search(*, filters: SearchFilters) -> QuerySet[Service]:
     """Services with a published standard matching the query and filters, best first.
 
-    Each result carries its current version as `service.published[0]` (one extra query for
-    the whole page), and its agency and unit.
+    Each result carries its agency, and its current version as `service.published[0]` (one
+    extra query for the whole page) with only the RESULT_VERSION_FIELDS loaded.
     """
     qs = Service.objects.filter(_published_with_filters(filters))
     if filters.agency:
@@ -244,48 +294,117 @@ def service_search(*, filters: SearchFilters) -> QuerySet[Service]:
         qs = _match_postgresql(qs, query) if is_postgresql() else _match_plain(qs, query)
     else:
         qs = qs.order_by("name", "pk")
-    return qs.select_related("agency", "unit").prefetch_related(
-        Prefetch(
-            "versions",
-            queryset=StandardVersion.objects.filter(status=VersionStatus.PUBLISHED),
-            to_attr="published",
+    # Only what a result shows: the wide columns (the vector, the 14 components) are left
+    # in the database.
+    return (
+        qs.select_related("agency")
+        .defer("search_vector", "summary")
+        .prefetch_related(
+            Prefetch(
+                "versions",
+                queryset=StandardVersion.objects.filter(status=VersionStatus.PUBLISHED).only(
+                    *RESULT_VERSION_FIELDS
+                ),
+                to_attr="published",
+            )
         )
     )
 
 
+class TitleText(Func):
+    """A service's name and keywords as one text: what the title trigram index holds."""
+
+    # Literal SQL, no parameters: it must read exactly like the indexed expression of
+    # migration 0003 (service_title_trgm_gin) for PostgreSQL to use that index.
+    template = "(%(expressions)s)"
+    arg_joiner = " || ' ' || "
+    output_field = TextField()
+
+    def __init__(self) -> None:
+        super().__init__(F("name"), F("keywords"))
+
+
+def _any_word(terms: list[str], *, weights: str = "") -> SearchQuery | None:
+    """Any of the words, in either configuration; only in the given weights if any."""
+    queries = [
+        # Raw syntax only for the label: the terms are runs of word characters, which
+        # to_tsquery parses as words (never as operators).
+        SearchQuery(f"{term}:{weights}", config=config, search_type="raw")
+        if weights
+        else SearchQuery(term, config=config, search_type="plain")
+        for term in terms
+        for config in ("indonesian", "simple")
+    ]
+    return reduce(lambda a, b: a | b, queries) if queries else None
+
+
+def _close_titles(query: str) -> RawSQL:
+    """Up to CANDIDATES_PER_SET services whose name or keywords have words close to the query.
+
+    By trigrams (`%>`, pg_trgm's word similarity at its default threshold of 0.6), read
+    through the title trigram index only: see the function in migration 0003. Drawn before
+    the filters, which apply to the ranked union.
+    """
+    return RawSQL("SELECT services_close_titles(%s, %s)", [query, CANDIDATES_PER_SET])
+
+
 def _match_postgresql(qs: QuerySet[Service], query: str) -> QuerySet[Service]:
+    """Candidates found through GIN indexes and capped, then ranked.
+
+    Three candidate sets, each drawn by one index-served predicate and capped at
+    CANDIDATES_PER_SET, so that the cost does not grow with the number of matching
+    services:
+
+    - the query's words in the name or keywords (weight A of the stored vector);
+    - for typos, names and keywords with words whose trigrams are close to the query's
+      (`_close_titles`, on the title trigram index of migration 0003);
+    - the query's words anywhere in the stored vector (agency, product, requirements).
+
+    Only their union (at most 3 x CANDIDATES_PER_SET services) is ranked: `ts_rank` on
+    the stored vector plus the trigram similarity of the name and keywords. Below the caps
+    every match is a candidate and the order is exact; above them a set's candidates are
+    the first its index scan meets (`results_capped` tells the page to say so).
+    """
+    terms = _terms(query)
     # All words (websearch syntax: quotes and -exclusions work), in either configuration...
     all_words = SearchQuery(query, config="indonesian", search_type="websearch") | SearchQuery(
         query, config="simple", search_type="websearch"
     )
     # ...or, ranked lower, any of the words: a misspelt word does not hide the others.
-    any_word = reduce(
-        lambda a, b: a | b,
-        (
-            SearchQuery(term, config=config, search_type="plain")
-            for term in _terms(query)
-            for config in ("indonesian", "simple")
-        ),
-        all_words,
+    each_word = _any_word(terms)
+    any_word = all_words if each_word is None else all_words | each_word
+
+    # No ordering in the capped subqueries: a LIMIT under an ORDER BY would have to read
+    # every match first ("KTP" is a requirement of thousands of services; ranking them all
+    # cost 3x the whole page), and Service.Meta.ordering would add one.
+    def capped(condition: Q) -> QuerySet[Any, Any]:
+        return qs.filter(condition).order_by().values("pk")[:CANDIDATES_PER_SET]
+
+    sets = [
+        capped(Q(search_vector=any_word)),
+        qs.filter(pk__in=_close_titles(query)).order_by().values("pk"),
+    ]
+    in_title = _any_word(terms, weights="A")
+    if in_title is not None:
+        sets.append(capped(Q(search_vector=in_title)))
+    candidates = sets[0].union(*sets[1:])
+    return (
+        Service.objects.filter(pk__in=candidates)
+        .annotate(
+            rank=SearchRank(F("search_vector"), all_words) * 2
+            + SearchRank(F("search_vector"), any_word)
+            # One word similarity on the name and keywords together (what the title
+            # trigram index holds): as close as the closer of the two, at a third of the
+            # cost of three similarity calls.
+            + TrigramWordSimilarity(query, TitleText())
+        )
+        .order_by("-rank", "name", "pk")
     )
-    qs = qs.annotate(
-        rank_all=SearchRank(F("search_vector"), all_words),
-        rank_any=SearchRank(F("search_vector"), any_word),
-        similarity=Greatest(
-            TrigramSimilarity("name", query),
-            TrigramWordSimilarity(query, "name"),
-            TrigramWordSimilarity(query, "keywords"),
-            output_field=FloatField(),
-        ),
-    )
-    qs = qs.filter(
-        Q(search_vector=any_word)
-        | Q(name__trigram_similar=query)
-        | Q(similarity__gte=KEYWORD_SIMILARITY_MIN)
-    )
-    return qs.annotate(
-        rank=F("rank_all") * 2 + F("rank_any") + F("similarity"),
-    ).order_by("-rank", "name", "pk")
+
+
+def results_capped(*, filters: SearchFilters, count: int) -> bool:
+    """Whether a search's `count` results may be a capped part of its matches."""
+    return bool(normalise_query(filters.query)) and is_postgresql() and count >= CANDIDATES_PER_SET
 
 
 def _match_plain(qs: QuerySet[Service], query: str) -> QuerySet[Service]:

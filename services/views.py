@@ -27,7 +27,7 @@ from charter.models import Charter, CharterStatus
 from services.components import completeness
 from services.deadline_example import unit_example
 from services.models import Facility, Service, StandardVersion, TimeUnit, VersionStatus
-from services.search import PAGE_SIZE, SearchForm, service_search
+from services.search import PAGE_SIZE, SearchForm, results_capped, service_search
 from services.selectors import VERSION_CHILDREN, service_list_public
 
 BODY_CACHE_SECONDS = 24 * 60 * 60
@@ -60,6 +60,7 @@ def search(request: HttpRequest) -> HttpResponse:
             "filters": filters,
             "page": page,
             "services": list(page.object_list),
+            "capped": results_capped(filters=filters, count=page.paginator.count),
             "querystring": params.urlencode(),
         },
     )

@@ -31,14 +31,31 @@ def _public_pages() -> dict[str, str]:
 
 
 def _violations(page) -> list[dict]:
+    """axe-core's violations, plus ARIA references to ids that do not exist (axe only lists
+    those as "needs review", yet a screen reader then silently skips the help text)."""
     page.add_script_tag(url=AXE)
     return page.evaluate(
         """async () => {
             const result = await axe.run(document, {resultTypes: ["violations"]});
-            return result.violations.map(v => ({
+            const found = result.violations.map(v => ({
                 id: v.id, impact: v.impact, help: v.help,
                 targets: v.nodes.slice(0, 5).map(n => n.target.join(" ")),
             }));
+            const dangling = [];
+            for (const el of document.querySelectorAll("[aria-describedby], [aria-labelledby]")) {
+                for (const attr of ["aria-describedby", "aria-labelledby"]) {
+                    for (const ref of (el.getAttribute(attr) || "").split(/\\s+/)) {
+                        if (ref && !document.getElementById(ref)) {
+                            dangling.push(`${el.tagName.toLowerCase()}#${el.id} ${attr}=${ref}`);
+                        }
+                    }
+                }
+            }
+            if (dangling.length) {
+                found.push({id: "dangling-aria-reference", impact: "critical",
+                            help: "ARIA attribute refers to a missing id", targets: dangling});
+            }
+            return found;
         }"""
     )
 
@@ -70,6 +87,22 @@ def test_axe_really_finds_problems(page, live_server):
         )
     }
     assert {"image-alt", "label"} <= ids
+
+
+def test_a_dangling_aria_reference_is_reported(page, transactional_db):
+    page.goto("/")
+    assert not [v for v in _violations(page) if v["id"] == "dangling-aria-reference"]
+    page.evaluate(
+        """() => {
+            const input = document.createElement("input");
+            input.id = "probe";
+            input.setAttribute("aria-label", "probe");
+            input.setAttribute("aria-describedby", "probe_helptext");
+            document.body.appendChild(input);
+        }"""
+    )
+    dangling = [v for v in _violations(page) if v["id"] == "dangling-aria-reference"]
+    assert dangling and dangling[0]["targets"] == ["input#probe aria-describedby=probe_helptext"]
 
 
 def test_keyboard_reaches_the_skip_link_and_the_search_box(page, transactional_db):

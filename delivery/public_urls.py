@@ -11,6 +11,7 @@ app_name = "track"
 urlpatterns = [
     path("", public_views.track_form, name="form"),
     path("unsubscribe/<str:token>/", public_views.track_unsubscribe, name="unsubscribe"),
+    path("confirm/<str:token>/", public_views.track_confirm, name="confirm"),
     path("<str:code>/", public_views.track_detail, name="detail"),
     path("<str:code>/follow/", public_views.track_follow, name="follow"),
 ]

@@ -3,6 +3,8 @@ their request, and nothing personal (no agency reference, no fee, no names).
 
 The citizen may also leave an email address to be told when the office answers a breach
 about the request; the address is never shown on any page (oversight.CitizenFollower).
+Double opt-in: nothing but a confirmation email is sent to the address until its owner
+opens the signed link in it and confirms (`track_confirm`).
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ from django_ratelimit.core import is_ratelimited
 from core.errors import ApplicationError
 from delivery.models import TRACKING_ALPHABET, DeliveryStatus, ServiceDelivery
 from delivery.selectors import delivery_get_by_tracking_code
-from oversight.answers import citizen_follow, citizen_unfollow
-from oversight.models import follower_for_signed_token
+from oversight.answers import citizen_follow, citizen_follow_confirm, citizen_unfollow
+from oversight.models import follower_for_confirmation_token, follower_for_signed_token
 from services.models import TimeUnit
 
 # Lookups per client address: enough for a family checking a few requests, far too few to
@@ -165,10 +167,14 @@ def track_follow(request: HttpRequest, code: str) -> HttpResponse:
     except ApplicationError as exc:
         form.add_error("email" if exc.field == "email" else None, exc.message)
         return _detail(request, delivery, follow_form=form, status=400)
-    # The same words whether or not the address already followed: nothing to learn here.
+    # The same words whether the address is new, waiting for its confirmation or already
+    # confirmed, and whether or not an email was sent now: nothing to learn here.
     messages.success(
         request,
-        gettext("Thank you. We will email you when the office answers about this request."),
+        gettext(
+            "Thank you. Check your email to confirm your address: only then will we email "
+            "you when the office answers about this request."
+        ),
     )
     return HttpResponseRedirect(
         reverse("track:detail", kwargs={"code": delivery.tracking_code}) + "#follow"
@@ -194,5 +200,31 @@ def track_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
             request,
             "delivery/public/track_unsubscribe.html",
             {"done": done, "service": service},
+        )
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@never_cache
+def track_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in the confirmation email: GET asks, POST confirms (idempotent)."""
+    follower, link = follower_for_confirmation_token(token)
+    if link != "valid":
+        return _private(
+            render(request, "delivery/public/track_confirm.html", {"state": link}, status=400)
+        )
+    if request.method == "POST" and follower is not None:
+        follower = citizen_follow_confirm(follower=follower)
+    if follower is None:  # a genuine link whose address was deleted (or unsubscribed)
+        state = "gone"
+    elif follower.confirmed_at is not None:
+        state = "confirmed"
+    else:
+        state = "ask"
+    return _private(
+        render(
+            request,
+            "delivery/public/track_confirm.html",
+            {"state": state, "service": follower.delivery.service if follower else None},
         )
     )

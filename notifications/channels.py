@@ -117,6 +117,8 @@ def email_for(notification: Notification) -> EmailMultiAlternatives:
         return _digest_email(notification, language)
     if notification.event == "breach_answered":
         return _citizen_answer_email(notification, language)
+    if notification.event == "follow_confirm":
+        return _follow_confirm_email(notification, language)
     with translation.override(language):
         context: dict[str, Any] = {
             "notification": notification,
@@ -199,7 +201,11 @@ def _citizen_answer_email(notification: Notification, language: str) -> EmailMul
     delivery_id = breach.delivery_id if breach is not None else None
     follower = (
         CitizenFollower.objects.select_related("delivery__service", "delivery__unit")
-        .filter(delivery_id=delivery_id, email__iexact=notification.recipient)
+        .filter(
+            delivery_id=delivery_id,
+            email__iexact=notification.recipient,
+            confirmed_at__isnull=False,
+        )
         .first()
         if delivery_id is not None
         else None
@@ -235,6 +241,48 @@ def _citizen_answer_email(notification: Notification, language: str) -> EmailMul
     message = _message(notification, subject, text, html, language)
     message.extra_headers["List-Unsubscribe"] = f"<{context['unsubscribe_url']}>"
     return message
+
+
+FOLLOW_CONFIRM_KEY = re.compile(r"^follow_confirm:follower:(\d+):")
+
+
+def _follow_confirm_email(notification: Notification, language: str) -> EmailMultiAlternatives:
+    """To an address left on a tracking page: the signed link that confirms it. Names the
+    service and the office, never the tracking code, the tracking page nor anything from
+    the staff area (the address is not verified yet: it may not be the citizen's)."""
+    from oversight.models import FOLLOWER_CONFIRM_MAX_AGE, CitizenFollower
+
+    match = FOLLOW_CONFIRM_KEY.match(notification.idempotency_key)
+    follower = (
+        CitizenFollower.objects.select_related("delivery__service", "delivery__unit")
+        .filter(pk=int(match.group(1)), email__iexact=notification.recipient)
+        .first()
+        if match
+        else None
+    )
+    if follower is None:
+        raise Moot("The address to confirm is gone.")
+    if follower.confirmed_at is not None:
+        raise Moot("The address is already confirmed.")
+    delivery = follower.delivery
+    with translation.override(language):
+        context = {
+            "notification": notification,
+            "service": delivery.service,
+            "unit": delivery.unit,
+            "submitted_at": delivery.submitted_at,
+            "days": FOLLOWER_CONFIRM_MAX_AGE.days,
+            "language": language,
+            "confirm_url": _absolute(
+                reverse("track:confirm", kwargs={"token": follower.signed_confirmation_token()})
+            ),
+        }
+        subject = " ".join(
+            render_to_string("notifications/email/follow_confirm_subject.txt", context).split()
+        )
+        text = render_to_string("notifications/email/follow_confirm.txt", context)
+        html = render_to_string("notifications/email/follow_confirm.html", context)
+    return _message(notification, subject, text, html, language)
 
 
 def _message(

@@ -40,6 +40,17 @@ class WebhookEndpointForm(forms.Form):
         assume_scheme="https",
         help_text=_("Your system's address that receives a signed JSON POST for each breach."),
     )
+    units = forms.TypedMultipleChoiceField(
+        label=_("Only breaches of these units"),
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None chosen: every unit of the agency."),
+    )
+
+    def __init__(self, *args: Any, units: list[Unit], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["units"].choices = [(unit.pk, unit.name) for unit in units]  # type: ignore[attr-defined]
 
 
 class WebhookEndpointEditForm(WebhookEndpointForm):

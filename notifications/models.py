@@ -163,6 +163,13 @@ class WebhookEndpoint(models.Model):
         "agencies.Agency", on_delete=models.CASCADE, related_name="webhook_endpoints"
     )
     url = models.URLField(_("URL"), max_length=500)
+    units = models.ManyToManyField(
+        "agencies.Unit",
+        blank=True,
+        related_name="webhook_endpoints",
+        verbose_name=_("units"),
+        help_text=_("Only breaches of these units. None chosen: every unit of the agency."),
+    )
     secret = models.CharField(_("signing secret"), max_length=200)
     is_active = models.BooleanField(_("active"), default=True)
     consecutive_permanent_failures = models.PositiveIntegerField(default=0)

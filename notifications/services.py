@@ -50,7 +50,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Prefetch, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -249,7 +249,18 @@ def _inapp_rows(
 
 
 def _active_endpoints(agency_id: int) -> list[WebhookEndpoint]:
-    return list(WebhookEndpoint.objects.filter(agency_id=agency_id, is_active=True))
+    """The agency's active endpoints, each with the ids of the units it is limited to."""
+    return list(
+        WebhookEndpoint.objects.filter(agency_id=agency_id, is_active=True).prefetch_related(
+            Prefetch("units", queryset=Unit.objects.only("pk"))
+        )
+    )
+
+
+def _endpoint_covers(endpoint: WebhookEndpoint, unit_id: int | None) -> bool:
+    """An endpoint limited to some units hears only of their breaches; else of all."""
+    unit_ids = {unit.pk for unit in endpoint.units.all()}
+    return not unit_ids or unit_id in unit_ids
 
 
 def _webhook_rows(
@@ -259,7 +270,10 @@ def _webhook_rows(
     if row.breach is None:
         return []
     rows = []
+    unit_id = row.unit_id or row.breach.unit_id
     for endpoint in endpoints:
+        if not _endpoint_covers(endpoint, unit_id):
+            continue
         recipient = f"webhook:{endpoint.pk}"
         rows.append(
             Notification(

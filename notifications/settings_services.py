@@ -107,14 +107,30 @@ def _clean_url(*, agency_id: int, url: str, exclude_pk: int | None = None) -> st
     return url
 
 
-def webhook_endpoint_create(*, agency: Agency, url: str, acting_user: Any) -> WebhookEndpoint:
+def _clean_units(*, agency_id: int, unit_ids: Iterable[int]) -> list[Unit]:
+    """The units an endpoint is limited to: all of them the agency's own."""
+    wanted = set(unit_ids)
+    units = list(Unit.objects.filter(agency_id=agency_id, pk__in=wanted))
+    if len(units) != len(wanted):
+        raise ApplicationError(_("Choose units of this agency."), field="units")
+    return units
+
+
+def webhook_endpoint_create(
+    *, agency: Agency, url: str, acting_user: Any, unit_ids: Iterable[int] = ()
+) -> WebhookEndpoint:
     """Add an endpoint with a fresh signing secret (generated here, returned once on the
-    endpoint: the pages never show it again)."""
+    endpoint: the pages never show it again). `unit_ids` limits it to those units'
+    breaches (none: every unit of the agency)."""
     _check_manage(acting_user, agency)
     url = _clean_url(agency_id=agency.pk, url=url)
-    return WebhookEndpoint.objects.create(
-        agency=agency, url=url, secret=secrets.token_urlsafe(32), is_active=True
-    )
+    units = _clean_units(agency_id=agency.pk, unit_ids=unit_ids)
+    with transaction.atomic():
+        endpoint = WebhookEndpoint.objects.create(
+            agency=agency, url=url, secret=secrets.token_urlsafe(32), is_active=True
+        )
+        endpoint.units.set(units)
+    return endpoint
 
 
 def _reset_failures(endpoint: WebhookEndpoint) -> list[str]:
@@ -125,14 +141,21 @@ def _reset_failures(endpoint: WebhookEndpoint) -> list[str]:
 
 
 def webhook_endpoint_update(
-    *, endpoint: WebhookEndpoint, url: str, is_active: bool, acting_user: Any
+    *,
+    endpoint: WebhookEndpoint,
+    url: str,
+    is_active: bool,
+    acting_user: Any,
+    unit_ids: Iterable[int] | None = None,
 ) -> WebhookEndpoint:
-    """Change an endpoint's URL, or switch it off or on (switching on restarts the count
-    of consecutive failures)."""
+    """Change an endpoint's URL or units, or switch it off or on (switching on restarts
+    the count of consecutive failures). `unit_ids` None leaves the units as they are."""
     _check_manage(acting_user, endpoint)
     with transaction.atomic():
         endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
         endpoint.url = _clean_url(agency_id=endpoint.agency_id, url=url, exclude_pk=endpoint.pk)
+        if unit_ids is not None:
+            endpoint.units.set(_clean_units(agency_id=endpoint.agency_id, unit_ids=unit_ids))
         fields = ["url"]
         if is_active and not endpoint.is_active:
             fields += _reset_failures(endpoint)

@@ -144,8 +144,10 @@ def _render_agency(
         "notifications/settings/agency.html",
         {
             "agency": agency,
-            "endpoints": WebhookEndpoint.objects.filter(agency=agency).order_by("created_at", "pk"),
-            "add_form": add_form or WebhookEndpointForm(),
+            "endpoints": WebhookEndpoint.objects.filter(agency=agency)
+            .prefetch_related("units")
+            .order_by("created_at", "pk"),
+            "add_form": add_form or WebhookEndpointForm(units=_units(agency)),
             "digest_form": digest_form or _digest_form(agency),
             "disabled_addresses": disabled_addresses_for_agency(agency=agency),
             "new_secret": new_secret,
@@ -169,11 +171,14 @@ def agency_settings(request: HttpRequest, agency_slug: str) -> HttpResponse:
 @otp_required_for_privileged
 def webhook_add(request: HttpRequest, agency_slug: str) -> HttpResponse:
     agency = _managed_agency(request, agency_slug)
-    form = WebhookEndpointForm(request.POST)
+    form = WebhookEndpointForm(request.POST, units=_units(agency))
     if form.is_valid():
         try:
             endpoint = webhook_endpoint_create(
-                agency=agency, url=form.cleaned_data["url"], acting_user=request.user
+                agency=agency,
+                url=form.cleaned_data["url"],
+                unit_ids=form.cleaned_data["units"],
+                acting_user=request.user,
             )
         except PermissionDeniedError as exc:
             raise PermissionDenied from exc
@@ -198,13 +203,14 @@ def webhook_edit(request: HttpRequest, agency_slug: str, pk: int) -> HttpRespons
     endpoint = _endpoint(agency, pk)
     status = 200
     if request.method == "POST":
-        form = WebhookEndpointEditForm(request.POST)
+        form = WebhookEndpointEditForm(request.POST, units=_units(agency))
         if form.is_valid():
             try:
                 webhook_endpoint_update(
                     endpoint=endpoint,
                     url=form.cleaned_data["url"],
                     is_active=form.cleaned_data["is_active"],
+                    unit_ids=form.cleaned_data["units"],
                     acting_user=request.user,
                 )
             except PermissionDeniedError as exc:
@@ -217,7 +223,12 @@ def webhook_edit(request: HttpRequest, agency_slug: str, pk: int) -> HttpRespons
         status = 400
     else:
         form = WebhookEndpointEditForm(
-            initial={"url": endpoint.url, "is_active": endpoint.is_active}
+            units=_units(agency),
+            initial={
+                "url": endpoint.url,
+                "is_active": endpoint.is_active,
+                "units": [unit.pk for unit in endpoint.units.all()],
+            },
         )
     return render(
         request,

@@ -96,9 +96,12 @@ def _detail(
         compensation = breach_compensation(breach)
     except ApplicationError:  # the delivery's calendar does not cover the dates yet
         compensation = None
-    # Staff see how many citizens follow the request, never who (the complainant's identity).
+    # Staff see how many citizens follow the request (confirmed addresses: those who will be
+    # told of the answer), never who (the complainant's identity).
     followers = (
-        CitizenFollower.objects.filter(delivery_id=breach.delivery_id).count()
+        CitizenFollower.objects.filter(
+            delivery_id=breach.delivery_id, confirmed_at__isnull=False
+        ).count()
         if breach.delivery_id is not None
         else 0
     )

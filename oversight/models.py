@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
+from typing import Literal
 
 from django.core import signing
 from django.db import models
@@ -272,6 +274,9 @@ class BreachEscalation(models.Model):
 # --- The citizen concerned -----------------------------------------------------------------
 
 FOLLOWER_UNSUBSCRIBE_SALT = "maklumat.citizen-follower-unsubscribe"
+FOLLOWER_CONFIRM_SALT = "maklumat.citizen-follower-confirm"
+# How long a confirmation link works; unconfirmed followers are deleted after as long.
+FOLLOWER_CONFIRM_MAX_AGE = dt.timedelta(days=7)
 
 
 def new_follower_token() -> str:
@@ -284,6 +289,10 @@ class CitizenFollower(models.Model):
 
     The address is personal data: never shown publicly nor to other citizens; staff see
     only how many follow a request (the complainant's identity is protected).
+
+    Double opt-in (UU 27/2022, verified consent): a new follower is unconfirmed and gets
+    one email with a signed confirmation link; only confirmed followers are told of
+    answers. Unconfirmed followers are deleted after `FOLLOWER_CONFIRM_MAX_AGE`.
     """
 
     delivery = models.ForeignKey(
@@ -292,6 +301,10 @@ class CitizenFollower(models.Model):
     email = models.EmailField(_("email"))
     unsubscribe_token = models.CharField(max_length=64, unique=True, default=new_follower_token)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Empty: not confirmed yet (no answer email is sent to the address).
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    # When the last confirmation email was asked for (at most one an hour is sent).
+    confirmation_sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("citizen following a request")
@@ -312,6 +325,11 @@ class CitizenFollower(models.Model):
         """What the unsubscribe link carries: the random token, signed (never expires)."""
         return signing.Signer(salt=FOLLOWER_UNSUBSCRIBE_SALT).sign(self.unsubscribe_token)
 
+    def signed_confirmation_token(self) -> str:
+        """What the confirmation link carries: the random token, signed with the time of
+        signing (another salt than the unsubscribe link: neither opens the other)."""
+        return signing.TimestampSigner(salt=FOLLOWER_CONFIRM_SALT).sign(self.unsubscribe_token)
+
 
 def follower_for_signed_token(signed: str) -> tuple[CitizenFollower | None, bool]:
     """(the follower an unsubscribe link names, whether the link is genuine). A genuine
@@ -326,3 +344,25 @@ def follower_for_signed_token(signed: str) -> tuple[CitizenFollower | None, bool
         .first()
     )
     return follower, True
+
+
+ConfirmationLink = Literal["valid", "expired", "invalid"]
+
+
+def follower_for_confirmation_token(
+    signed: str, *, max_age: dt.timedelta = FOLLOWER_CONFIRM_MAX_AGE
+) -> tuple[CitizenFollower | None, ConfirmationLink]:
+    """(the follower a confirmation link names, what the link is). A valid link whose
+    follower is gone names nothing left to confirm."""
+    try:
+        token = signing.TimestampSigner(salt=FOLLOWER_CONFIRM_SALT).unsign(signed, max_age=max_age)
+    except signing.SignatureExpired:
+        return None, "expired"
+    except signing.BadSignature:
+        return None, "invalid"
+    follower = (
+        CitizenFollower.objects.select_related("delivery__service", "delivery__unit")
+        .filter(unsubscribe_token=token)
+        .first()
+    )
+    return follower, "valid"

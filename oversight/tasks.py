@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from oversight.answers import citizen_followers_purge_unconfirmed
 from oversight.sweep import sweep
 
 
@@ -9,3 +10,10 @@ from oversight.sweep import sweep
 def sweep_task() -> dict[str, int]:
     """The beat-scheduled sweep (every minute). Idempotent: a duplicate run is harmless."""
     return sweep().created
+
+
+@shared_task(name="oversight.purge_unconfirmed_followers", acks_late=True)
+def purge_unconfirmed_followers_task() -> int:
+    """The beat-scheduled purge (daily) of citizen followers who never confirmed their
+    address. Idempotent: a duplicate run deletes nothing more."""
+    return citizen_followers_purge_unconfirmed()

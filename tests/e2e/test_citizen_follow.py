@@ -1,5 +1,6 @@
 """The citizen's journey in a real browser, in Indonesian: follow a late request from its
-public tracking page, receive the unit's answer by a real email, and stop the emails."""
+public tracking page, confirm the address by the link in a real email (double opt-in),
+receive the unit's answer by a real email, and stop the emails."""
 
 from __future__ import annotations
 
@@ -61,6 +62,15 @@ def parts(message: Message) -> dict[str, str]:
     return found
 
 
+def of_event(smtp, event: str) -> list[Message]:
+    return [
+        m
+        for m in smtp.handler.to(CITIZEN)
+        # (a long header is folded on the wire)
+        if "".join(str(m["X-Maklumat-Notification"]).split()).startswith(f"{event}:")
+    ]
+
+
 def test_a_citizen_follows_a_late_request_hears_the_answer_and_stops_the_emails(
     page, live_server, settings, smtp, service, editor_a
 ):
@@ -86,23 +96,77 @@ def test_a_citizen_follows_a_late_request_hears_the_answer_and_stops_the_emails(
     )
     assert blocking_violations(page) == []
 
-    # They leave their address and submit: the page thanks them and never shows it.
+    # They leave their address and submit: the page asks them to check their email and
+    # never shows the address.
     follow.get_by_label(indonesian("Your email address")).fill(CITIZEN)
     follow.get_by_role("button", name=indonesian("Tell me by e-mail")).click()
     page.wait_for_url(f"**{track_path}#follow")
     assert page.locator(".messages").inner_text() == indonesian(
-        "Thank you. We will email you when the office answers about this request."
+        "Thank you. Check your email to confirm your address: only then will we email "
+        "you when the office answers about this request."
     )
     assert page.get_by_label(indonesian("Your email address")).input_value() == ""
     assert "warga.pelapor" not in page.content().lower()
-    assert CitizenFollower.objects.filter(delivery=delivery, email=CITIZEN).count() == 1
+    follower = CitizenFollower.objects.get(delivery=delivery, email=CITIZEN)
+    assert follower.confirmed_at is None
+    assert blocking_violations(page) == []
+
+    # An answer now would not reach them: the address is not confirmed yet.
+    assert not Notification.objects.filter(event="breach_answered").exists()
+
+    # The confirmation email arrives at the real SMTP server, in Indonesian.
+    drain()
+    (confirmation,) = smtp.handler.to(CITIZEN)
+    assert confirmation["Content-Language"] == "id"
+    with translation.override("id"):
+        subject = gettext("Confirm your email address for your request: %(service)s") % {
+            "service": service.name
+        }
+    assert confirmation["Subject"] == subject
+    body = parts(confirmation)
+    text, html = body["text/plain"], body["text/html"]
+    confirm = re.search(rf"{re.escape(live_server.url)}/track/confirm/\S+/", text)
+    assert confirm is not None, text
+    confirm_url = confirm.group(0)
+    assert f'href="{confirm_url}"' in html
+    assert "/staff/" not in text and "/staff/" not in html
+    assert delivery.tracking_code not in text and delivery.reference not in text
+
+    # The link asks first: opening it changes nothing.
+    response = page.goto(confirm_url)
+    assert response is not None and response.status == 200
+    assert page.locator("html").get_attribute("lang") == "id"
+    assert page.get_by_role("heading", level=1).inner_text() == indonesian(
+        "Confirm your email address"
+    )
+    assert service.name in page.locator("main form").inner_text()
+    follower.refresh_from_db()
+    assert follower.confirmed_at is None
+    assert blocking_violations(page) == []
+
+    # The button confirms.
+    page.get_by_role("button", name=indonesian("Confirm my email address"), exact=True).click()
+    confirmed = page.locator("[data-confirmed]")
+    confirmed.wait_for()
+    assert service.name in confirmed.inner_text()
+    follower.refresh_from_db()
+    assert follower.confirmed_at is not None
+    assert blocking_violations(page) == []
+
+    # A mangled link says so, accessibly.
+    response = page.goto(confirm_url[:-3] + "xx/")
+    assert response is not None and response.status == 400
+    assert page.locator("[data-link-invalid]").inner_text() == indonesian(
+        "This link is not valid. Check that it was copied completely."
+    )
     assert blocking_violations(page) == []
 
     # The unit explains the breach; the drainer sends the citizen exactly one email.
     breach_explain(breach=breach, acting_user=editor_a, text=EXPLANATION)
     drain()
-    received = smtp.handler.to(CITIZEN)
+    received = of_event(smtp, "breach_answered")
     assert len(received) == 1
+    assert len(smtp.handler.to(CITIZEN)) == 2  # the confirmation, then the answer
     message = received[0]
     assert message["Content-Language"] == "id"
     with translation.override("id"):
@@ -151,4 +215,5 @@ def test_a_citizen_follows_a_late_request_hears_the_answer_and_stops_the_emails(
     breach_remedy(breach=breach, acting_user=editor_a, text=REMEDY)
     assert Notification.objects.filter(event="breach_answered", recipient=CITIZEN).count() == 1
     drain()
-    assert len(smtp.handler.to(CITIZEN)) == 1
+    assert len(of_event(smtp, "breach_answered")) == 1
+    assert len(smtp.handler.to(CITIZEN)) == 2

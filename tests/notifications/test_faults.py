@@ -8,6 +8,7 @@ import asyncio
 import datetime as dt
 import email
 import os
+import uuid
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -125,7 +126,7 @@ def test_redis_stopped_while_breaches_are_written(
 
 
 class StallingHandler:
-    """Accepts messages, except that the Nth message's DATA is never acknowledged (the
+    """Accepts messages, except that from the Nth message on DATA is never acknowledged (the
     server keeps the client waiting and then does not keep the message)."""
 
     def __init__(self, server: SMTPServer, stall_at: int) -> None:
@@ -144,7 +145,9 @@ class StallingHandler:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.seen += 1
-        if self.seen == self.stall_at:
+        # From the Nth message on, hold every message (even on a new connection, should the
+        # client time out and reconnect on a slow machine) until released.
+        if self.stall_at and self.seen >= self.stall_at:
             self.stalled = True
             while not self.release:
                 await asyncio.sleep(0.05)
@@ -167,7 +170,9 @@ def test_a_worker_killed_mid_drain_loses_nothing_and_sends_nothing_twice(
     stalling = StallingHandler(smtp, stall_at=4)
     smtp.handler = stalling  # type: ignore[assignment]
     smtp.start()
-    queue = f"{settings.CELERY_TASK_DEFAULT_QUEUE}-drain-kill"
+    # A queue of this run's own: the task a killed worker leaves unacknowledged is put back
+    # on its queue by Redis an hour later, and must not reach a later run's worker.
+    queue = f"{settings.CELERY_TASK_DEFAULT_QUEUE}-drain-kill-{uuid.uuid4().hex[:8]}"
     worker = start_worker(
         "drain-kill", queue=queue, env={"EMAIL_URL": f"smtp://127.0.0.1:{smtp.port}"}
     )

@@ -1,24 +1,29 @@
-"""The citizen concerned follows their request from the public tracking page and is told,
-by a real email through a real SMTP server, when the unit answers a breach about it."""
+"""The citizen concerned follows their request from the public tracking page, confirms the
+address by the link in a real confirmation email (double opt-in), and is told, by a real
+email through a real SMTP server, when the unit answers a breach about it."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from collections.abc import Iterator
 from email.message import Message
 
 import pytest
+from django.core import signing
 from django.core.cache import cache
 from django.db import transaction
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from charter.services import charter_draft_create, charter_publish
 from notifications.models import Notification, NotificationStatus
 from notifications.services import drain, idempotency_key
 from oversight import answers
-from oversight.models import BreachEvent, CitizenFollower
+from oversight.models import FOLLOWER_CONFIRM_SALT, BreachEvent, CitizenFollower
+from oversight.tasks import purge_unconfirmed_followers_task
 from tests.delivery.conftest import wib
 from tests.notifications import conftest as notifications_conftest
 from tests.notifications.conftest import late_breach
@@ -58,6 +63,36 @@ def follow(client, delivery, email: str = CITIZEN):
     )
 
 
+def confirm_url(follower: CitizenFollower) -> str:
+    return reverse("track:confirm", kwargs={"token": follower.signed_confirmation_token()})
+
+
+def follow_confirmed(client, delivery, email: str = CITIZEN) -> CitizenFollower:
+    """Follow, then press the button behind the confirmation link."""
+    assert follow(client, delivery, email).status_code == 302
+    follower = CitizenFollower.objects.get(delivery=delivery, email__iexact=email)
+    response = client.post(confirm_url(follower))
+    assert response.status_code == 200 and b"data-confirmed" in response.content
+    follower.refresh_from_db()
+    assert follower.confirmed_at is not None
+    return follower
+
+
+def said(response) -> str:
+    """The page's flash messages."""
+    match = re.search(r'class="wrap messages".*?</div>', response.content.decode(), re.S)
+    assert match, response.content.decode()
+    return match.group(0)
+
+
+def indonesian(msgid: str) -> str:
+    """The Indonesian text of a UI string; fails if it has no translation."""
+    with translation.override("id"):
+        text = gettext(msgid)
+    assert text != msgid, f"No Indonesian translation for {msgid!r}"
+    return text
+
+
 def parts(message: Message) -> dict[str, str]:
     found = {}
     for part in message.walk():
@@ -68,18 +103,29 @@ def parts(message: Message) -> dict[str, str]:
     return found
 
 
-def unsubscribe_path(message: Message) -> str:
-    match = re.search(
-        r"https?://[^/\s]+(/\S*?track/unsubscribe/\S+/)", parts(message)["text/plain"]
-    )
+def of_event(smtp, event: str, address: str = CITIZEN) -> list[Message]:
+    return [
+        m
+        for m in smtp.handler.to(address)
+        # (a long header is folded on the wire)
+        if "".join(str(m["X-Maklumat-Notification"]).split()).startswith(f"{event}:")
+    ]
+
+
+def link_path(message: Message, kind: str) -> str:
+    match = re.search(rf"https?://[^/\s]+(/\S*?track/{kind}/\S+/)", parts(message)["text/plain"])
     assert match, parts(message)["text/plain"]
     return match.group(1)
+
+
+def unsubscribe_path(message: Message) -> str:
+    return link_path(message, "unsubscribe")
 
 
 # --- Following ------------------------------------------------------------------------------
 
 
-def test_the_tracking_page_offers_to_follow_and_never_shows_the_address(client, delivery):
+def test_following_writes_an_unconfirmed_follower_and_one_confirmation_email(client, delivery):
     page = client.get(track_url(delivery))
     assert page.status_code == 200
     assert b'id="follow"' in page.content and b'name="email"' in page.content
@@ -90,8 +136,35 @@ def test_the_tracking_page_offers_to_follow_and_never_shows_the_address(client, 
     assert done["Location"].endswith(track_url(delivery) + "#follow")
     follower = CitizenFollower.objects.get(delivery=delivery)
     assert follower.email == CITIZEN
+    assert follower.confirmed_at is None and follower.confirmation_sent_at is not None
 
-    for response in (client.get(done["Location"]), client.get(track_url(delivery))):
+    row = Notification.objects.get(event="follow_confirm")
+    assert (
+        row.channel,
+        row.recipient,
+        row.breach_id,
+        row.unit_id,
+        row.level,
+        row.status,
+    ) == ("email", CITIZEN, None, delivery.unit_id, 0, NotificationStatus.PENDING)
+    moment = follower.confirmation_sent_at.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+    assert row.idempotency_key == idempotency_key(
+        event="follow_confirm",
+        subject=f"follower:{follower.pk}:{moment}",
+        recipient=CITIZEN,
+        channel="email",
+        level=0,
+    )
+
+    shown = client.get(done["Location"])
+    assert (
+        indonesian(
+            "Thank you. Check your email to confirm your address: only then will we email "
+            "you when the office answers about this request."
+        )
+        in shown.content.decode()
+    )
+    for response in (shown, client.get(track_url(delivery))):
         assert response.status_code == 200
         body = response.content.decode().lower()
         assert CITIZEN.lower() not in body and "warga.pelapor" not in body
@@ -103,6 +176,14 @@ def test_the_tracking_page_offers_to_follow_and_never_shows_the_address(client, 
     assert "warga.pelapor" not in other.get(track_url(delivery)).content.decode().lower()
 
 
+def test_a_rolled_back_follow_writes_no_confirmation(delivery):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        answers.citizen_follow(delivery=delivery, email=CITIZEN)
+        raise RuntimeError("boom")
+    assert not CitizenFollower.objects.exists()
+    assert not Notification.objects.filter(event="follow_confirm").exists()
+
+
 def test_a_bad_address_is_a_field_error(client, delivery):
     with translation.override("en"):
         url = reverse("track:follow", kwargs={"code": delivery.tracking_code})
@@ -111,6 +192,7 @@ def test_a_bad_address_is_a_field_error(client, delivery):
     assert b'id="id_email_error"' in response.content
     assert b"valid email address" in response.content
     assert not CitizenFollower.objects.exists()
+    assert not Notification.objects.filter(event="follow_confirm").exists()
 
 
 def test_an_unknown_code_is_not_found_and_a_get_is_refused(client, delivery):
@@ -127,10 +209,48 @@ def test_following_is_rate_limited(client, delivery):
         assert follow(client, delivery, f"warga{n}@example.com").status_code == 302
     assert follow(client, delivery, "warga99@example.com").status_code == 429
     assert CitizenFollower.objects.count() == 10
+    assert Notification.objects.filter(event="follow_confirm").count() == 10
+
+
+def test_a_second_follow_within_an_hour_sends_no_second_confirmation(client, smtp, delivery):
+    first = follow(client, delivery)
+    first_said = said(client.get(first["Location"]))
+    again = follow(client, delivery, CITIZEN.lower())
+    # The same words for a new address and one already waiting: nothing to learn.
+    assert again["Location"] == first["Location"]
+    assert said(client.get(again["Location"])) == first_said
+    assert "konfirmasi" in first_said.lower()
+    assert Notification.objects.filter(event="follow_confirm").count() == 1
+    drain()
+    assert len(of_event(smtp, "follow_confirm")) == 1
+
+    follower = CitizenFollower.objects.get(delivery=delivery)
+    sent_at = follower.confirmation_sent_at
+    assert sent_at is not None
+    answers.citizen_follow(delivery=delivery, email=CITIZEN, now=sent_at + dt.timedelta(minutes=59))
+    assert Notification.objects.filter(event="follow_confirm").count() == 1
+    # An hour later, asking again sends a new link (a lost or expired email is not a dead end).
+    answers.citizen_follow(delivery=delivery, email=CITIZEN, now=sent_at + dt.timedelta(hours=1))
+    assert Notification.objects.filter(event="follow_confirm").count() == 2
+    drain()
+    assert len(of_event(smtp, "follow_confirm")) == 2
+
+
+def test_a_confirmed_address_following_again_gets_no_confirmation(client, delivery):
+    follower = follow_confirmed(client, delivery)
+    answers.citizen_follow(
+        delivery=delivery, email=CITIZEN, now=timezone.now() + dt.timedelta(days=2)
+    )
+    assert Notification.objects.filter(event="follow_confirm").count() == 1
+    assert follow(client, delivery).status_code == 302
+    follower.refresh_from_db()
+    assert follower.confirmed_at is not None
 
 
 def test_staff_see_only_how_many_follow(client, breach, delivery, editor_a):
-    follow(client, delivery)
+    follow_confirmed(client, delivery)
+    # An address that never confirmed is not counted: it will not be told of the answer.
+    answers.citizen_follow(delivery=delivery, email="belum.konfirmasi@example.org")
     client.force_login(editor_a)
     page = client.get(reverse("breach_answers:detail", kwargs={"pk": breach.pk}))
     assert page.status_code == 200
@@ -138,7 +258,137 @@ def test_staff_see_only_how_many_follow(client, breach, delivery, editor_a):
     assert "warga.pelapor" not in page.content.decode().lower()
 
 
+# --- Confirming ----------------------------------------------------------------------------
+
+
+def test_the_confirmation_email_is_short_indonesian_and_has_no_staff_link(
+    client, smtp, service, delivery
+):
+    drain()  # the unit's own new-breach emails
+    follow(client, delivery)
+    drain()
+    (message,) = smtp.handler.to(CITIZEN)
+    assert message["Content-Language"] == "id"  # Indonesian by default
+    with translation.override("id"):
+        subject = gettext("Confirm your email address for your request: %(service)s") % {
+            "service": service.name
+        }
+    assert message["Subject"] == subject
+    content = parts(message)
+    assert set(content) == {"text/plain", "text/html"}
+    ignore = indonesian(
+        "Not you? Ignore this email: we will send you nothing more, and we delete the "
+        "address after %(days)s days."
+    ) % {"days": 7}
+    path = link_path(message, "confirm")
+    for body in content.values():
+        assert service.name in body and delivery.unit.name in body
+        assert ignore in body
+        assert path in body
+        assert "/staff/" not in body and "/en/" not in body
+        assert "/track/unsubscribe/" not in body
+        assert delivery.reference not in body  # the agency's internal reference stays inside
+        assert delivery.tracking_code not in body  # the address is not verified yet
+    assert Notification.objects.get(event="follow_confirm").status == NotificationStatus.SENT
+
+
+def test_the_link_asks_on_get_and_confirms_on_post_once(client, smtp, delivery):
+    follow(client, delivery)
+    drain()
+    (message,) = smtp.handler.to(CITIZEN)
+    url = link_path(message, "confirm")
+
+    page = client.get(url)
+    assert page.status_code == 200
+    assert b'<form method="post"' in page.content and b"csrfmiddlewaretoken" in page.content
+    assert b"data-confirmed" not in page.content
+    assert "warga.pelapor" not in page.content.decode().lower()
+    follower = CitizenFollower.objects.get(delivery=delivery)
+    assert follower.confirmed_at is None  # GET changes nothing
+
+    done = client.post(url)
+    assert done.status_code == 200 and b"data-confirmed" in done.content
+    follower.refresh_from_db()
+    first = follower.confirmed_at
+    assert first is not None
+
+    # Twice is harmless: the first confirmation stands.
+    again = client.post(url)
+    assert again.status_code == 200 and b"data-confirmed" in again.content
+    assert client.get(url).status_code == 200
+    follower.refresh_from_db()
+    assert follower.confirmed_at == first
+    assert CitizenFollower.objects.filter(delivery=delivery).count() == 1
+
+
+class _EightDaysAgo(signing.TimestampSigner):
+    def timestamp(self) -> str:
+        return signing.b62_encode(int(time.time()) - 8 * 24 * 3600)
+
+
+def test_a_forged_or_expired_confirmation_link_is_refused(client, delivery):
+    follow(client, delivery)
+    follower = CitizenFollower.objects.get(delivery=delivery)
+    forged = follower.signed_confirmation_token()[:-2] + "xx"
+    expired = _EightDaysAgo(salt=FOLLOWER_CONFIRM_SALT).sign(follower.unsubscribe_token)
+    # Nor does the unsubscribe link's signature open the confirmation.
+    other_salt = follower.signed_unsubscribe_token()
+    for token, marker in (
+        (forged, b"data-link-invalid"),
+        (other_salt, b"data-link-invalid"),
+        (expired, b"data-link-expired"),
+    ):
+        url = reverse("track:confirm", kwargs={"token": token})
+        for response in (client.get(url), client.post(url)):
+            assert response.status_code == 400
+            assert marker in response.content
+    follower.refresh_from_db()
+    assert follower.confirmed_at is None
+    # The genuine one still works.
+    assert b"data-confirmed" in client.post(confirm_url(follower)).content
+
+
+def test_a_link_for_a_deleted_follower_has_nothing_to_confirm(client, delivery):
+    follow(client, delivery)
+    follower = CitizenFollower.objects.get(delivery=delivery)
+    url = confirm_url(follower)
+    follower.delete()
+    for response in (client.get(url), client.post(url)):
+        assert response.status_code == 200
+        assert b"data-nothing-to-confirm" in response.content
+        assert b'<form method="post"' not in response.content
+    assert not CitizenFollower.objects.exists()
+
+
+def test_a_confirmation_is_not_sent_once_moot(client, smtp, delivery):
+    follow(client, delivery)
+    follower = CitizenFollower.objects.get(delivery=delivery)
+    answers.citizen_follow_confirm(follower=follower)  # confirmed before the drain
+    follow(client, delivery, "lain@example.com")
+    CitizenFollower.objects.filter(email="lain@example.com").delete()  # gone before the drain
+    drain()
+    assert smtp.handler.to(CITIZEN) == [] and smtp.handler.to("lain@example.com") == []
+    errors = sorted(
+        Notification.objects.filter(event="follow_confirm").values_list("status", "last_error")
+    )
+    assert [status for status, _error in errors] == [NotificationStatus.FAILED] * 2
+    assert {error.split(": ", 1)[1] for _status, error in errors} == {
+        "The address is already confirmed.",
+        "The address to confirm is gone.",
+    }
+
+
 # --- Told of the answer ---------------------------------------------------------------------
+
+
+def test_an_unconfirmed_follower_gets_no_answer_email(client, smtp, breach, delivery, editor_a):
+    drain()  # the unit's own new-breach emails
+    follow(client, delivery)
+    answers.breach_explain(breach=breach, acting_user=editor_a, text="Server SIAK mati 3 hari")
+    assert not Notification.objects.filter(event="breach_answered").exists()
+    drain()
+    assert of_event(smtp, "breach_answered") == []
+    assert len(of_event(smtp, "follow_confirm")) == 1  # only the confirmation
 
 
 def test_the_follower_gets_exactly_one_email_after_the_unit_explains(
@@ -146,6 +396,10 @@ def test_the_follower_gets_exactly_one_email_after_the_unit_explains(
 ):
     drain()  # the unit's own new-breach emails
     follow(client, delivery)
+    drain()
+    (confirmation,) = smtp.handler.to(CITIZEN)
+    assert b"data-confirmed" in client.post(link_path(confirmation, "confirm")).content
+
     client.force_login(editor_a)
     answer = reverse("breach_answers:answer", kwargs={"pk": breach.pk})
     assert (
@@ -173,8 +427,9 @@ def test_the_follower_gets_exactly_one_email_after_the_unit_explains(
 
     drain()
     drain()
-    received = smtp.handler.to(CITIZEN)
+    received = of_event(smtp, "breach_answered")
     assert len(received) == 1
+    assert len(smtp.handler.to(CITIZEN)) == 2  # the confirmation, then the answer
     row.refresh_from_db()
     assert row.status == NotificationStatus.SENT
 
@@ -193,10 +448,19 @@ def test_the_follower_gets_exactly_one_email_after_the_unit_explains(
     assert "/staff/" not in message["List-Unsubscribe"]
 
 
+def test_only_confirmed_followers_are_told(client, breach, delivery, editor_a):
+    follow_confirmed(client, delivery)
+    follow(client, delivery, "belum.konfirmasi@example.com")
+    answers.breach_explain(breach=breach, acting_user=editor_a, text="Alasan")
+    assert list(
+        Notification.objects.filter(event="breach_answered").values_list("recipient", flat=True)
+    ) == [CITIZEN]
+
+
 def test_remedy_dispute_and_compensation_each_tell_the_follower(
     client, service, unit_a, breach, delivery, editor_a
 ):
-    follow(client, delivery)
+    follow_confirmed(client, delivery)
     charter = charter_draft_create(
         unit=unit_a,
         services=[service],
@@ -224,7 +488,7 @@ def test_remedy_dispute_and_compensation_each_tell_the_follower(
 def test_the_compensation_email_says_what_was_paid(
     client, smtp, service, unit_a, breach, delivery, editor_a
 ):
-    follow(client, delivery)
+    follow_confirmed(client, delivery)
     charter = charter_draft_create(
         unit=unit_a,
         services=[service],
@@ -238,13 +502,13 @@ def test_the_compensation_email_says_what_was_paid(
         breach=breach, acting_user=editor_a, amount=100_000, paid_on=dt.date(2026, 1, 25), now=NOW
     )
     drain()
-    (message,) = smtp.handler.to(CITIZEN)
+    (message,) = of_event(smtp, "breach_answered")
     text = parts(message)["text/plain"]
     assert "Rp 100.000" in text and "25 Januari 2026" in text
 
 
 def test_a_rolled_back_answer_writes_nothing(client, breach, delivery, editor_a):
-    follow(client, delivery)
+    follow_confirmed(client, delivery)
     with pytest.raises(RuntimeError), transaction.atomic():
         answers.breach_explain(breach=breach, acting_user=editor_a, text="Alasan")
         raise RuntimeError("boom")
@@ -256,10 +520,10 @@ def test_a_rolled_back_answer_writes_nothing(client, breach, delivery, editor_a)
 
 
 def test_unsubscribe_asks_on_get_and_forgets_on_post(client, smtp, breach, delivery, editor_a):
-    follow(client, delivery)
+    follow_confirmed(client, delivery)
     answers.breach_explain(breach=breach, acting_user=editor_a, text="Alasan pertama")
     drain()
-    (message,) = smtp.handler.to(CITIZEN)
+    (message,) = of_event(smtp, "breach_answered")
     url = unsubscribe_path(message)
 
     page = client.get(url)
@@ -271,22 +535,23 @@ def test_unsubscribe_asks_on_get_and_forgets_on_post(client, smtp, breach, deliv
     done = client.post(url)
     assert done.status_code == 200 and b"data-unsubscribed" in done.content
     assert not CitizenFollower.objects.filter(delivery=delivery).exists()
+    # The confirmation emails to the address are forgotten with it.
+    assert not Notification.objects.filter(event="follow_confirm").exists()
     # The link again: harmless.
     again = client.post(url)
     assert again.status_code == 200 and b"data-unsubscribed" in again.content
 
     answers.breach_remedy(breach=breach, acting_user=editor_a, text="Sudah diserahkan")
     drain()
-    assert len(smtp.handler.to(CITIZEN)) == 1
+    assert len(of_event(smtp, "breach_answered")) == 1
     assert not Notification.objects.filter(event="breach_answered", status="pending").exists()
 
 
 def test_unsubscribing_before_the_drain_cancels_the_unsent_email(
     client, smtp, breach, delivery, editor_a
 ):
-    follow(client, delivery)
+    follower = follow_confirmed(client, delivery)
     answers.breach_explain(breach=breach, acting_user=editor_a, text="Alasan")
-    follower = CitizenFollower.objects.get(delivery=delivery)
     assert (
         client.post(
             reverse("track:unsubscribe", kwargs={"token": follower.signed_unsubscribe_token()})
@@ -300,7 +565,7 @@ def test_unsubscribing_before_the_drain_cancels_the_unsent_email(
 def test_a_follower_gone_between_claim_and_send_is_never_emailed(
     client, smtp, breach, delivery, editor_a
 ):
-    follow(client, delivery)
+    follow_confirmed(client, delivery)
     answers.breach_explain(breach=breach, acting_user=editor_a, text="Alasan")
     CitizenFollower.objects.filter(delivery=delivery).delete()  # the row was already written
     drain()
@@ -317,3 +582,58 @@ def test_a_forged_unsubscribe_link_is_refused(client, delivery):
     assert client.get(url).status_code == 400
     assert client.post(url).status_code == 400
     assert CitizenFollower.objects.filter(delivery=delivery).exists()
+
+
+# --- Forgetting the unconfirmed --------------------------------------------------------------
+
+
+def test_the_purge_deletes_only_unconfirmed_followers_older_than_seven_days(client, delivery):
+    now = timezone.now()
+    emails = ["lama@example.com", "baru@example.com", "terkonfirmasi@example.com"]
+    emails.append("diminta-lagi@example.com")
+    for email in emails:
+        follow(client, delivery, email)
+    answers.citizen_follow_confirm(
+        follower=CitizenFollower.objects.get(email="terkonfirmasi@example.com")
+    )
+    eight_days_ago = now - dt.timedelta(days=8)
+    CitizenFollower.objects.exclude(email="baru@example.com").update(
+        created_at=eight_days_ago, confirmation_sent_at=eight_days_ago
+    )
+    # Asked again a day ago: the new link is still valid, so the address stays.
+    CitizenFollower.objects.filter(email="diminta-lagi@example.com").update(
+        confirmation_sent_at=now - dt.timedelta(days=1)
+    )
+    # Just inside the seven days: kept.
+    CitizenFollower.objects.filter(email="baru@example.com").update(
+        created_at=now - dt.timedelta(days=6, hours=23),
+        confirmation_sent_at=now - dt.timedelta(days=6, hours=23),
+    )
+
+    assert answers.citizen_followers_purge_unconfirmed(now=now) == 1
+    assert set(CitizenFollower.objects.values_list("email", flat=True)) == {
+        "baru@example.com",
+        "terkonfirmasi@example.com",
+        "diminta-lagi@example.com",
+    }
+    # The address is forgotten with its confirmation email; the others' stay.
+    recipients = Notification.objects.filter(event="follow_confirm").values_list(
+        "recipient", flat=True
+    )
+    assert "lama@example.com" not in set(recipients) and recipients.count() == 3
+    # Idempotent.
+    assert answers.citizen_followers_purge_unconfirmed(now=now) == 0
+    assert CitizenFollower.objects.count() == 3
+    # A day later the newer one has aged out too (through the beat task).
+    later = now + dt.timedelta(days=1)
+    assert answers.citizen_followers_purge_unconfirmed(now=later) == 1
+    assert not CitizenFollower.objects.filter(email="baru@example.com").exists()
+    assert purge_unconfirmed_followers_task() == 0
+
+
+def test_the_purge_is_scheduled_daily(db):
+    from django_celery_beat.models import PeriodicTask
+
+    task = PeriodicTask.objects.get(task="oversight.purge_unconfirmed_followers")
+    assert task.enabled and task.crontab is not None
+    assert (task.crontab.hour, task.crontab.minute, task.crontab.day_of_week) == ("3", "30", "*")

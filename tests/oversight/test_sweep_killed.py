@@ -8,6 +8,7 @@ the sweep is blocked in that rule when the process dies.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import psycopg
@@ -56,7 +57,9 @@ def test_a_sweep_killed_mid_way_and_run_again_completes_the_set(
     on_time = _record(service, "on-time", wib(2026, 1, 6))
     assert not Charter.objects.filter(unit=unit_a).exists()  # so: a missing-charter breach
 
-    queue = f"{settings.CELERY_TASK_DEFAULT_QUEUE}-sweep-kill"
+    # A queue of this run's own: the task a killed worker leaves unacknowledged is put back
+    # on its queue by Redis an hour later, and must not reach a later run's worker.
+    queue = f"{settings.CELERY_TASK_DEFAULT_QUEUE}-sweep-kill-{uuid.uuid4().hex[:8]}"
     worker = start_worker("sweep-kill", queue=queue)
     locker = psycopg.connect(database_url())
     try:

@@ -31,7 +31,7 @@ def other_unit_service(agency_a: Any, national: Any) -> Any:
 
 def _endpoints_told(breach: Any) -> set[str]:
     rows = Notification.objects.filter(breach=breach, channel="webhook")
-    return {row.webhook_endpoint.url for row in rows}
+    return {row.webhook_endpoint.url for row in rows if row.webhook_endpoint is not None}
 
 
 def test_an_endpoint_limited_to_a_unit_hears_only_of_its_breaches(

@@ -276,6 +276,10 @@ def _follow_confirm_email(notification: Notification, language: str) -> EmailMul
             "confirm_url": _absolute(
                 reverse("track:confirm", kwargs={"token": follower.signed_confirmation_token()})
             ),
+            # For whoever did not ask: forget the address now, not only after the purge.
+            "forget_url": _absolute(
+                reverse("track:unsubscribe", kwargs={"token": follower.signed_unsubscribe_token()})
+            ),
         }
         subject = " ".join(
             render_to_string("notifications/email/follow_confirm_subject.txt", context).split()

@@ -286,10 +286,22 @@ def test_the_confirmation_email_is_short_indonesian_and_has_no_staff_link(
         assert ignore in body
         assert path in body
         assert "/staff/" not in body and "/en/" not in body
-        assert "/track/unsubscribe/" not in body
+        assert unsubscribe_path(message) in body  # whoever did not ask can forget it now
         assert delivery.reference not in body  # the agency's internal reference stays inside
         assert delivery.tracking_code not in body  # the address is not verified yet
     assert Notification.objects.get(event="follow_confirm").status == NotificationStatus.SENT
+
+
+def test_whoever_did_not_ask_can_have_the_address_forgotten_at_once(client, smtp, delivery):
+    follow(client, delivery)
+    drain()
+    message = next(m for m in smtp.messages if m["To"] == CITIZEN)
+    forget = unsubscribe_path(message)
+    assert client.get(forget).status_code == 200
+    assert CitizenFollower.objects.filter(email=CITIZEN).exists()  # GET only asks
+    assert client.post(forget).status_code == 200
+    assert not CitizenFollower.objects.filter(email=CITIZEN).exists()
+    assert not Notification.objects.filter(recipient=CITIZEN).exists()  # nothing kept
 
 
 def test_the_link_asks_on_get_and_confirms_on_post_once(client, smtp, delivery):

@@ -145,7 +145,9 @@ def _run_rule(rule: Rule, ctx: SweepContext, run: SweepRun) -> tuple[int, int]:
 def _resolve_corrected(now: dt.datetime, today: dt.date, since: dt.datetime) -> int:
     """Breaches whose subject was corrected resolve themselves; the row (and its history) stays.
 
-    A corrected delivery was written since the watermark, so only those are looked at.
+    A corrected delivery was written since the watermark, so only those are looked at. A
+    late or overdue request stays a breach when it is completed late; it resolves only when
+    its times or its deadline are corrected so that it was never late.
     """
     open_ = Q(status=BreachStatus.OPEN)
     resolved = 0
@@ -155,6 +157,30 @@ def _resolve_corrected(now: dt.datetime, today: dt.date, since: dt.datetime) -> 
         delivery__updated_at__gte=since,
         delivery__fee_charged__lte=F("delivery__promised_cost"),
     ).update(status=BreachStatus.RESOLVED, resolved_at=now)
+    # A completion time or a deadline corrected so that the request was not late after all
+    # (e.g. a holiday added to the calendar moved the due date, or a typo in the time).
+    changed = Q(open_, delivery__updated_at__gte=since)
+    resolved += (
+        Breach.objects.filter(changed, kind="late_delivery")
+        .filter(
+            Q(delivery__completed_at__isnull=True)
+            | Q(delivery__due_at__isnull=True)
+            | Q(delivery__completed_at__lte=F("delivery__due_at"))
+        )
+        .update(status=BreachStatus.RESOLVED, resolved_at=now)
+    )
+    resolved += (
+        Breach.objects.filter(changed, kind="overdue_open")
+        .filter(
+            Q(delivery__due_at__isnull=True)
+            | Q(delivery__completed_at__isnull=True, delivery__due_at__gt=now)
+            | Q(
+                delivery__completed_at__isnull=False,
+                delivery__completed_at__lte=F("delivery__due_at"),
+            )
+        )
+        .update(status=BreachStatus.RESOLVED, resolved_at=now)
+    )
     resolved += (
         Breach.objects.filter(open_, kind="stale_standard")
         .filter(~Q(version__status="published") | Q(version__next_review_date__gte=today))

@@ -143,6 +143,45 @@ def test_overdue_is_flagged_when_the_deadline_passes_not_at_completion(service):
     assert Breach.objects.filter(kind="overdue_open", subject_id=delivery.pk).exists()
 
 
+def test_a_corrected_completion_time_resolves_the_late_breach_a_late_one_stays(service):
+    typo = _record(service, "typo", wib(2026, 1, 5), wib(2026, 1, 22, 9))
+    _record(service, "really-late", wib(2026, 1, 5), wib(2026, 1, 22, 9))
+    sweep(now=NOW)
+    assert Breach.objects.filter(kind="late_delivery").count() == 2
+    delivery_record(  # the clerk typed 22 for 12
+        service=service,
+        reference="typo",
+        submitted_at=typo.submitted_at,
+        file_complete_at=typo.submitted_at,
+        completed_at=wib(2026, 1, 12, 9),
+    )
+    sweep(now=NOW + dt.timedelta(minutes=1))
+    states = dict(
+        Breach.objects.filter(kind="late_delivery").values_list("delivery__reference", "status")
+    )
+    assert states == {"typo": BreachStatus.RESOLVED, "really-late": BreachStatus.OPEN}
+
+
+def test_a_deadline_moved_by_the_calendar_resolves_the_overdue_breach(service, national):
+    from agencies.calendars import calendar_day_set
+
+    moved = _record(service, "moved", wib(2026, 1, 5))  # due by the end of Monday 12 January
+    completed_late = _record(service, "completed-late", wib(2026, 1, 5))
+    sweep(now=wib(2026, 1, 13, 1))
+    assert Breach.objects.filter(kind="overdue_open").count() == 2
+    delivery_complete(delivery=completed_late, completed_at=wib(2026, 1, 13, 9))
+    # A closure on 12 January (declared late) gives one more working day: due on the 13th.
+    calendar_day_set(calendar=national, date=dt.date(2026, 1, 12), kind="closure", name="Banjir")
+    moved.refresh_from_db()
+    assert moved.due_date == dt.date(2026, 1, 13)
+    sweep(now=wib(2026, 1, 13, 2))
+    states = dict(
+        Breach.objects.filter(kind="overdue_open").values_list("delivery__reference", "status")
+    )
+    # Completing late does not undo the breach; the moved deadline does.
+    assert states == {"moved": BreachStatus.RESOLVED, "completed-late": BreachStatus.OPEN}
+
+
 def test_a_corrected_fee_resolves_the_breach_and_keeps_it(service):
     delivery = _record(service, "fee", wib(2026, 1, 5), wib(2026, 1, 6), fee=150000)
     sweep(now=NOW)

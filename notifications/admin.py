@@ -34,10 +34,22 @@ class AttemptInline(admin.TabularInline):
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ["event", "recipient", "channel", "level", "status", "attempts", "created_at"]
+    list_display = [
+        "event", "recipient_shown", "channel", "level", "status", "attempts", "created_at",
+    ]  # fmt: skip
     list_filter = ["status", "channel", "event", "level"]
-    search_fields = ["recipient", "idempotency_key"]
-    readonly_fields = [f.name for f in Notification._meta.fields]
+    # An exact address finds its rows (e.g. to answer a citizen's request about their data);
+    # the pages themselves show a citizen's address masked.
+    search_fields = ["=recipient", "idempotency_key"]
+    readonly_fields = [
+        "recipient_shown" if f.name == "recipient" else f.name for f in Notification._meta.fields
+    ]
+    exclude = ["recipient"]
+
+    @admin.display(description=_("recipient"))
+    def recipient_shown(self, obj: Notification) -> str:
+        return obj.recipient_display
+
     inlines = [AttemptInline]
     actions = ["resend"]
 

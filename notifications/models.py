@@ -27,6 +27,10 @@ class NotificationStatus(models.TextChoices):
     EXPANDED = "expanded", _("Sent to each recipient")
 
 
+# Events whose recipient is a citizen's own address (never shown in full to staff).
+CITIZEN_EVENTS = frozenset({"breach_answered", "follow_confirm"})
+
+
 class Notification(models.Model):
     """One message to send to one recipient through one channel.
 
@@ -142,7 +146,16 @@ class Notification(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.event} → {self.recipient or self.unit_id} ({self.channel})"
+        return f"{self.event} → {self.recipient_display or self.unit_id} ({self.channel})"
+
+    @property
+    def recipient_display(self) -> str:
+        """The recipient as staff and operators see it: a citizen's address is masked
+        (w***@example.org), as the complainant's identity is protected everywhere."""
+        if self.event not in CITIZEN_EVENTS or "@" not in self.recipient:
+            return self.recipient
+        local, _at, domain = self.recipient.rpartition("@")
+        return f"{local[:1]}***@{domain}"
 
     def policy_owner(self) -> tuple[int | None, int | None]:
         if self.unit_id is None:

@@ -82,19 +82,40 @@ def test_candidates_are_found_through_indexes(demo, query):
     assert "service_search_vector_gin" in plan or "services_service_pkey" in plan, plan
 
 
-def test_close_titles_read_the_title_trigram_index(demo):
-    # The body of services_close_titles (migration 0003): its expression is the index's.
+def test_close_titles_read_the_title_trigram_index_nearest_first(demo):
+    # The body of services_close_titles (migration 0004): its expression is the index's, so
+    # the titles are read through the GiST trigram index, never by scanning the table.
     plan = _plan(
-        "SELECT id FROM services_service WHERE (name || ' ' || keywords) %%> %s LIMIT 100",
-        ["legalisir"],
+        "SELECT id FROM services_service WHERE (name || ' ' || keywords) %%> %s "
+        "ORDER BY (name || ' ' || keywords) <->> %s LIMIT 100",
+        ["legalisir", "legalisir"],
     )
-    assert "service_title_trgm_gin" in plan, plan
+    # (Whether it also orders through the index or sorts the few matches depends on the
+    # statistics of the moment; the order itself is the ORDER BY's, tested below.)
+    assert "service_title_trgm_gist" in plan and "Seq Scan" not in plan, plan
     with connection.cursor() as cursor:
         cursor.execute("SELECT services_close_titles(%s, 5)", ["legalisir"])
         ids = [row[0] for row in cursor.fetchall()]
     assert [s.name for s in Service.objects.filter(pk__in=ids)] == [
         "Legalisasi Dokumen Kependudukan"
     ]
+
+
+def test_above_the_cap_the_closest_titles_are_the_candidates(agency_a, unit_a, monkeypatch):
+    """A broad query with more matches than the cap keeps the services named most like it,
+    wherever they lie in the table (they are created last here)."""
+    from tests.public.helpers import publish_service
+
+    for i in range(8):
+        publish_service(agency_a, unit_a, f"Izin Usahawan Muda Angkatan {i}")  # close, not best
+    exact, _ = publish_service(agency_a, unit_a, "Izin Usaha Mikro")
+    monkeypatch.setattr(search, "CANDIDATES_PER_SET", 2)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT services_close_titles(%s, 2)", ["izin usaha"])
+        ids = [row[0] for row in cursor.fetchall()]
+    assert ids[0] == exact.pk
+    found = list(service_search(filters=SearchFilters(query="izin usaha")))
+    assert found[0].pk == exact.pk
 
 
 def test_a_typo_alone_finds_the_service_through_its_title_trigrams(demo):

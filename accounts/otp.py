@@ -60,7 +60,7 @@ def privileged_otp_redirect(
     next_url = next_url or request.get_full_path()
     if not request.user.is_authenticated:
         return redirect_to_login(next_url)
-    if not user_requires_2fa(request.user) or is_verified(request):
+    if is_verified(request) or not user_requires_2fa(request.user):  # the free check first
         return None
     if confirmed_device(request.user) is None:
         return redirect(_with_next("accounts:otp_setup", next_url))

@@ -26,7 +26,7 @@ class MaklumatAdminSite(admin.AdminSite):
     def has_permission(self, request: HttpRequest) -> bool:
         if not super().has_permission(request):
             return False
-        return not user_requires_2fa(request.user) or is_verified(request)
+        return is_verified(request) or not user_requires_2fa(request.user)
 
     def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
         next_url = request.GET.get(REDIRECT_FIELD_NAME, "")

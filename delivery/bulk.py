@@ -35,13 +35,12 @@ from agencies.models import Agency, Calendar, CalendarDay, Unit
 from agencies.policy import Action, can
 from core.errors import ApplicationError
 from delivery.models import DeliveryPause, DeliveryStatus, Outcome, ServiceDelivery
-from delivery.services import delivery_pause, delivery_resume
+from delivery.services import DAY_UNITS, _local_date, delivery_pause, delivery_resume
 from services.models import Channel, ClockStart, Service, StandardVersion, TimeUnit, VersionStatus
 
 MAX_ITEMS = 10_000
 CHUNK_SIZE = 500
 NON_FIELD = "non_field_errors"
-DAY_UNITS = (TimeUnit.WORKING_DAYS, TimeUnit.CALENDAR_DAYS)
 REFERENCE_MAX_LENGTH = ServiceDelivery._meta.get_field("reference").max_length or 80
 REASON_MAX_LENGTH = ServiceDelivery._meta.get_field("refusal_reason").max_length or 300
 PAUSE_REASON_MAX_LENGTH = DeliveryPause._meta.get_field("reason").max_length or 300
@@ -268,10 +267,6 @@ class CalendarDays:
         return self._day(end)[0] - self._day(start)[0]
 
 
-def _local_date(moment: dt.datetime, utc_offset_hours: int) -> dt.date:
-    return (moment.astimezone(dt.UTC) + dt.timedelta(hours=utc_offset_hours)).date()
-
-
 # --- Items and results -------------------------------------------------------------------
 
 
@@ -392,11 +387,6 @@ class DeliveryRecorder:
             assert calendar is not None
             self._unit_calendars[unit.pk] = calendar
         return self._unit_calendars[unit.pk]
-
-    def days(self, calendar: Calendar) -> CalendarDays:
-        if calendar.pk not in self._calendars:
-            self._calendars[calendar.pk] = CalendarDays(calendar)
-        return self._calendars[calendar.pk]
 
     def _days_by_id(self, calendar_id: int) -> CalendarDays:
         if calendar_id not in self._calendars:
@@ -687,34 +677,40 @@ class DeliveryRecorder:
         rows: list[tuple[ServiceDelivery, ItemResult]] = []
         for item in items:
             before = existing.get(item.reference)
-            if before is not None and before.pk in paused_ids and item.completed_at is not None:
+            resumed = None  # the savepoint before a pause ended for this item, if any
+            if (
+                before is not None
+                and before.pk in paused_ids
+                and item.completed_at is not None
+                and before.service_id == item.service.pk
+            ):
                 # Completed while the clock was stopped: end the pause at completion through
-                # the real service, as delivery_record does, then build on the result.
+                # the real service, as delivery_record does, then build on the result. In a
+                # savepoint: if the item fails after all, the pause is as it was.
+                resumed = transaction.savepoint()
                 try:
-                    with transaction.atomic():
-                        delivery_resume(
-                            delivery=before, at=item.completed_at, acting_user=self.acting_user
-                        )
-                except ApplicationError:
-                    results.append(
-                        ItemResult(
-                            item.index,
-                            item.reference,
-                            "error",
-                            {
-                                "completed_at": [
-                                    _("The request cannot be completed before its clock stopped.")
-                                ]
-                            },
-                        )
+                    before = delivery_resume(
+                        delivery=before, at=item.completed_at, acting_user=self.acting_user
                     )
+                except ApplicationError as error:
+                    transaction.savepoint_rollback(resumed)
+                    if error.field == "at":
+                        errors = {
+                            "completed_at": [
+                                _("The request cannot be completed before its clock stopped.")
+                            ]
+                        }
+                    else:
+                        errors = {error.field or NON_FIELD: [error.message]}
+                    results.append(ItemResult(item.index, item.reference, "error", errors))
                     continue
-                before = ServiceDelivery.objects.select_related("version", "unit").get(pk=before.pk)
                 existing[item.reference] = before
                 paused_ids.discard(before.pk)
             try:
                 delivery = self._build(item, before, paused_ids)
             except ApplicationError as error:
+                if resumed is not None:
+                    transaction.savepoint_rollback(resumed)
                 results.append(
                     ItemResult(
                         item.index,

@@ -22,7 +22,8 @@ from typing import Any
 from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template, render_to_string
 from django.urls import reverse
 from django.utils import translation
 
@@ -103,6 +104,12 @@ def language_for(notification: Notification) -> str:
     return settings.LANGUAGE_CODE
 
 
+def _plain(name: str, context: dict[str, Any]) -> str:
+    """A plain-text part or subject: rendered without HTML escaping ("&", not "&amp;")."""
+    template: Any = get_template(name)
+    return str(template.template.render(Context(context, autoescape=False)))
+
+
 def _absolute(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
@@ -136,10 +143,8 @@ def email_for(notification: Notification) -> EmailMultiAlternatives:
             else "",
             "language": language,
         }
-        subject = " ".join(
-            render_to_string("notifications/email/breach_subject.txt", context).split()
-        )
-        text = render_to_string("notifications/email/breach.txt", context)
+        subject = " ".join(_plain("notifications/email/breach_subject.txt", context).split())
+        text = _plain("notifications/email/breach.txt", context)
         html = render_to_string("notifications/email/breach.html", context)
     message = EmailMultiAlternatives(
         subject=subject,
@@ -181,10 +186,8 @@ def _digest_email(notification: Notification, language: str) -> EmailMultiAltern
                 if item.breach is not None
             ],
         }
-        subject = " ".join(
-            render_to_string("notifications/email/digest_subject.txt", context).split()
-        )
-        text = render_to_string("notifications/email/digest.txt", context)
+        subject = " ".join(_plain("notifications/email/digest_subject.txt", context).split())
+        text = _plain("notifications/email/digest.txt", context)
         html = render_to_string("notifications/email/digest.html", context)
     return _message(notification, subject, text, html, language)
 
@@ -234,9 +237,9 @@ def _citizen_answer_email(notification: Notification, language: str) -> EmailMul
             ),
         }
         subject = " ".join(
-            render_to_string("notifications/email/breach_answered_subject.txt", context).split()
+            _plain("notifications/email/breach_answered_subject.txt", context).split()
         )
-        text = render_to_string("notifications/email/breach_answered.txt", context)
+        text = _plain("notifications/email/breach_answered.txt", context)
         html = render_to_string("notifications/email/breach_answered.html", context)
     message = _message(notification, subject, text, html, language)
     message.extra_headers["List-Unsubscribe"] = f"<{context['unsubscribe_url']}>"
@@ -282,9 +285,9 @@ def _follow_confirm_email(notification: Notification, language: str) -> EmailMul
             ),
         }
         subject = " ".join(
-            render_to_string("notifications/email/follow_confirm_subject.txt", context).split()
+            _plain("notifications/email/follow_confirm_subject.txt", context).split()
         )
-        text = render_to_string("notifications/email/follow_confirm.txt", context)
+        text = _plain("notifications/email/follow_confirm.txt", context)
         html = render_to_string("notifications/email/follow_confirm.html", context)
     return _message(notification, subject, text, html, language)
 
@@ -322,10 +325,8 @@ def _notice_email(notification: Notification, language: str) -> EmailMultiAltern
         if notification.event == "email_disabled":
             name = "email_disabled"
             context |= _email_notice_context(notification)
-        subject = " ".join(
-            render_to_string(f"notifications/email/{name}_subject.txt", context).split()
-        )
-        text = render_to_string(f"notifications/email/{name}.txt", context)
+        subject = " ".join(_plain(f"notifications/email/{name}_subject.txt", context).split())
+        text = _plain(f"notifications/email/{name}.txt", context)
         html = render_to_string(f"notifications/email/{name}.html", context)
     message = EmailMultiAlternatives(
         subject=subject,

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -118,6 +119,16 @@ def _units(agency: Agency) -> list[Unit]:
     return list(Unit.objects.filter(agency=agency, is_active=True).order_by("name", "pk"))
 
 
+def _endpoint_units(agency: Agency, endpoint: WebhookEndpoint) -> list[Unit]:
+    """The units an endpoint may be limited to: the active ones, and any it is limited to
+    already (a unit closed since must stay offered, or saving would widen the endpoint)."""
+    return list(
+        Unit.objects.filter(Q(is_active=True) | Q(webhook_endpoints=endpoint), agency=agency)
+        .distinct()
+        .order_by("name", "pk")
+    )
+
+
 def _digest_form(agency: Agency, data: Any = None) -> UnitDigestForm:
     units = _units(agency)
     digest_ids = set(
@@ -203,7 +214,7 @@ def webhook_edit(request: HttpRequest, agency_slug: str, pk: int) -> HttpRespons
     endpoint = _endpoint(agency, pk)
     status = 200
     if request.method == "POST":
-        form = WebhookEndpointEditForm(request.POST, units=_units(agency))
+        form = WebhookEndpointEditForm(request.POST, units=_endpoint_units(agency, endpoint))
         if form.is_valid():
             try:
                 webhook_endpoint_update(
@@ -223,7 +234,7 @@ def webhook_edit(request: HttpRequest, agency_slug: str, pk: int) -> HttpRespons
         status = 400
     else:
         form = WebhookEndpointEditForm(
-            units=_units(agency),
+            units=_endpoint_units(agency, endpoint),
             initial={
                 "url": endpoint.url,
                 "is_active": endpoint.is_active,

@@ -55,6 +55,8 @@ from oversight.models import (
     Maladministration,
 )
 
+# Far above any real payment, well inside the column (PositiveBigIntegerField).
+COMPENSATION_MAX = 10**15
 ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
 # Checked on the file's first bytes, not on its name or the browser's word.
 ATTACHMENT_SIGNATURES: dict[bytes, str] = {
@@ -314,7 +316,7 @@ def breach_record_compensation(
     """Record that the unit paid the charter's compensation (a correction records again)."""
     now = now or timezone.now()
     _check_answer(acting_user, breach)
-    if amount is None or amount <= 0:
+    if amount is None or amount <= 0 or amount > COMPENSATION_MAX:
         raise ApplicationError(
             _("Enter the amount paid, in rupiah, more than zero."), code="invalid", field="amount"
         )

@@ -22,6 +22,8 @@ from services.models import TimeUnit
 # The example moves with the date and with the calendar; a calendar change shows within
 # this many seconds.
 EXAMPLE_CACHE_SECONDS = 600
+# Beyond ten years no example helps (and an imported absurd promise must not hang the page).
+EXAMPLE_MAX_DAYS = 3660
 
 
 @lru_cache(maxsize=16)
@@ -39,7 +41,7 @@ def example_due_date(start: dt.date, days: int | None, unit: str) -> dt.date | N
     Working days skip Saturdays, Sundays and national holidays; calendar days do not.
     Hours and minutes promise an answer on the same day. None when there is no promise.
     """
-    if not days:
+    if not days or days > EXAMPLE_MAX_DAYS:
         return None
     if unit == TimeUnit.CALENDAR_DAYS:
         return start + dt.timedelta(days=days)
@@ -110,7 +112,7 @@ def _on_calendar(
     )
     if start is None or (start - today).days > 31:
         raise ApplicationError("The work calendar does not cover this date.")
-    if not days:
+    if not days or days > EXAMPLE_MAX_DAYS:
         return start, None
     if time_unit in (TimeUnit.HOURS, TimeUnit.MINUTES):
         return start, start

@@ -511,3 +511,36 @@ def test_completion_before_the_pause_began_is_refused_per_item(agency_a, ktp):
             completed_at=too_early,
         )
     assert error.value.field == "completed_at"
+    assert ServiceDelivery.objects.get(reference="E-ONE").status == DeliveryStatus.PAUSED
+
+
+def test_a_refused_item_leaves_the_paused_delivery_as_it_was(agency_a, ktp, legalisir):
+    """The reference of a paused request sent again for another service is an error, and the
+    pause it points at is not ended on the way."""
+    from delivery.models import DeliveryPause
+
+    delivery, _ = delivery_record(
+        service=ktp,
+        reference="X-1",
+        submitted_at=wib(2026, 1, 5),
+        file_complete_at=wib(2026, 1, 5),
+    )
+    delivery_pause(delivery=delivery, reason="KK belum dibawa", at=wib(2026, 1, 6, 9))
+    results = DeliveryRecorder(agency=agency_a, acting_user=None).record(
+        [
+            (
+                0,
+                item(
+                    "X-1",
+                    service=legalisir.slug,
+                    completed_at=wib(2026, 1, 9, 10).isoformat(),
+                    outcome="granted",
+                ),
+            )
+        ]
+    )
+    assert [r.result for r in results] == ["error"]
+    assert "reference" in results[0].errors
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.PAUSED and delivery.paused_working_days == 0
+    assert DeliveryPause.objects.get(delivery=delivery).ended_at is None

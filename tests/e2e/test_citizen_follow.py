@@ -154,7 +154,8 @@ def test_a_citizen_follows_a_late_request_hears_the_answer_and_stops_the_emails(
     assert blocking_violations(page) == []
 
     # A mangled link says so, accessibly.
-    response = page.goto(confirm_url[:-3] + "xx/")
+    mangled = "A" if confirm_url[-2] != "A" else "B"  # always differs from the real last char
+    response = page.goto(confirm_url[:-2] + mangled + "/")
     assert response is not None and response.status == 400
     assert page.locator("[data-link-invalid]").inner_text() == indonesian(
         "This link is not valid. Check that it was copied completely."

@@ -12,13 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.notifications.conftest import free_port
 from tests.workers import ROOT, database_url
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class PrivateRedis:

@@ -133,21 +133,36 @@ def test_a_success_in_between_resets_the_count(smtp, service, admin_a, settings)
 
 
 @pytest.mark.parametrize(
-    ("exc", "counts"),
+    ("exc", "counts", "result"),
     [
-        (smtplib.SMTPRecipientsRefused({LAYANAN: (550, b"5.1.1 No such user")}), True),
-        (smtplib.SMTPRecipientsRefused({LAYANAN: (450, b"4.2.1 Mailbox busy")}), False),
+        (
+            smtplib.SMTPRecipientsRefused({LAYANAN: (550, b"5.1.1 No such user")}),
+            True,
+            AttemptResult.PERMANENT,
+        ),
+        (
+            smtplib.SMTPRecipientsRefused({LAYANAN: (450, b"4.2.1 Mailbox busy")}),
+            False,
+            AttemptResult.PERMANENT,  # refused outright: not retried, but not counted
+        ),
         # Our own From refused: not the recipient's fault, must not disable every address.
-        (smtplib.SMTPSenderRefused(550, b"Sender denied", "maklumat@example.org"), False),
-        (smtplib.SMTPDataError(554, b"Message rejected"), False),
-        (Unsubscribed("The citizen no longer follows this request."), False),
+        (
+            smtplib.SMTPSenderRefused(550, b"Sender denied", "maklumat@example.org"),
+            False,
+            AttemptResult.PERMANENT,
+        ),
+        (smtplib.SMTPDataError(554, b"Message rejected"), False, AttemptResult.PERMANENT),
+        (
+            Unsubscribed("The citizen no longer follows this request."),
+            False,
+            AttemptResult.PERMANENT,
+        ),
     ],
 )
-def test_only_a_recipient_refused_permanently_counts(exc, counts):
+def test_only_a_recipient_refused_permanently_counts(exc, counts, result):
     outcome = classify_email_error(exc)
     assert outcome.address_refused is counts
-    if counts:
-        assert outcome.result == AttemptResult.PERMANENT
+    assert outcome.result == result
 
 
 def test_a_transient_failure_counts_nothing(smtp, service, settings):

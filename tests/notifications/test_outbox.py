@@ -207,3 +207,21 @@ def test_the_sweeper_counts_rows_left_pending(service, smtp):
     late_breach(service)
     later = timezone.now() + dt.timedelta(minutes=5)
     assert requeue_stale(now=later)["waiting"] == 1  # the fan-out row, written while no drain ran
+
+
+def test_plain_text_and_subject_are_not_html_escaped(smtp, service, unit_a):
+    unit_a.name = "Dinas Kependudukan & Pencatatan Sipil 'Kota'"
+    unit_a.save()
+    late_breach(service)
+    drain()
+    message = smtp.messages[0]
+    subject = str(message["Subject"])
+    plain = next(
+        part.get_payload(decode=True).decode()
+        for part in message.walk()
+        if part.get_content_type() == "text/plain"
+    )
+    for text in (subject, plain):
+        assert "&amp;" not in text and "&#x27;" not in text
+    assert "Dinas Kependudukan & Pencatatan Sipil 'Kota'" in plain
+    assert "Dinas Kependudukan & Pencatatan Sipil 'Kota'" in " ".join(subject.split())

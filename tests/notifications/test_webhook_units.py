@@ -97,3 +97,26 @@ def test_the_settings_page_offers_the_agencys_units_and_stores_the_choice(
     response = client.post(add, {"url": "https://other.example/hook", "units": [unit_b.pk]})
     assert response.status_code == 400
     assert WebhookEndpoint.objects.count() == 1
+
+
+def test_editing_keeps_a_unit_closed_since(client: Any, agency_a: Any, unit_a: Any, admin_a: Any):
+    """A closed unit is still offered on the edit page of an endpoint limited to it, so saving
+    the page does not silently widen the endpoint to every unit."""
+    endpoint = webhook_endpoint_create(
+        agency=agency_a,
+        url="https://unit-a.example/hook",
+        unit_ids=[unit_a.pk],
+        acting_user=admin_a,
+    )
+    unit_a.is_active = False
+    unit_a.save()
+    login_verified(client, admin_a)
+    with translation.override("en"):
+        edit = reverse(
+            "notifications:webhook_edit", kwargs={"agency_slug": agency_a.slug, "pk": endpoint.pk}
+        )
+    page = client.get(edit).content.decode()
+    assert f'value="{unit_a.pk}"' in page and "checked" in page
+    response = client.post(edit, {"url": endpoint.url, "is_active": "on", "units": [unit_a.pk]})
+    assert response.status_code == 302
+    assert list(endpoint.units.values_list("pk", flat=True)) == [unit_a.pk]

@@ -194,6 +194,9 @@ def test_example_due_date_skips_weekends_and_national_holidays():
     assert example_due_date(monday, 90, "minutes") == monday
     assert example_due_date(dt.date(2026, 8, 14), 1, "working_days") == dt.date(2026, 8, 18)
     assert example_due_date(monday, None, "working_days") is None
+    # An absurd promise (the importer allows one) gives no example instead of a 500.
+    assert example_due_date(monday, 10**9, "calendar_days") is None
+    assert example_due_date(monday, 10**9, "working_days") is None
 
 
 def test_dates_and_rupiah_are_formatted_per_locale(client, demo):

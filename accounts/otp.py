@@ -29,7 +29,12 @@ def user_requires_2fa(user: Any) -> bool:
         return False
     if user.is_superuser:
         return True
-    return Membership.objects.filter(user=user, role__in=PRIVILEGED_ROLES).exists()
+    # Asked by the staff middleware and again by some views: once per request's user.
+    cached = getattr(user, "_requires_2fa", None)
+    if cached is None:
+        cached = Membership.objects.filter(user=user, role__in=PRIVILEGED_ROLES).exists()
+        user._requires_2fa = cached
+    return bool(cached)
 
 
 def confirmed_device(user: Any) -> TOTPDevice | None:

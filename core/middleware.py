@@ -22,3 +22,24 @@ class ApiLanguageMiddleware:
             translation.activate(language)
             request.LANGUAGE_CODE = language
         return self.get_response(request)
+
+
+class StaffTwoFactorMiddleware:
+    """Every staff page asks what the staff area's login promises: a superuser, ombudsman
+    reviewer or agency admin must have confirmed a TOTP code in this session (or enrol
+    first), whichever view the path leads to. Anonymous visitors are left to the views,
+    which send them to log in."""
+
+    PREFIXES = ("/staff/", "/en/staff/")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info.startswith(self.PREFIXES) and request.user.is_authenticated:
+            from accounts.otp import privileged_otp_redirect
+
+            response = privileged_otp_redirect(request)
+            if response is not None:
+                return response
+        return self.get_response(request)

@@ -71,3 +71,20 @@ def test_the_next_link_never_leaves_the_site(client: Any, superuser: Any, target
     login_verified(client, superuser)
     response = client.get("/admin/login/", {"next": target})
     assert response.status_code == 302 and response["Location"] == reverse("admin:index")
+
+
+@pytest.mark.parametrize("path", ["/staff/", "/staff/deliveries/", "/en/staff/deliveries/"])
+def test_every_staff_page_asks_privileged_users_for_two_factor(
+    client: Any, admin_a: Any, editor_a: Any, path: str
+) -> None:
+    """Whatever view a staff path leads to: a password alone is not enough for an agency
+    admin, while an editor (not privileged) goes straight in."""
+    client.force_login(admin_a)
+    response = client.get(path)
+    assert response.status_code == 302
+    steps = {
+        reverse(name).removeprefix("/en") for name in ("accounts:otp_setup", "accounts:login_code")
+    }
+    assert urlsplit(response["Location"]).path.removeprefix("/en") in steps
+    client.force_login(editor_a)
+    assert client.get(path).status_code == 200

@@ -15,6 +15,7 @@ from delivery.importing import job_get, upload_path
 from delivery.models import DeliveryStatus, ServiceDelivery
 from delivery.services import delivery_record
 from delivery.tasks import delivery_import_task
+from tests.accounts.conftest import login_verified
 from tests.delivery.conftest import wib
 from tests.delivery_ingest.conftest import csv_bytes, row
 
@@ -37,7 +38,7 @@ def delivery(ktp: Any) -> ServiceDelivery:
 
 def as_user(client: Client, user: Any) -> Client:
     if user is not None:
-        client.force_login(user)
+        login_verified(client, user)  # privileged roles pass two-factor first
     return client
 
 

@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 
 from services.models import Service, StandardVersion, VersionStatus
+from tests.accounts.conftest import login_verified
 from tests.services.helpers import make_draft, make_published, make_service
 
 ROLES = ["anonymous", "editor_a", "approver_a", "admin_a", "editor_b", "ombudsman", "superuser"]
@@ -90,7 +91,7 @@ def test_write_actions_follow_the_policy(client, cast, agency_a, unit_a, role, a
     version = make_published(service) if action == "new_version" else make_draft(service)
     before = list(StandardVersion.objects.order_by("pk").values_list("pk", "status", "product"))
     if cast[role] is not None:
-        client.force_login(cast[role])
+        login_verified(client, cast[role])  # privileged roles pass two-factor first
     url, data = {
         "submit": (reverse("standards:version_submit", args=[version.pk]), {}),
         "publish": (reverse("standards:version_publish", args=[version.pk]), {}),
@@ -125,7 +126,7 @@ def test_write_actions_follow_the_policy(client, cast, agency_a, unit_a, role, a
 def test_drafts_are_visible_only_inside_the_agency(client, cast, agency_a, unit_a, role, expected):
     version = make_draft(make_service(agency_a, unit_a))
     if cast[role] is not None:
-        client.force_login(cast[role])
+        login_verified(client, cast[role])  # privileged roles pass two-factor first
     response = client.get(reverse("standards:version", args=[version.pk]))
     assert response.status_code == expected
 

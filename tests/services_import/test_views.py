@@ -15,6 +15,7 @@ from django.urls import reverse
 from services import services as writes
 from services.importing import MAX_BYTES
 from services.models import Service, StandardVersion, VersionStatus
+from tests.accounts.conftest import login_verified
 from tests.factories import UserFactory, complete_version_data
 from tests.services_import.helpers import csv_bytes, row, xlsx_bytes
 
@@ -27,7 +28,7 @@ def upload_url() -> str:
 def client_for(user: Any) -> Client:
     client = Client()
     if user is not None:
-        client.force_login(user)
+        login_verified(client, user)  # privileged roles pass two-factor first
     return client
 
 

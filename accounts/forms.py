@@ -11,11 +11,12 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from core.forms import Form
 
 _CODE_RE = re.compile(r"^\d{6}$")
 
 
-class LoginForm(forms.Form):
+class LoginForm(Form):
     username = forms.CharField(label=_("Username or email"), max_length=254)
     password = forms.CharField(label=_("Password"), strip=False, widget=forms.PasswordInput)
 
@@ -37,7 +38,7 @@ class LoginForm(forms.Form):
         return cleaned
 
 
-class CodeForm(forms.Form):
+class CodeForm(Form):
     code = forms.CharField(
         label=_("6-digit code"),
         max_length=12,
@@ -54,7 +55,7 @@ class CodeForm(forms.Form):
         return code
 
 
-class InvitationSignupForm(forms.Form):
+class InvitationSignupForm(Form):
     username = forms.RegexField(
         label=_("Username"),
         max_length=150,

@@ -54,6 +54,11 @@ def _with_next(url_name: str, next_url: str) -> str:
     return f"{resolve_url(url_name)}?{urlencode({'next': next_url})}"
 
 
+def second_factor_missing(request: HttpRequest) -> bool:
+    """The rule: a privileged user whose session has not confirmed a TOTP code."""
+    return not is_verified(request) and user_requires_2fa(request.user)  # the free check first
+
+
 def privileged_otp_redirect(
     request: HttpRequest, next_url: str | None = None
 ) -> HttpResponse | None:
@@ -65,7 +70,7 @@ def privileged_otp_redirect(
     next_url = next_url or request.get_full_path()
     if not request.user.is_authenticated:
         return redirect_to_login(next_url)
-    if is_verified(request) or not user_requires_2fa(request.user):  # the free check first
+    if not second_factor_missing(request):
         return None
     if confirmed_device(request.user) is None:
         return redirect(_with_next("accounts:otp_setup", next_url))

@@ -2,10 +2,19 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from rest_framework_api_key.models import APIKey
 from simple_history.admin import SimpleHistoryAdmin
 
 from agencies.calendars import calendar_day_remove, calendar_day_set, calendar_rebuild
-from agencies.models import Agency, Calendar, CalendarException, Invitation, Membership, Unit
+from agencies.models import (
+    Agency,
+    AgencyApiKey,
+    Calendar,
+    CalendarException,
+    Invitation,
+    Membership,
+    Unit,
+)
 from core.admin import PolicyScopedAdmin
 
 
@@ -71,3 +80,24 @@ class CalendarExceptionAdmin(SimpleHistoryAdmin):
 
     def delete_model(self, request: HttpRequest, obj: CalendarException) -> None:
         calendar_day_remove(calendar=obj.calendar, date=obj.date, acting_user=request.user)
+
+
+# The library's own key model is unused (agencies keep AgencyApiKey): keep it out of sight.
+if admin.site.is_registered(APIKey):
+    admin.site.unregister(APIKey)
+
+
+@admin.register(AgencyApiKey)
+class AgencyApiKeyAdmin(admin.ModelAdmin):
+    """Read-only: keys are created and revoked on the staff pages, which write the audit."""
+
+    list_display = ("prefix", "name", "agency", "scope", "created", "last_used_at", "revoked")
+    list_filter = ("scope", "revoked")
+    search_fields = ("prefix", "name", "agency__name")
+    readonly_fields = [f.name for f in AgencyApiKey._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -7,33 +7,39 @@ e-mail addresses) are not part of the API.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 import django_filters
-from django.apps import apps
 from django.db import models
 from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.plumbing import ResolvedComponent, build_choice_description_list
 from rest_framework import serializers, viewsets
-from rest_framework.authentication import BaseAuthentication, TokenAuthentication
-from rest_framework.settings import api_settings
 
 from agencies.models import Agency, AgencyLevel, Unit
 from agencies.selectors import agency_list_public
+from core.api import OptionalEmailField, OptionalURLField
 
 
-def api_authentication_classes() -> list[type[BaseAuthentication]]:
-    """The configured authentication classes that can work in this installation.
+class ClockTimeField(serializers.TimeField):
+    """A time of day as "HH:MM" (service hours). JSON Schema's `time` format is RFC 3339's
+    full-time, with seconds and a UTC offset, which a local opening hour does not have."""
 
-    TokenAuthentication needs `rest_framework.authtoken` in INSTALLED_APPS; without
-    it, any request carrying an `Authorization: Token ...` header would crash (500).
-    """
-    token_ready = apps.is_installed("rest_framework.authtoken")
-    # DRF has imported the dotted paths of the settings into classes by now.
-    configured = cast(list[type[BaseAuthentication]], api_settings.DEFAULT_AUTHENTICATION_CLASSES)
-    return [cls for cls in configured if token_ready or not issubclass(cls, TokenAuthentication)]
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%H:%M", input_formats=["%H:%M"], **kwargs)
+
+
+class ClockTimeFieldExtension(OpenApiSerializerFieldExtension):
+    target_class = ClockTimeField
+
+    def map_serializer_field(self, auto_schema: Any, direction: Any) -> Any:
+        return {
+            "type": "string",
+            "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$",
+            "example": "08:00",
+            "description": str(_("Local time of the unit, HH:MM.")),
+        }
 
 
 class NamedChoiceField(serializers.ChoiceField):
@@ -86,6 +92,8 @@ class UnitSummarySerializer(serializers.ModelSerializer[Unit]):
 class UnitSerializer(serializers.ModelSerializer[Unit]):
     agency = AgencySummarySerializer(read_only=True)
     map_url = serializers.CharField(read_only=True)
+    opens_at = ClockTimeField(read_only=True)
+    closes_at = ClockTimeField(read_only=True)
 
     class Meta:
         model = Unit
@@ -112,6 +120,9 @@ class UnitSerializer(serializers.ModelSerializer[Unit]):
 class AgencyUnitSerializer(serializers.ModelSerializer[Unit]):
     """A unit as listed inside its agency (the agency itself is the parent object)."""
 
+    opens_at = ClockTimeField(read_only=True)
+    closes_at = ClockTimeField(read_only=True)
+
     class Meta:
         model = Unit
         fields = ["id", "slug", "name", "address", "phone", "opens_at", "closes_at"]
@@ -119,6 +130,8 @@ class AgencyUnitSerializer(serializers.ModelSerializer[Unit]):
 
 
 class AgencySerializer(serializers.ModelSerializer[Agency]):
+    email = OptionalEmailField(read_only=True)
+    website = OptionalURLField(read_only=True)
     units = AgencyUnitSerializer(source="active_units", many=True, read_only=True)
     published_services = serializers.IntegerField(
         read_only=True, help_text=_("Number of services with a published standard.")
@@ -160,7 +173,6 @@ class AgencyFilter(django_filters.FilterSet):
 class AgencyViewSet(viewsets.ReadOnlyModelViewSet[Agency]):
     """Agencies with their active units, looked up by slug."""
 
-    authentication_classes = api_authentication_classes()
     serializer_class = AgencySerializer
     filterset_class = AgencyFilter
     lookup_field = "slug"
@@ -188,7 +200,6 @@ class UnitFilter(django_filters.FilterSet):
 class UnitViewSet(viewsets.ReadOnlyModelViewSet[Unit]):
     """Active service units of all agencies."""
 
-    authentication_classes = api_authentication_classes()
     serializer_class = UnitSerializer
     filterset_class = UnitFilter
 

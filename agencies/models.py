@@ -8,8 +8,11 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
+from rest_framework_api_key.models import AbstractAPIKey
+
+from core.history import HistoricalRecords
 
 
 class AgencyLevel(models.TextChoices):
@@ -239,6 +242,81 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} → {self.agency}"
+
+
+class ApiKeyScope(models.TextChoices):
+    READ = "read", _("Read only")
+    READ_WRITE = "read_write", _("Read and write")
+
+
+class AgencyApiKey(AbstractAPIKey):
+    """Kunci API: a machine client's credential for one agency (its own systems).
+
+    The key is shown once; only its hash is stored (SHA-512 of a 32-character random
+    secret, by djangorestframework-api-key), with the first 8 characters (`prefix`) kept
+    in clear to tell keys apart. A read-write key can do what the agency's editors may,
+    never more. A key with no agency is the ombudsman's: read-only, across agencies.
+    """
+
+    agency = models.ForeignKey(
+        Agency,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="api_keys",
+        help_text=_("Empty: the ombudsman's read-only key across agencies."),
+    )
+    scope = models.CharField(_("scope"), max_length=12, choices=ApiKeyScope.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta(AbstractAPIKey.Meta):
+        verbose_name = _("API key")  # type: ignore[assignment]
+        verbose_name_plural = _("API keys")  # type: ignore[assignment]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(agency__isnull=False) | Q(scope="read"),
+                name="apikey_cross_agency_read_only",
+            )
+        ]
+
+    @property
+    def label(self) -> str:
+        """How audit trails name the key: its visible prefix and name."""
+        return f"API key {self.prefix} ({self.name})"
+
+
+class ApiKeyEventKind(models.TextChoices):
+    CREATED = "created", _("Created")
+    REVOKED = "revoked", _("Revoked")
+    REFUSED = "refused", _("Use refused")
+
+
+class ApiKeyEvent(models.Model):
+    """The audit trail of an API key: creation, revocation and refused uses."""
+
+    key = models.ForeignKey(AgencyApiKey, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=10, choices=ApiKeyEventKind.choices)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reason = models.CharField(max_length=40, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API key event")
+        verbose_name_plural = _("API key events")
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.key.prefix} {self.kind} {self.at:%Y-%m-%d %H:%M}"
 
 
 class Calendar(models.Model):

@@ -88,6 +88,10 @@ def _memberships(user: Any) -> list[tuple[str, int | None, int | None]]:
 def grant_for(user: Any, action: Action) -> Grant:
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return NO_GRANT
+    machine_grant = getattr(user, "policy_grant", None)
+    if machine_grant is not None:
+        # A machine actor (an agency API key) carries its own, narrower grant.
+        return machine_grant(action)
     if user.is_superuser:
         return ALL_GRANT
     agency_ids: set[int] = set()

@@ -9,6 +9,7 @@ from django.utils.text import slugify
 
 from agencies.models import Agency, Membership, Role, Unit
 from agencies.policy import Action, can
+from core.audit import mark_history
 from core.errors import ApplicationError, PermissionDeniedError
 
 
@@ -27,7 +28,7 @@ def agency_create(*, name: str, level: str, acting_user: Any = None, **fields: A
         raise PermissionDeniedError()
     slug = fields.pop("slug", None) or _unique_slug(Agency, fields.get("short_name") or name)
     agency = Agency(name=name, level=level, slug=slug, **fields)
-    agency._history_user = acting_user  # type: ignore[attr-defined]
+    mark_history(agency, acting_user)
     agency.full_clean()
     agency.save()
     return agency
@@ -42,7 +43,7 @@ def unit_create(*, agency: Agency, name: str, acting_user: Any = None, **fields:
         raise ApplicationError("The parent unit belongs to another agency.", field="parent")
     slug = fields.pop("slug", None) or _unique_slug(Unit, name, agency=agency)
     unit = Unit(agency=agency, name=name, slug=slug, **fields)
-    unit._history_user = acting_user  # type: ignore[attr-defined]
+    mark_history(unit, acting_user)
     unit.full_clean()
     unit.save()
     return unit
@@ -54,7 +55,7 @@ def unit_update(*, unit: Unit, acting_user: Any, **fields: Any) -> Unit:
         raise PermissionDeniedError()
     for name, value in fields.items():
         setattr(unit, name, value)
-    unit._history_user = acting_user  # type: ignore[attr-defined]
+    mark_history(unit, acting_user)
     unit.full_clean()
     unit.save()
     return unit

@@ -19,9 +19,10 @@ from agencies.models import Agency, Membership, Role, Unit
 from agencies.policy import Action, can, can_in_agency
 from agencies.services import membership_revoke
 from core.errors import ApplicationError, PermissionDeniedError
+from core.forms import Form
 
 
-class InviteForm(forms.Form):
+class InviteForm(Form):
     email = forms.EmailField(label=gettext_lazy("Email"), max_length=254)
     role = forms.ChoiceField(
         label=gettext_lazy("Role"),

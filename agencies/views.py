@@ -12,6 +12,7 @@ from django.views.decorators.http import require_safe
 
 from agencies.models import Agency, AgencyLevel, Unit
 from charter.models import Charter, CharterStatus
+from core.forms import Form
 from services.search import StandardsFigures, standards_figures
 from services.selectors import service_list_public
 
@@ -61,7 +62,7 @@ def unit_detail(request: HttpRequest, agency_slug: str, slug: str) -> HttpRespon
     )
 
 
-class LeagueFilterForm(forms.Form):
+class LeagueFilterForm(Form):
     region = forms.ChoiceField(label=_("Region"), required=False)
     level = forms.ChoiceField(
         label=_("Level"),

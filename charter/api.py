@@ -17,7 +17,6 @@ from agencies.api import (
     AgencySummarySerializer,
     NamedChoiceField,
     UnitSummarySerializer,
-    api_authentication_classes,
 )
 from agencies.models import Agency
 from agencies.policy import Action, scope
@@ -80,7 +79,6 @@ class CharterFilter(django_filters.FilterSet):
 
 
 class CharterViewSet(viewsets.ReadOnlyModelViewSet[Charter]):
-    authentication_classes = api_authentication_classes()
     serializer_class = CharterSerializer
     filterset_class = CharterFilter
 

@@ -9,10 +9,10 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from agencies.models import Unit
 from core.errors import ApplicationError
+from core.history import HistoricalRecords
 from services.models import Service
 
 # The wording in common use (UU 25/2009 Pasal 22 practice).

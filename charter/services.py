@@ -12,6 +12,7 @@ from django.utils import timezone
 from agencies.models import Unit
 from agencies.policy import Action, can
 from charter.models import Charter, CharterStatus
+from core.audit import mark_history, person
 from core.errors import ApplicationError, PermissionDeniedError
 from services.models import Service
 
@@ -46,10 +47,10 @@ def charter_draft_create(
     charter = Charter(
         unit=unit,
         number=number,
-        created_by=acting_user,
+        created_by=person(acting_user),
         **{k: v for k, v in fields.items() if k in CHARTER_FIELDS},
     )
-    charter._history_user = acting_user  # type: ignore[attr-defined]
+    mark_history(charter, acting_user)
     charter.full_clean(exclude=["created_by"])
     charter.save()
     charter.services.set(services)
@@ -70,7 +71,7 @@ def charter_draft_update(
     for key, value in fields.items():
         if key in CHARTER_FIELDS:
             setattr(charter, key, value)
-    charter._history_user = acting_user  # type: ignore[attr-defined]
+    mark_history(charter, acting_user)
     charter.full_clean(exclude=["created_by"])
     charter.save()
     if services is not None:
@@ -92,7 +93,7 @@ def charter_publish(*, charter: Charter, acting_user: Any = None) -> Charter:
     )
     locked.status = CharterStatus.PUBLISHED
     locked.published_at = now
-    locked._history_user = acting_user  # type: ignore[attr-defined]
+    mark_history(locked, acting_user)
     locked.save()
     return locked
 

@@ -48,7 +48,7 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "django.contrib.postgres",
     "rest_framework",
-    "rest_framework.authtoken",
+    "rest_framework_api_key",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -74,11 +74,12 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "core.middleware.ApiLanguageMiddleware",
+    "core.middleware.ApiQueryGuardMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "core.middleware.StaffTwoFactorMiddleware",
+    "accounts.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -218,17 +219,34 @@ if TESTING:
 
 # --- REST framework ---------------------------------------------------------
 REST_FRAMEWORK = {
+    # Machines use agency API keys (first: an anonymous write gets 401 with its scheme);
+    # people use their session, behind the same two-factor rule as the staff area
+    # (accounts.middleware.TwoFactorMiddleware).
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "agencies.api_auth.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
+    "DEFAULT_PARSER_CLASSES": [
+        "core.api_parsers.SafeJSONParser",
+        "core.api_parsers.SafeFormParser",
+        "core.api_parsers.SafeMultiPartParser",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_PAGINATION_CLASS": "core.api.DefaultPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"anon": "120/min", "user": "600/min"},
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    # Per client address without credentials, per person or API key with them.
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("MAKLUMAT_API_ANON_RATE", default="100000/min" if TESTING else "120/min"),
+        "user": env.str("MAKLUMAT_API_USER_RATE", default="100000/min" if TESTING else "600/min"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Maklumat API",
@@ -239,6 +257,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.api.problem_responses_hook",
+    ],
 }
 
 # --- Security ---------------------------------------------------------------

@@ -56,6 +56,7 @@ urlpatterns += i18n_patterns(
     path("staff/standards/", include("services.staff_urls")),
     path("staff/import/", include("services.import_urls")),
     path("staff/agency/", include("agencies.staff_urls")),
+    path("staff/api-keys/", include("agencies.api_key_urls")),
     path("staff/deliveries/", include("delivery.urls", namespace="deliveries")),
     path("staff/oversight/", include("oversight.urls")),
     path("staff/breaches/", include("oversight.answer_urls")),
@@ -67,6 +68,7 @@ urlpatterns += i18n_patterns(
     prefix_default_language=False,
 )
 
+handler404 = "core.views.page_not_found"
 handler500 = "core.views.server_error"
 
 if settings.DEBUG:

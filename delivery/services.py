@@ -16,6 +16,7 @@ from django.utils import timezone
 from agencies.calendars import calendar_for_unit, due_in_days, due_in_minutes, working_days_between
 from agencies.models import CalendarDay
 from agencies.policy import Action, can
+from core.audit import person
 from core.errors import ApplicationError, PermissionDeniedError
 from delivery.models import DeliveryPause, DeliveryStatus, Outcome, ServiceDelivery
 from services.models import ClockStart, Service, StandardVersion, TimeUnit, VersionStatus
@@ -351,7 +352,7 @@ def delivery_extend(
         raise ApplicationError("Give the reason for the extension.", field="reason")
     locked.extended_due_date = new_due_date
     locked.extension_reason = reason
-    locked.extension_approved_by = acting_user
+    locked.extension_approved_by = person(acting_user)
     _apply_clock(locked)
     locked.save()
     return locked

@@ -9,11 +9,12 @@ from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Unit
+from core.forms import Form
 from notifications.models import RecipientMode
 from oversight.models import BreachKind
 
 
-class RecipientPreferenceForm(forms.Form):
+class RecipientPreferenceForm(Form):
     mode = forms.ChoiceField(
         label=_("How to receive new breaches"),
         choices=RecipientMode.choices,
@@ -33,7 +34,7 @@ class HttpURLField(forms.URLField):
     default_validators = [URLValidator(schemes=["http", "https"])]
 
 
-class WebhookEndpointForm(forms.Form):
+class WebhookEndpointForm(Form):
     url = HttpURLField(
         label=_("URL"),
         max_length=500,
@@ -57,7 +58,7 @@ class WebhookEndpointEditForm(WebhookEndpointForm):
     is_active = forms.BooleanField(label=_("Active"), required=False)
 
 
-class UnitDigestForm(forms.Form):
+class UnitDigestForm(Form):
     """One checkbox per active unit of the agency: daily digest or one email per breach."""
 
     def __init__(self, *args: Any, units: list[Unit], **kwargs: Any) -> None:

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.otp import otp_required_for_privileged
 from agencies.policy import Action, can, has_any, scope
 from core.errors import ApplicationError
+from core.forms import Form
 from notifications.channels import ack_token_read
 from notifications.services import conf
 from oversight import answers
@@ -39,7 +40,7 @@ ANSWER_ACTIONS = [
 ]
 
 
-class AnswerForm(forms.Form):
+class AnswerForm(Form):
     action = forms.ChoiceField(label=gettext_lazy("Answer"), choices=ANSWER_ACTIONS)
     text = forms.CharField(
         label=gettext_lazy("Text"), required=False, max_length=5000, widget=forms.Textarea
@@ -49,7 +50,7 @@ class AnswerForm(forms.Form):
     )
 
 
-class DecideForm(forms.Form):
+class DecideForm(Form):
     decision = forms.ChoiceField(
         label=gettext_lazy("Decision"),
         choices=[
@@ -67,7 +68,7 @@ class DecideForm(forms.Form):
     )
 
 
-class CompensationForm(forms.Form):
+class CompensationForm(Form):
     amount = forms.IntegerField(label=gettext_lazy("Amount paid (Rp)"))
     paid_on = forms.DateField(
         label=gettext_lazy("Paid on"),

@@ -20,7 +20,6 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -28,10 +27,10 @@ from agencies.api import (
     AgencySummarySerializer,
     NamedChoiceField,
     UnitSummarySerializer,
-    api_authentication_classes,
 )
 from agencies.models import Agency, Unit
 from agencies.policy import Action, scope
+from core.api_parsers import SafeJSONParser
 from services.components import completeness
 from services.models import (
     FINAL_STATUSES,
@@ -493,10 +492,9 @@ class ServiceViewSet(
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet[Service],
 ):
-    authentication_classes = api_authentication_classes()
     filterset_class = ServiceFilter
     # Nested lists of child rows only make sense in JSON.
-    parser_classes = [JSONParser]
+    parser_classes = [SafeJSONParser]
 
     def get_queryset(self) -> QuerySet[Service]:
         user = self.request.user
@@ -584,9 +582,8 @@ class ServiceViewSet(
     ),
 )
 class VersionViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet[StandardVersion]):
-    authentication_classes = api_authentication_classes()
     serializer_class = VersionDetailSerializer
-    parser_classes = [JSONParser]
+    parser_classes = [SafeJSONParser]
     filterset_class = None
     filter_backends: list[Any] = []
 

@@ -13,12 +13,13 @@ from django.utils.translation import gettext_lazy
 from django_ratelimit.decorators import ratelimit
 
 from core.errors import ApplicationError
+from core.forms import Form
 from services.models import StandardVersion, VersionStatus
 from services.selectors import VERSION_CHILDREN
 from services.services import consultation_comment_add
 
 
-class CommentForm(forms.Form):
+class CommentForm(Form):
     name = forms.CharField(
         label=gettext_lazy("Your name (optional)"), max_length=120, required=False
     )

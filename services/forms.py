@@ -9,6 +9,7 @@ from django.forms import formset_factory
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Unit
+from core.forms import Form
 from services.models import (
     Channel,
     ClockStart,
@@ -19,7 +20,7 @@ from services.models import (
 )
 
 
-class ServiceForm(forms.Form):
+class ServiceForm(Form):
     name = forms.CharField(label=_("Name of the service"), max_length=200)
     unit = forms.ModelChoiceField(label=_("Responsible unit"), queryset=Unit.objects.none())
     category = forms.ChoiceField(label=_("Category"), choices=ServiceCategory.choices)
@@ -57,7 +58,7 @@ class LinesField(forms.CharField):
         return [line.strip() for line in str(text).splitlines() if line.strip()]
 
 
-class VersionForm(forms.Form):
+class VersionForm(Form):
     change_summary = forms.CharField(label=_("What changed"), max_length=300, required=False)
     processing_time_value = forms.IntegerField(
         label=_("Processing time"), min_value=1, max_value=100000, required=False
@@ -109,7 +110,7 @@ class VersionForm(forms.Form):
     )
 
 
-class RequirementForm(forms.Form):
+class RequirementForm(Form):
     name = forms.CharField(label=_("Requirement"), max_length=300)
     is_mandatory = forms.BooleanField(label=_("Mandatory"), required=False, initial=True)
     where_to_get = forms.CharField(label=_("Where to get it"), max_length=300, required=False)
@@ -121,7 +122,7 @@ class RequirementForm(forms.Form):
         return any(name != "is_mandatory" for name in self.changed_data)
 
 
-class StepForm(forms.Form):
+class StepForm(Form):
     actor = forms.CharField(label=_("Who"), max_length=160)
     description = forms.CharField(label=_("What happens"), widget=forms.Textarea(attrs={"rows": 2}))
     duration_value = forms.IntegerField(label=_("Duration"), min_value=0, required=False)
@@ -133,13 +134,13 @@ class StepForm(forms.Form):
         return any(name != "duration_unit" for name in self.changed_data)
 
 
-class CostItemForm(forms.Form):
+class CostItemForm(Form):
     name = forms.CharField(label=_("Item"), max_length=200)
     amount = forms.IntegerField(label=_("Amount (Rp)"), min_value=0, max_value=10**13)
     legal_basis = forms.CharField(label=_("Legal basis"), max_length=300, required=False)
 
 
-class ComplaintChannelForm(forms.Form):
+class ComplaintChannelForm(Form):
     kind = forms.ChoiceField(label=_("Channel"), choices=ComplaintChannelKind.choices)
     value = forms.CharField(label=_("Contact"), max_length=300)
 
@@ -182,7 +183,7 @@ def formset_rows(formset: Any) -> list[dict[str, Any]]:
     return rows
 
 
-class PublishForm(forms.Form):
+class PublishForm(Form):
     acknowledge_incomplete = forms.BooleanField(
         label=_("I know this standard is incomplete and publish it anyway"), required=False
     )
@@ -194,7 +195,7 @@ class PublishForm(forms.Form):
     )
 
 
-class ConsultationForm(forms.Form):
+class ConsultationForm(Form):
     closes_on = forms.DateField(
         label=_("Consultation closes on"), widget=forms.DateInput(attrs={"type": "date"})
     )

@@ -9,10 +9,11 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency
+from core.forms import Form
 from services.importing import MAX_BYTES, FileKind, file_kind
 
 
-class ImportUploadForm(forms.Form):
+class ImportUploadForm(Form):
     agency = forms.ModelChoiceField(label=_("Agency"), queryset=Agency.objects.none())
     file = forms.FileField(
         label=_("File"),

@@ -15,10 +15,10 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from agencies.models import Agency, Unit
 from core.errors import ApplicationError
+from core.history import HistoricalRecords
 
 
 class ServiceCategory(models.TextChoices):

@@ -45,6 +45,7 @@ from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency
+from core.forms import Form
 from services.models import (
     Channel,
     ComplaintChannel,
@@ -159,7 +160,7 @@ def on_agency_saved(sender: Any, instance: Agency, created: bool, **kwargs: Any)
 # --- The search form -----------------------------------------------------------------------
 
 
-class SearchForm(forms.Form):
+class SearchForm(Form):
     """The public search and its filters. Bad values are dropped, never an error page."""
 
     q = forms.CharField(label=_("Search for a service"), required=False, max_length=200)

@@ -14,6 +14,7 @@ from simple_history.utils import bulk_create_with_history
 
 from agencies.models import Agency, Unit
 from agencies.policy import Action, can, can_in_agency
+from core.audit import change_reason, mark_history, person
 from core.errors import ApplicationError, PermissionDeniedError
 from services.components import completeness
 from services.models import (
@@ -63,7 +64,7 @@ CHILD_FIELDS: dict[str, tuple[str, ...]] = {
 
 
 def _audit(obj: Any, user: Any) -> None:
-    obj._history_user = user
+    mark_history(obj, user)
 
 
 @transaction.atomic
@@ -136,7 +137,12 @@ def _write_children(
         # One INSERT per relation (and one for its history), not one per row: imports of
         # thousands of standards stay within a web request. The version is known to be a
         # draft here, which is what VersionChild.save() would check row by row.
-        bulk_create_with_history(rows, model, default_user=acting_user)
+        bulk_create_with_history(
+            rows,
+            model,
+            default_user=person(acting_user),
+            default_change_reason=change_reason(acting_user),
+        )
 
 
 def _recompute_total(version: StandardVersion) -> None:
@@ -164,7 +170,7 @@ def standard_draft_create(
     version = StandardVersion(
         service=service,
         number=number,
-        created_by=acting_user,
+        created_by=person(acting_user),
         **{k: v for k, v in data.items() if k in CONTENT_FIELDS},
     )
     _audit(version, acting_user)
@@ -388,7 +394,7 @@ def standard_publish(
 
     locked.status = VersionStatus.PUBLISHED
     locked.published_at = now
-    locked.published_by = acting_user
+    locked.published_by = person(acting_user)
     _audit(locked, acting_user)
     try:
         with transaction.atomic():

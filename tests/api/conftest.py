@@ -16,6 +16,7 @@ from services.services import (
     standard_new_version,
     standard_publish,
 )
+from tests.accounts.conftest import login_verified
 from tests.factories import UserFactory, complete_version_data
 
 
@@ -62,11 +63,11 @@ def api() -> APIClient:
 
 @pytest.fixture
 def as_user(api: APIClient) -> Any:
-    """Log a user in through the session (None stays anonymous)."""
+    """Log a user in through the session, second factor confirmed (None stays anonymous)."""
 
     def login(user: Any) -> APIClient:
         if user is not None:
-            api.force_login(user)
+            login_verified(api, user)
         return api
 
     return login

@@ -22,6 +22,7 @@ from services.models import (
     StandardVersion,
 )
 from tests.api.conftest import make_draft
+from tests.problems import problem
 
 
 def snapshot() -> dict[str, Any]:
@@ -165,7 +166,7 @@ def test_write_permission_matrix(
     else:
         assert response.status_code == expected, response.content
     if response.status_code >= 400:
-        assert "error" in response.json()
+        problem(response)
         assert snapshot() == before, "a refused write changed the database"
     else:
         _check_effect(name, response, objects)
@@ -193,7 +194,7 @@ def test_drafts_are_visible_only_to_staff_who_may_view_private_data(
     detail = api.get(f"/api/versions/{draft.pk}/")
     assert detail.status_code == (200 if visible else 404)
     if not visible:
-        assert detail.json()["error"]["code"] == "not_found"
+        assert problem(detail)["code"] == "not_found"
 
     listed = api.get(f"/api/services/{service_id}/versions/")
     assert listed.status_code == 200
@@ -246,3 +247,95 @@ def test_a_unit_limited_editor_may_only_edit_their_unit(
 
     assert response.status_code == 404
     assert snapshot() == before
+
+
+# --- The same matrix for machine clients (agency API keys) ------------------------------
+KEY_EXPECTED: dict[str, dict[str, Any]] = {
+    # A read-write key does what the agency's editors may, never more (no publishing).
+    "key_read_write_a": _row("ok", 403),
+    "key_read_a": _row(403, 403),
+    "key_read_write_b": _row(404, 404, create=403),
+    "key_ombudsman": _row(403, 403),
+    "key_revoked": _row(401, 401),
+    "key_expired": _row(401, 401),
+}
+KEY_MATRIX = [(key, name, KEY_EXPECTED[key][name]) for key in KEY_EXPECTED for name in ACTIONS]
+
+
+@pytest.fixture
+def api_keys(agency_a: Any, agency_b: Any, superuser: Any) -> dict[str, str]:
+    """One secret per kind of key (created through the service layer, as a superuser)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from agencies.api_keys import api_key_create, api_key_revoke
+    from agencies.models import AgencyApiKey
+
+    def make(agency: Any, scope: str) -> tuple[Any, str]:
+        return api_key_create(
+            agency=agency, name="system", scope=scope, expires_at=None, acting_user=superuser
+        )
+
+    secrets = {
+        "key_read_write_a": make(agency_a, "read_write")[1],
+        "key_read_a": make(agency_a, "read")[1],
+        "key_read_write_b": make(agency_b, "read_write")[1],
+        "key_ombudsman": make(None, "read")[1],
+    }
+    revoked, secrets["key_revoked"] = make(agency_a, "read_write")
+    api_key_revoke(key=revoked, acting_user=superuser)
+    expired, secrets["key_expired"] = make(agency_a, "read_write")
+    AgencyApiKey.objects.filter(pk=expired.pk).update(
+        expiry_date=timezone.now() - dt.timedelta(seconds=1)
+    )
+    return secrets
+
+
+@pytest.mark.parametrize(("key", "name", "expected"), KEY_MATRIX)
+def test_write_permission_matrix_for_api_keys(
+    key: str,
+    name: str,
+    expected: Any,
+    api_keys: dict[str, str],
+    published_a: Any,
+    draft_a: Any,
+    api: APIClient,
+) -> None:
+    objects = {"published": published_a, "draft": draft_a}
+    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {api_keys[key]}")
+    before = snapshot()
+
+    response = ACTIONS[name](api, objects)
+
+    assert response.status_code == expected, response.content
+    if response.status_code >= 400:
+        problem(response)
+        assert snapshot() == before, "a refused write changed the database"
+    else:
+        _check_effect(name, response, objects)
+
+
+@pytest.mark.parametrize(
+    ("key", "visible"),
+    [
+        ("key_read_a", True),
+        ("key_read_write_a", True),
+        ("key_read_write_b", False),
+        ("key_ombudsman", True),
+    ],
+)
+def test_drafts_are_visible_to_keys_of_their_agency_and_the_ombudsman(
+    key: str, visible: bool, api_keys: dict[str, str], draft_a: Any, api: APIClient
+) -> None:
+    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {api_keys[key]}")
+    assert api.get(f"/api/versions/{draft_a.pk}/").status_code == (200 if visible else 404)
+
+
+@pytest.mark.parametrize("key", ["key_revoked", "key_expired"])
+def test_revoked_and_expired_keys_cannot_even_read(
+    key: str, api_keys: dict[str, str], published_a: Any, api: APIClient
+) -> None:
+    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {api_keys[key]}")
+    response = api.get("/api/services/")
+    assert problem(response, 401)["code"] == "api_key_invalid"

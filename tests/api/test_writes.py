@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 from services.models import Service, StandardVersion
 from tests.api.conftest import make_service
 from tests.api.test_permissions import snapshot
+from tests.problems import problem, problem_fields
 
 
 @pytest.fixture
@@ -24,10 +25,9 @@ def approver(approver_a: Any, as_user: Any) -> APIClient:
 
 def _fields_error(response: Any) -> dict[str, Any]:
     assert response.status_code == 400, response.content
-    error = response.json()["error"]
-    assert error["code"] == "invalid"
-    assert isinstance(error["message"], str) and error["message"]
-    return dict(error["fields"])
+    body = problem(response, 400)
+    assert body["code"] == "invalid"
+    return problem_fields(body)
 
 
 # --- Create a service -----------------------------------------------------------------------
@@ -90,7 +90,7 @@ def test_a_unit_of_another_agency_is_unknown_here(
 def test_malformed_json_is_a_400(editor: APIClient, unit_a: Any) -> None:
     response = editor.post("/api/services/", "{not json", content_type="application/json")
     assert response.status_code == 400
-    assert response.json()["error"]["code"] == "parse_error"
+    assert problem(response)["code"] == "parse_error"
 
 
 # --- Create and update drafts ----------------------------------------------------------------
@@ -169,7 +169,7 @@ def test_create_draft_rejects_bad_content(
         f"/api/services/{published_a.service_id}/versions/", payload, format="json"
     )
     assert response.status_code == 400, response.content
-    assert field in response.json()["error"]["fields"]
+    assert field in problem_fields(problem(response))
     assert snapshot() == before
 
 
@@ -180,7 +180,7 @@ def test_update_draft_rejects_bad_content(
     before = snapshot()
     response = editor.patch(f"/api/versions/{draft_a.pk}/", payload, format="json")
     assert response.status_code == 400, response.content
-    assert field in response.json()["error"]["fields"]
+    assert field in problem_fields(problem(response))
     assert snapshot() == before
 
 
@@ -226,7 +226,7 @@ def test_a_published_version_cannot_be_changed(
         format="json",
     )
     assert response.status_code in (400, 409)
-    assert response.json()["error"]["code"] == "immutable"
+    assert problem(response)["code"] == "immutable"
     assert snapshot() == before
 
 
@@ -257,14 +257,14 @@ def test_draft_to_published_through_the_api(
     ]
     again = editor.post(f"/api/versions/{published_a.pk}/new-version/", format="json")
     assert again.status_code == 400
-    assert again.json()["error"]["code"] == "draft_exists"
+    assert problem(again)["code"] == "draft_exists"
 
     editor.patch(f"/api/versions/{draft_id}/", {"change_summary": "Lebih cepat"}, format="json")
     submitted = editor.post(f"/api/versions/{draft_id}/submit/")
     assert submitted.json()["status"] == "awaiting_approval"
     twice = editor.post(f"/api/versions/{draft_id}/submit/")
     assert twice.status_code == 400
-    assert twice.json()["error"]["code"] == "invalid_transition"
+    assert problem(twice)["code"] == "invalid_transition"
 
     editor.force_login(approver_a)
     published = editor.post(
@@ -299,9 +299,9 @@ def test_publishing_an_incomplete_standard_needs_an_acknowledgement(
     before = snapshot()
     refused = approver.post(f"/api/versions/{version_id}/publish/", {}, format="json")
     assert refused.status_code == 400
-    error = refused.json()["error"]
+    error = problem(refused)
     assert error["code"] == "incomplete"
-    assert "acknowledge_incomplete" in error["fields"]
+    assert "acknowledge_incomplete" in problem_fields(error)
     assert snapshot() == before
 
     accepted = approver.post(
@@ -347,7 +347,7 @@ def test_unknown_objects_are_404_with_the_error_shape(
 ) -> None:
     response = getattr(editor, method)(url, {}, format="json")
     assert response.status_code == 404
-    assert response.json()["error"]["code"] == "not_found"
+    assert problem(response)["code"] == "not_found"
 
 
 def test_session_writes_need_the_csrf_token(editor_a: Any, draft_a: Any) -> None:
@@ -361,7 +361,7 @@ def test_session_writes_need_the_csrf_token(editor_a: Any, draft_a: Any) -> None
 def test_the_write_endpoints_speak_json(editor: APIClient, draft_a: Any) -> None:
     response = editor.patch(f"/api/versions/{draft_a.pk}/", {"product": "x"})  # multipart
     assert response.status_code == 415
-    assert response.json()["error"]["code"] == "unsupported_media_type"
+    assert problem(response)["code"] == "unsupported_media_type"
 
 
 def test_an_empty_draft_can_be_started(editor: APIClient, published_a: Any) -> None:

@@ -8,15 +8,16 @@ import json
 from typing import Any
 
 import pytest
-from rest_framework.authtoken.models import Token
 
 from agencies.calendars import calendar_rebuild
 from agencies.models import Calendar
 from delivery.bulk import MAX_ITEMS, DeliveryRecorder
 from delivery.models import DeliveryStatus, ServiceDelivery
 from delivery.services import delivery_pause, delivery_record
+from tests.accounts.conftest import login_verified
 from tests.delivery.conftest import wib
 from tests.delivery_ingest.conftest import snapshot
+from tests.problems import problem, problem_fields
 from tests.services.helpers import make_published, make_service
 
 URL = "/api/deliveries/bulk/"
@@ -233,11 +234,27 @@ def test_status_updates_through_the_same_endpoint(api, approver_a, ktp):
     assert ServiceDelivery.objects.count() == 3
 
 
-def test_token_authentication(api, editor_a, ktp):
-    token = Token.objects.create(user=editor_a)
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    response = post(api, [item("T-1")])
-    assert response.status_code == 200
+def test_a_password_only_superuser_session_cannot_record(api, superuser, ktp):
+    """The superuser's session without its second factor never reaches the bulk path."""
+    api.force_login(superuser)
+    response = post(api, [item("2FA-1")])
+    assert problem(response, 403)["code"] == "second_factor_required"
+    assert ServiceDelivery.objects.count() == 0
+
+
+def test_an_agency_read_write_key_records(api, admin_a, ktp):
+    from agencies.api_keys import api_key_create
+
+    _key, secret = api_key_create(
+        agency=admin_a.memberships.get().agency,
+        name="SIAK",
+        scope="read_write",
+        expires_at=None,
+        acting_user=admin_a,
+    )
+    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {secret}")
+    response = post(api, [item("K-1")])
+    assert response.status_code == 200, response.content
     assert response.json()["results"][0]["result"] == "created"
 
 
@@ -364,8 +381,8 @@ def test_malformed_requests_answer_400(api, editor_a, ktp, body, field):
     api.force_login(editor_a)
     response = api.post(URL, body, format="json")
     assert response.status_code == 400, response.content
-    error = response.json()["error"]
-    assert error["code"] == "invalid" and field in error["fields"]
+    error = problem(response)
+    assert error["code"] == "invalid" and field in problem_fields(error)
     assert ServiceDelivery.objects.count() == 0
 
 
@@ -375,14 +392,14 @@ def test_invalid_json_answers_400(api, editor_a, ktp):
         "POST", URL, '{"agency": "dinas-a", "items": [', content_type="application/json"
     )
     assert response.status_code == 400
-    assert response.json()["error"]["code"] == "parse_error"
+    assert problem(response)["code"] == "parse_error"
 
 
 def test_more_than_ten_thousand_items_answer_413(api, editor_a, ktp):
     api.force_login(editor_a)
     response = post(api, [{"reference": str(i)} for i in range(MAX_ITEMS + 1)])
     assert response.status_code == 413
-    assert "10000" in response.json()["error"]["message"]
+    assert "10000" in problem(response)["detail"]
     assert ServiceDelivery.objects.count() == 0
 
 
@@ -393,7 +410,7 @@ def test_a_50_mb_body_answers_413_unread(api, editor_a, ktp):
     )
     response = api.generic("POST", URL, payload, content_type="application/json")
     assert response.status_code == 413
-    assert response.json()["error"]["code"] == "too_large"
+    assert problem(response)["code"] == "too_large"
 
 
 # --- Permissions ---------------------------------------------------------------------------------
@@ -408,17 +425,17 @@ def test_a_50_mb_body_answers_413_unread(api, editor_a, ktp):
         ("admin_a", 403),
         ("editor_b", 403),
         ("ombudsman", 403),
-        ("anonymous", 403),
+        ("anonymous", 401),
     ],
 )
 def test_permission_matrix(api, cast, ktp, who, expected):
     if cast[who] is not None:
-        api.force_login(cast[who])
+        login_verified(api, cast[who])
     response = post(api, [item("M-1")])
     assert response.status_code == expected, response.content
     assert ServiceDelivery.objects.count() == (1 if expected == 200 else 0)
     if expected != 200:
-        assert "error" in response.json()
+        problem(response)
 
 
 def test_unknown_agency_is_404(api, editor_a, ktp):

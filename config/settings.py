@@ -312,6 +312,16 @@ MAKLUMAT = {
 # for beat's next minute. Off in the test suite (whose workers are per-test); a broker
 # that is down only delays the send (see notifications.tasks.kick_drain).
 NOTIFICATIONS_KICK_DRAIN: bool = env.bool("MAKLUMAT_NOTIFICATIONS_KICK_DRAIN", default=not TESTING)
+# Webhook targets (notifications/webhook_targets.py). Plain http only under DEBUG and the
+# test suite: production posts signed breach payloads over https only.
+WEBHOOK_ALLOW_HTTP: bool = DEBUG or TESTING
+# Let webhooks reach loopback, private and shared (100.64/10) addresses too: off by
+# default, also in the test suite (the tests with a local receiver turn it on); only for
+# a deployment whose agency systems sit inside its own network. Link-local (the cloud
+# metadata service), multicast, reserved and unspecified addresses stay refused.
+WEBHOOK_ALLOW_PRIVATE_TARGETS: bool = env.bool(
+    "MAKLUMAT_WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False
+)
 # Largest delivery CSV upload and bulk-API request body accepted.
 DELIVERY_IMPORT_MAX_BYTES = env.int("MAKLUMAT_DELIVERY_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
 DELIVERY_API_MAX_BODY_BYTES = env.int(

@@ -2,12 +2,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import ApplicationError, PermissionDeniedError
+from notifications.forms import HttpURLField
 from notifications.models import (
     EmailAddressHealth,
     EscalationPolicy,
@@ -20,6 +22,7 @@ from notifications.models import (
 )
 from notifications.services import notification_resend
 from notifications.settings_services import email_address_enable
+from notifications.webhook_targets import WebhookTargetRefused, webhook_target
 
 
 class AttemptInline(admin.TabularInline):
@@ -75,8 +78,25 @@ class EscalationPolicyAdmin(admin.ModelAdmin):
     ]
 
 
+class WebhookEndpointAdminForm(forms.ModelForm):
+    url = HttpURLField(label=_("URL"), max_length=500, assume_scheme="https")
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["agency", "url", "units", "secret", "is_active"]
+
+    def clean_url(self) -> str:
+        url: str = self.cleaned_data["url"]
+        try:
+            webhook_target(url, unresolved_ok=True)  # the rule the agency pages apply
+        except WebhookTargetRefused as exc:
+            raise forms.ValidationError(exc.message, code="webhook_target") from exc
+        return url
+
+
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(admin.ModelAdmin):
+    form = WebhookEndpointAdminForm
     list_display = ["url", "agency", "is_active", "consecutive_permanent_failures", "disabled_at"]
     list_filter = ["is_active"]
     readonly_fields = ["consecutive_permanent_failures", "disabled_at", "last_error"]

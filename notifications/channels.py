@@ -9,12 +9,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
+import http.client
 import json
+import logging
 import re
 import smtplib
+import ssl
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +28,16 @@ from django.template.loader import get_template, render_to_string
 from django.urls import reverse
 from django.utils import translation
 
-from notifications.models import AttemptResult, Notification
+from notifications.models import AttemptResult, Notification, WebhookFailure
+from notifications.webhook_targets import (
+    WebhookHostNotFound,
+    WebhookTarget,
+    WebhookTargetRefused,
+    webhook_post,
+    webhook_target,
+)
+
+logger = logging.getLogger(__name__)
 
 ACK_SALT = "maklumat.breach-acknowledge"
 
@@ -317,11 +327,13 @@ def _notice_email(notification: Notification, language: str) -> EmailMultiAltern
     context: dict[str, Any] = {
         "notification": notification,
         "endpoint": notification.webhook_endpoint,
-        "error": getattr(notification.webhook_endpoint, "last_error", ""),
         "language": language,
     }
     name = "webhook_disabled"
     with translation.override(language):
+        endpoint = notification.webhook_endpoint
+        # The failure class only, in the recipient's language: never what the network said.
+        context["error"] = endpoint.last_error_label if endpoint is not None else ""
         if notification.event == "email_disabled":
             name = "email_disabled"
             context |= _email_notice_context(notification)
@@ -449,51 +461,89 @@ def webhook_body(notification: Notification) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None  # a redirect is an HTTPError (3xx): permanent, never followed
-
-
-_opener = urllib.request.build_opener(_NoRedirect)
-
-
 def classify_webhook_error(exc: BaseException) -> Outcome:
-    """5xx and network errors (refused, reset, timeout) are transient; any other status
-    (4xx, an unfollowed 3xx) is permanent."""
-    if isinstance(exc, urllib.error.HTTPError):
-        text = f"HTTP {exc.code}: {exc.reason}"[:2000]
-        result = AttemptResult.TRANSIENT if exc.code >= 500 else AttemptResult.PERMANENT
-        return Outcome(result, text)
-    return Outcome(AttemptResult.TRANSIENT, f"{type(exc).__name__}: {exc}"[:2000])
+    """A refused target fails permanently (it would be refused again); a name that does
+    not resolve, network errors, timeouts and TLS errors are transient. The outcome
+    carries the failure class only (see WebhookFailure)."""
+    if isinstance(exc, WebhookTargetRefused):
+        return Outcome(AttemptResult.PERMANENT, exc.failure)
+    if isinstance(exc, WebhookHostNotFound):
+        return Outcome(AttemptResult.TRANSIENT, WebhookFailure.NAME_NOT_FOUND)
+    if isinstance(exc, TimeoutError):  # socket.timeout is an alias
+        return Outcome(AttemptResult.TRANSIENT, WebhookFailure.TIMEOUT)
+    if isinstance(exc, ssl.SSLError | ssl.CertificateError):
+        return Outcome(AttemptResult.TRANSIENT, WebhookFailure.TLS)
+    if isinstance(exc, http.client.HTTPException) and not isinstance(exc, ConnectionError):
+        return Outcome(AttemptResult.TRANSIENT, WebhookFailure.INVALID_ANSWER)
+    return Outcome(AttemptResult.TRANSIENT, WebhookFailure.CONNECT)
+
+
+def classify_webhook_status(status: int) -> Outcome:
+    """2xx is sent; 5xx is transient; a 3xx (never followed), a 4xx or anything odd is
+    permanent."""
+    if 200 <= status < 300:
+        return SENT
+    if 300 <= status < 400:
+        return Outcome(AttemptResult.PERMANENT, WebhookFailure.REDIRECT)
+    if 400 <= status < 500:
+        return Outcome(AttemptResult.PERMANENT, WebhookFailure.HTTP_4XX)
+    if status >= 500:
+        return Outcome(AttemptResult.TRANSIENT, WebhookFailure.HTTP_5XX)
+    return Outcome(AttemptResult.PERMANENT, WebhookFailure.INVALID_ANSWER)
 
 
 def post_webhook(notification: Notification) -> Outcome:
     endpoint = notification.webhook_endpoint
     if endpoint is None or not endpoint.is_active:
         return Outcome(AttemptResult.PERMANENT, "The webhook endpoint is disabled or gone.")
-    if not endpoint.url.lower().startswith(("https://", "http://")):
-        return Outcome(AttemptResult.PERMANENT, "The webhook URL must be http(s).")
     body = webhook_body(notification)
     timestamp = str(int(time.time()))
-    request = urllib.request.Request(  # noqa: S310 - the scheme is checked above
-        endpoint.url,
-        data=body.encode(),
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": "Maklumat-Webhook/1",
-            "X-Maklumat-Timestamp": timestamp,
-            "X-Maklumat-Signature": webhook_signature(endpoint.secret, timestamp, body),
-            "X-Maklumat-Idempotency-Key": notification.idempotency_key,
-        },
-    )
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "Maklumat-Webhook/1",
+        "X-Maklumat-Timestamp": timestamp,
+        "X-Maklumat-Signature": webhook_signature(endpoint.secret, timestamp, body),
+        "X-Maklumat-Idempotency-Key": notification.idempotency_key,
+    }
     timeout = int(getattr(settings, "NOTIFICATIONS", {}).get("WEBHOOK_TIMEOUT_SECONDS", 10))
+    target: WebhookTarget | None = None
     try:
-        with _opener.open(request, timeout=timeout) as response:
-            response.read(1024)
+        # Checked at every send, not only when saved: rows saved before the rule, and a
+        # name whose DNS answer changed since, are refused here.
+        target = webhook_target(endpoint.url)
+        answer = webhook_post(target, body=body.encode(), headers=headers, timeout=timeout)
     except Exception as exc:
-        return classify_webhook_error(exc)
-    return SENT
+        outcome = classify_webhook_error(exc)
+        # The detail (which address, which port, what the network said) is for operators.
+        logger.warning(
+            "Webhook %s to endpoint %s (%s) failed: %s: %s: %s",
+            notification.idempotency_key,
+            endpoint.pk,
+            _where(target),
+            outcome.error,
+            type(exc).__name__,
+            exc,
+        )
+        return outcome
+    outcome = classify_webhook_status(answer.status)
+    if outcome.result != AttemptResult.SENT:
+        logger.warning(
+            "Webhook %s to endpoint %s (%s) answered %s %s: %r",
+            notification.idempotency_key,
+            endpoint.pk,
+            _where(target),
+            answer.status,
+            answer.reason,
+            answer.body_start[:200],
+        )
+    return outcome
+
+
+def _where(target: WebhookTarget | None) -> str:
+    if target is None:
+        return "not checked"
+    addresses = ", ".join(str(ip) for ip in target.addresses)
+    return f"{target.scheme}://{target.host}:{target.port} at {addresses}"
 
 
 def send_webhook_batch(

@@ -163,6 +163,37 @@ class Notification(models.Model):
         return self.unit.agency_id, self.unit_id  # type: ignore[union-attr]
 
 
+class WebhookFailure(models.TextChoices):
+    """What an agency may know of a failed webhook attempt: a class, never the details.
+
+    The exception text, a port that answered or not, the receiver's status line or body
+    would tell an agency admin about hosts and ports the server can reach; the details go
+    to the server log only (notifications.channels.post_webhook).
+    """
+
+    REFUSED_ADDRESS = "refused: address not allowed", _("Refused: address not allowed")
+    REFUSED_HTTPS = "refused: https required", _("Refused: https required")
+    REFUSED_URL = "refused: invalid URL", _("Refused: invalid URL")
+    NAME_NOT_FOUND = "host name not found", _("Host name not found")
+    CONNECT = "could not connect", _("Could not connect")
+    TIMEOUT = "timed out", _("Timed out")
+    TLS = "TLS error", _("TLS error")
+    REDIRECT = "redirect not followed", _("Redirect not followed")
+    HTTP_4XX = "HTTP 4xx answer", _("HTTP 4xx answer")
+    HTTP_5XX = "HTTP 5xx answer", _("HTTP 5xx answer")
+    INVALID_ANSWER = "invalid HTTP answer", _("Invalid HTTP answer")
+
+
+def webhook_failure_label(error: str) -> str:
+    """The failure class in the current language; anything else stored (rows written
+    before the classes existed) shows as a plain "delivery failed", never as it is."""
+    if not error:
+        return ""
+    if error in WebhookFailure.values:
+        return str(WebhookFailure(error).label)
+    return str(_("Delivery failed"))
+
+
 class WebhookEndpoint(models.Model):
     """An agency's own system, told about its breaches by a signed JSON POST.
 
@@ -196,6 +227,10 @@ class WebhookEndpoint(models.Model):
 
     def __str__(self) -> str:
         return self.url
+
+    @property
+    def last_error_label(self) -> str:
+        return webhook_failure_label(self.last_error)
 
     def policy_owner(self) -> tuple[int | None, int | None]:
         return self.agency_id, None

@@ -26,6 +26,7 @@ from notifications.models import (
     WebhookEndpoint,
 )
 from notifications.services import units_listing_address
+from notifications.webhook_targets import WebhookTargetRefused, webhook_target
 from oversight.models import BreachKind
 
 _validate_url = URLValidator(schemes=["http", "https"])
@@ -97,6 +98,11 @@ def _clean_url(*, agency_id: int, url: str, exclude_pk: int | None = None) -> st
         raise ApplicationError(_("Enter a valid URL."), field="url") from exc
     if len(url) > WebhookEndpoint._meta.get_field("url").max_length:  # type: ignore[operator]
         raise ApplicationError(_("This URL is too long."), field="url")
+    try:
+        # The same rule is checked again at every send (notifications.channels).
+        webhook_target(url, unresolved_ok=True)
+    except WebhookTargetRefused as exc:
+        raise ApplicationError(exc.message, code="webhook_target", field="url") from exc
     same = WebhookEndpoint.objects.filter(agency_id=agency_id, url=url)
     if exclude_pk is not None:
         same = same.exclude(pk=exclude_pk)

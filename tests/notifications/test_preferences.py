@@ -20,6 +20,7 @@ from notifications.models import (
     RecipientPreference,
     UnitNotificationPreference,
     WebhookEndpoint,
+    WebhookFailure,
 )
 from notifications.services import digest_collect, drain, expand_fanouts
 from oversight.escalation import escalate
@@ -278,10 +279,12 @@ def test_an_agency_admin_manages_webhook_endpoints(client, admin_a, agency_a, ag
 
     # Disabled after failures, then enabled again: the count starts over.
     WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
-        consecutive_permanent_failures=5, last_error="HTTP 410: Gone", disabled_at=wib(2026, 4, 1)
+        consecutive_permanent_failures=5,
+        last_error=WebhookFailure.HTTP_4XX,
+        disabled_at=wib(2026, 4, 1),
     )
     html = client.get(page).content.decode()
-    assert "HTTP 410: Gone" in html
+    assert "HTTP 4xx answer" in html  # the failure class, in the page's language
     assert en("notifications:webhook_enable", agency_slug=agency_a.slug, pk=endpoint.pk) in html
     response = client.post(
         en("notifications:webhook_enable", agency_slug=agency_a.slug, pk=endpoint.pk)

@@ -2,8 +2,8 @@
 
 Every value that differs between a laptop, CI and production comes from the
 environment. Defaults are the embedded ones used by `make run` (SQLite, a
-filesystem Celery broker, console email), so the app starts with nothing else
-installed. Production sets DATABASE_URL, CELERY_BROKER_URL, CACHE_URL,
+filesystem Celery broker, console email; scripts/run.sh files email under var/mail
+instead), so the app starts with nothing else installed. Production sets DATABASE_URL, CELERY_BROKER_URL, CACHE_URL,
 EMAIL_URL, SECRET_KEY and ALLOWED_HOSTS (see README.md).
 """
 
@@ -173,7 +173,13 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 60 * 1024 * 1024
 
 # --- Email ------------------------------------------------------------------
-vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+EMAIL_URL: str = env.str("EMAIL_URL", default="consolemail://")
+if EMAIL_URL == "emlfile://":
+    # scripts/run.sh's default: each message an .eml file under var/mail, one line printed.
+    EMAIL_BACKEND = "core.mail.EmlFileBackend"
+    EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+else:
+    vars().update(env.email_url_config(EMAIL_URL))
 DEFAULT_FROM_EMAIL: str = env.str("DEFAULT_FROM_EMAIL", default="Maklumat <noreply@maklumat.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

@@ -271,6 +271,27 @@ def test_behind_one_proxy_the_forwarded_client_is_limited_not_the_proxy(client, 
     assert other.status_code == 302
 
 
+def test_without_a_trusted_proxy_a_forged_header_does_not_escape_the_limit(
+    client, editor_a, settings
+):
+    settings.TRUSTED_PROXY_COUNT = 0
+    settings.LOGIN_IP_FAILURE_RATE = "20/15m"
+    for n in range(20):
+        client.post(
+            en("accounts:login"),
+            {"username": f"user{n}", "password": "x"},
+            REMOTE_ADDR="198.51.100.4",
+            HTTP_X_FORWARDED_FOR=f"192.0.2.{n}",
+        )
+    refused = client.post(
+        en("accounts:login"),
+        {"username": "editor_a", "password": PASSWORD},
+        REMOTE_ADDR="198.51.100.4",
+        HTTP_X_FORWARDED_FOR="192.0.2.200",
+    )
+    assert refused.status_code == 429
+
+
 def test_public_forms_rate_limits_use_the_same_client_address(rf, settings):
     settings.TRUSTED_PROXY_COUNT = 1
     cache.clear()

@@ -1,4 +1,4 @@
-.PHONY: run test lint fmt bench messages
+.PHONY: run test audit lint fmt bench messages
 
 # Set up and run the whole app (web, worker, beat) on SQLite with demo data.
 run:
@@ -7,6 +7,11 @@ run:
 # Set up and pass every check and test on real PostgreSQL, Redis and Chromium.
 test:
 	bash scripts/test.sh
+
+# Check the pinned dependencies for known vulnerabilities (needs PyPI's JSON API or OSV;
+# not part of `make test`). Extra pip-audit arguments: make audit AUDIT_ARGS="--ignore-vuln ID".
+audit:
+	bash scripts/audit.sh $(AUDIT_ARGS)
 
 lint:
 	.venv/bin/ruff check . && .venv/bin/ruff format --check . && MAKLUMAT_TESTING=1 .venv/bin/mypy .

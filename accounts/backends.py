@@ -6,6 +6,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.http import HttpRequest
 
+from accounts.selectors import user_get_by_login
+
 
 class UsernameOrEmailBackend(ModelBackend):
     """Log in with either the username or the (case-insensitive) email address."""
@@ -19,12 +21,10 @@ class UsernameOrEmailBackend(ModelBackend):
     ) -> Any:
         if username is None or password is None:
             return None
-        user_model = get_user_model()
-        field = "email__iexact" if "@" in username else "username__iexact"
-        user = user_model._default_manager.filter(**{field: username}).first()
+        user = user_get_by_login(identifier=username)
         if user is None:
             # Spend the same time as a real check, so timing does not reveal accounts.
-            user_model().set_password(password)
+            get_user_model()().set_password(password)
             return None
         if user.check_password(password) and self.user_can_authenticate(user):
             return user

@@ -23,7 +23,6 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from django_ratelimit.core import get_usage
 
 from accounts.forms import CodeForm, InvitationSignupForm, LoginForm
 from accounts.models import User
@@ -34,6 +33,14 @@ from accounts.services import (
     totp_device_start,
     totp_verify,
 )
+from accounts.throttle import (
+    LoginAccount,
+    login_account_for_name,
+    login_account_for_user,
+    login_failure_record,
+    login_refusal,
+    login_success_record,
+)
 from agencies.invitations import (
     InvitationError,
     invitation_accept,
@@ -42,8 +49,6 @@ from agencies.invitations import (
 )
 from core.errors import ApplicationError
 
-# Failed password or code attempts allowed per window, per IP and per username.
-LOGIN_FAILURE_RATE = "10/5m"
 # How long the password step stays valid while the TOTP code is awaited.
 PENDING_LOGIN_MAX_AGE = 300
 PENDING_LOGIN_SESSION_KEY = "accounts_pending_login"
@@ -62,39 +67,6 @@ def _next_url(request: HttpRequest, default: str | None = None) -> str:
 
 def _with_next(url_name: str, next_url: str) -> str:
     return f"{resolve_url(url_name)}?{urlencode({'next': next_url})}"
-
-
-def _username_key(group: str, request: HttpRequest) -> str:
-    return request.POST.get("username", "").strip().lower()
-
-
-def _pending_user_key(group: str, request: HttpRequest) -> str:
-    pending = request.session.get(PENDING_LOGIN_SESSION_KEY) or {}
-    return str(pending.get("user_id") or request.user.pk or "")
-
-
-_LIMITS: dict[str, list[tuple[str, Any]]] = {
-    "login": [("accounts.login.ip", "ip"), ("accounts.login.username", _username_key)],
-    "code": [("accounts.code.ip", "ip"), ("accounts.code.user", _pending_user_key)],
-}
-
-
-def _too_many_failures(request: HttpRequest, kind: str) -> bool:
-    """Has this IP or account used up its failed attempts? (Checking does not count.)"""
-    for group, key in _LIMITS[kind]:
-        usage = get_usage(request, group=group, key=key, rate=LOGIN_FAILURE_RATE)
-        if usage is not None and usage["count"] >= usage["limit"]:
-            return True
-    return False
-
-
-def _record_failure(request: HttpRequest, kind: str) -> None:
-    for group, key in _LIMITS[kind]:
-        get_usage(request, group=group, key=key, rate=LOGIN_FAILURE_RATE, increment=True)
-
-
-def _too_many_message() -> str:
-    return _("Too many failed attempts. Please wait a few minutes and try again.")
 
 
 def _pending_user(request: HttpRequest) -> User | None:
@@ -122,14 +94,16 @@ def _finish_login(request: HttpRequest, user: User, next_url: str) -> HttpRespon
 @never_cache
 def login_view(request: HttpRequest) -> HttpResponse:
     next_url = _next_url(request)
-    status, limited = 200, False
+    status, limited_message = 200, ""
     if request.method == "POST":
         form = LoginForm(request, data=request.POST)
-        if _too_many_failures(request, "login"):
+        name = request.POST.get("username", "")
+        account = login_account_for_name(name=name) if name.strip() else None
+        refusal = login_refusal(request=request, account=account)
+        if refusal is not None:
             # Not even checked: a correct password must not be confirmed either.
-            form = LoginForm(request, initial={"username": request.POST.get("username", "")})
-            limited = True
-            status = 429
+            form = LoginForm(request, initial={"username": name})
+            limited_message, status = refusal.message(), 429
         elif form.is_valid() and form.user is not None:
             user = form.user
             request.session.pop(PENDING_LOGIN_SESSION_KEY, None)
@@ -137,21 +111,23 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 if request.user.is_authenticated:
                     # Switching accounts: the code step must not see the previous one.
                     auth_logout(request)
-                # Not logged in yet: the code step finishes the login.
+                # Not logged in yet: the code step finishes the login (and only a finished
+                # login forgets failures, or a known password would reset the code's limit).
                 request.session[PENDING_LOGIN_SESSION_KEY] = {
                     "user_id": user.pk,
                     "at": int(time.time()),
                 }
                 return redirect(_with_next("accounts:login_code", next_url))
+            login_success_record(account=login_account_for_user(user=user))
             return _finish_login(request, user, next_url)
         else:
-            _record_failure(request, "login")
+            login_failure_record(request=request, account=account)
     else:
         form = LoginForm(request)
     return render(
         request,
         "accounts/login.html",
-        {"form": form, "next": next_url, "limited_message": _too_many_message() if limited else ""},
+        {"form": form, "next": next_url, "limited_message": limited_message},
         status=status,
     )
 
@@ -178,32 +154,35 @@ def login_code_view(request: HttpRequest) -> HttpResponse:
             messages.error(request, _("Please log in again."))
             return redirect(_with_next("accounts:login", next_url))
     assert user is not None
-    status, limited = 200, False
+    account: LoginAccount = login_account_for_user(user=user)
+    status, limited_message = 200, ""
     if request.method == "POST":
         form = CodeForm(request.POST)
-        if _too_many_failures(request, "code"):
-            form, limited = CodeForm(), True
-            status = 429
+        refusal = login_refusal(request=request, account=account)
+        if refusal is not None:
+            form = CodeForm()
+            limited_message, status = refusal.message(), 429
         elif form.is_valid():
             try:
                 device = totp_verify(user=user, token=form.cleaned_data["code"])
             except ApplicationError as exc:
-                _record_failure(request, "code")
+                login_failure_record(request=request, account=account)
                 form.add_error("code", exc.message)
             else:
                 if not request.user.is_authenticated:
                     auth_login(request, user, backend=BACKEND)
                 otp_login(request, device)
                 request.session.pop(PENDING_LOGIN_SESSION_KEY, None)
+                login_success_record(account=account)
                 return HttpResponseRedirect(next_url)
         else:
-            _record_failure(request, "code")
+            login_failure_record(request=request, account=account)
     else:
         form = CodeForm()
     return render(
         request,
         "accounts/login_code.html",
-        {"form": form, "next": next_url, "limited_message": _too_many_message() if limited else ""},
+        {"form": form, "next": next_url, "limited_message": limited_message},
         status=status,
     )
 

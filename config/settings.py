@@ -2,14 +2,15 @@
 
 Every value that differs between a laptop, CI and production comes from the
 environment. Defaults are the embedded ones used by `make run` (SQLite, a
-filesystem Celery broker, console email), so the app starts with nothing else
-installed. Production sets DATABASE_URL, CELERY_BROKER_URL, CACHE_URL,
+filesystem Celery broker, console email; scripts/run.sh files email under var/mail
+instead), so the app starts with nothing else installed. Production sets DATABASE_URL, CELERY_BROKER_URL, CACHE_URL,
 EMAIL_URL, SECRET_KEY and ALLOWED_HOSTS (see README.md).
 """
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import environ
@@ -173,7 +174,13 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 60 * 1024 * 1024
 
 # --- Email ------------------------------------------------------------------
-vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+EMAIL_URL: str = env.str("EMAIL_URL", default="consolemail://")
+if EMAIL_URL == "emlfile://":
+    # scripts/run.sh's default: each message an .eml file under var/mail, one line printed.
+    EMAIL_BACKEND = "core.mail.EmlFileBackend"
+    EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+else:
+    vars().update(env.email_url_config(EMAIL_URL))
 DEFAULT_FROM_EMAIL: str = env.str("DEFAULT_FROM_EMAIL", default="Maklumat <noreply@maklumat.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -279,9 +286,36 @@ if not (DEBUG or TESTING):
     CSRF_COOKIE_SECURE = True
 RATELIMIT_ENABLE: bool = env.bool("RATELIMIT_ENABLE", default=True)
 RATELIMIT_VIEW = "core.views.ratelimited"
-# Behind a reverse proxy, name the header holding the client address (e.g. HTTP_X_REAL_IP),
-# or every client shares the proxy's address and its rate limit.
-RATELIMIT_IP_META_KEY: str | None = env.str("RATELIMIT_IP_META_KEY", default="") or None
+# How many reverse proxies in front of the app append the address they received the
+# request from to X-Forwarded-For (1 for one nginx or one load balancer). 0: the header is
+# ignored and REMOTE_ADDR is the client. Too low and every client shares the proxy's
+# address and rate limits; too high and a client can forge its address.
+TRUSTED_PROXY_COUNT: int = env.int("MAKLUMAT_TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("MAKLUMAT_TRUSTED_PROXY_COUNT must be 0 or more.")
+# django-ratelimit's key="ip" asks the same helper as everything else (core/client_ip.py).
+RATELIMIT_IP_META_KEY = "core.client_ip.client_ip"
+# Login throttling (accounts/throttle.py). Per account: after LOGIN_ACCOUNT_FAILURES failed
+# passwords or codes the account is locked for LOGIN_ACCOUNT_LOCK_SECONDS, doubling with
+# every further lock up to LOGIN_ACCOUNT_LOCK_MAX_SECONDS. Per client address: a much
+# higher limit, so one person's typos never lock out an office behind one address but a
+# password spray from one address is stopped.
+LOGIN_ACCOUNT_FAILURES: int = env.int("MAKLUMAT_LOGIN_ACCOUNT_FAILURES", default=5)
+LOGIN_ACCOUNT_LOCK_SECONDS: int = env.int("MAKLUMAT_LOGIN_ACCOUNT_LOCK_SECONDS", default=60)
+LOGIN_ACCOUNT_LOCK_MAX_SECONDS: int = env.int(
+    "MAKLUMAT_LOGIN_ACCOUNT_LOCK_MAX_SECONDS", default=3600
+)
+LOGIN_IP_FAILURE_RATE: str = env.str("MAKLUMAT_LOGIN_IP_FAILURE_RATE", default="100/15m")
+if (
+    LOGIN_ACCOUNT_FAILURES < 1
+    or not 0 < LOGIN_ACCOUNT_LOCK_SECONDS <= LOGIN_ACCOUNT_LOCK_MAX_SECONDS
+):
+    raise ImproperlyConfigured(
+        "MAKLUMAT_LOGIN_ACCOUNT_FAILURES must be 1 or more and 0 < "
+        "MAKLUMAT_LOGIN_ACCOUNT_LOCK_SECONDS <= MAKLUMAT_LOGIN_ACCOUNT_LOCK_MAX_SECONDS."
+    )
+if not re.fullmatch(r"[1-9]\d*/\d*[smhd]", LOGIN_IP_FAILURE_RATE):
+    raise ImproperlyConfigured("MAKLUMAT_LOGIN_IP_FAILURE_RATE must look like 100/15m.")
 OTP_TOTP_ISSUER = "Maklumat"
 SILENCED_SYSTEM_CHECKS: list[str] = []
 if CACHES["default"]["BACKEND"].endswith("LocMemCache"):

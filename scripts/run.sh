@@ -7,6 +7,9 @@ cd "$ROOT"
 
 export DEBUG="${DEBUG:-1}"
 export DJANGO_SETTINGS_MODULE=config.settings
+# Each email an .eml file in var/mail/ and one line in the terminal (core/mail.py),
+# not the whole message: the demo's first sweep sends hundreds.
+export EMAIL_URL="${EMAIL_URL:-emlfile://}"
 HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-8000}"
 
@@ -34,5 +37,8 @@ pids+=($!)
 pids+=($!)
 
 log "Maklumat is running at http://$HOST:$PORT/ (staff: http://$HOST:$PORT/staff/, password for demo accounts: maklumat-demo). Ctrl-C stops all three."
+if [ "$EMAIL_URL" = "emlfile://" ]; then
+  log "Email is not sent: each message is written to ${MAKLUMAT_VAR_DIR:-$ROOT/var}/mail/ as an .eml file, one line each below."
+fi
 # Stop everything as soon as one of the three exits.
 wait -n "${pids[@]}"

@@ -70,41 +70,7 @@ def test_missing_fields_are_field_errors(client, db):
     assert set(response.context["form"].errors) == {"username", "password"}
 
 
-def test_rate_limit_per_ip_blocks_even_the_right_password(client, editor_a):
-    for n in range(10):
-        response = client.post(
-            en("accounts:login"), {"username": f"someone{n}", "password": "wrong"}
-        )
-        assert response.status_code == 200
-    response = client.post(en("accounts:login"), {"username": "editor_a", "password": PASSWORD})
-    assert response.status_code == 429
-    assert "Too many failed attempts" in response.content.decode()
-    assert _logged_in_user_id(client) is None
-
-
-def test_rate_limit_per_username_across_ips(client, editor_a):
-    for n in range(10):
-        client.post(
-            en("accounts:login"),
-            {"username": "editor_a", "password": "wrong"},
-            REMOTE_ADDR=f"10.0.0.{n + 1}",
-        )
-    response = client.post(
-        en("accounts:login"),
-        {"username": "EDITOR_A", "password": PASSWORD},
-        REMOTE_ADDR="10.0.1.1",
-    )
-    assert response.status_code == 429
-    assert _logged_in_user_id(client) is None
-    # Another account from a fresh address is not affected.
-    other = client.post(
-        en("accounts:login"),
-        {"username": "someone-else", "password": "wrong"},
-        REMOTE_ADDR="10.0.2.1",
-    )
-    assert other.status_code == 200
-
-
+# Throttling (per account, per client address): tests/accounts/test_throttle.py.
 def test_successful_logins_do_not_count_towards_the_limit(client, editor_a):
     for _ in range(12):
         response = client.post(en("accounts:login"), {"username": "editor_a", "password": PASSWORD})

@@ -1,9 +1,15 @@
-"""What the Content-Security-Policy tests look for, in templates and in served pages alike."""
+"""What the Content-Security-Policy tests look for, in templates and in served pages alike,
+and a registry with one page of every type to look at."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Collection, Mapping
+from typing import Any
+
+from django.urls import reverse
+from django.utils import timezone
 
 # A tag's opening, up to its first ">" (template tags inside it included).
 _TAG = re.compile(r"<([a-zA-Z][a-zA-Z0-9-]*)\b([^>]*)>")
@@ -89,3 +95,40 @@ def policy_problems(
 
 def nonces(html: str) -> set[str]:
     return set(re.findall(r"\snonce=\"([^\"]+)\"", html))
+
+
+def page_type_urls(*, editor: Any, agency: Any, unit: Any) -> dict[str, str]:
+    """The demo registry, plus a consultation, a tracked delivery and a draft in `agency`
+    (edited by `editor`): the URLs of the pages the demo alone lacks."""
+    from charter.models import Charter
+    from delivery.services import delivery_record
+    from demo.management.commands.seed_demo import seed_registry
+    from services.models import Service
+    from services.services import standard_open_consultation
+    from tests.services.helpers import make_draft, make_service
+
+    seed_registry()
+    consultation = standard_open_consultation(
+        version=make_draft(make_service(agency, unit, name="Izin Konsultasi")),
+        closes_on=timezone.localdate() + dt.timedelta(days=7),
+        acting_user=editor,
+    )
+    service = Service.objects.get(slug="ktp-el")
+    delivery, _ = delivery_record(
+        service=service, reference="CSP-1", submitted_at=timezone.now() - dt.timedelta(hours=1)
+    )
+    draft = make_draft(make_service(agency, unit, name="Izin Draf"))
+    charter = Charter.objects.filter(status="published").order_by("pk").first()
+    assert charter is not None
+    return {
+        "consultation": reverse("public:consultation", args=[consultation.pk]),
+        "track": reverse("track:detail", kwargs={"code": delivery.tracking_code}),
+        "charter": charter.get_absolute_url(),
+        "poster": reverse("charters:charter_poster", args=[charter.pk]),
+        "standard poster": reverse(
+            "charters:standard_poster",
+            kwargs={"agency_slug": service.agency.slug, "slug": service.slug},
+        ),
+        "draft edit": reverse("standards:version_edit", args=[draft.pk]),
+        "service admin": reverse("admin:services_service_change", args=[service.pk]),
+    }

@@ -3,26 +3,23 @@ private-caching rule, read from real responses of every page type."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.core.cache import cache
 from django.test import Client
-from django.urls import reverse
-from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from charter.models import Charter
 from core.views import REDOC_STYLE_HASHES
-from delivery.services import delivery_record
-from demo.management.commands.seed_demo import seed_registry
-from services.models import Service
-from services.services import standard_open_consultation
 from tests.accounts.conftest import login_verified
-from tests.core.csp_checks import inline_code, nonces, parse_policy, policy_problems
-from tests.services.helpers import make_draft, make_service
+from tests.core.csp_checks import (
+    inline_code,
+    nonces,
+    page_type_urls,
+    parse_policy,
+    policy_problems,
+)
 
 DENIED_FEATURES = ("camera", "microphone", "geolocation", "payment", "usb")
 
@@ -37,31 +34,7 @@ def _empty_cache() -> Iterator[None]:
 
 @pytest.fixture
 def world(national: Any, editor_a: Any, agency_a: Any, unit_a: Any) -> dict[str, str]:
-    """The demo registry, a consultation, a tracked delivery and a draft: one URL per page type."""
-    seed_registry()
-    consultation = standard_open_consultation(
-        version=make_draft(make_service(agency_a, unit_a, name="Izin Konsultasi")),
-        closes_on=timezone.localdate() + dt.timedelta(days=7),
-        acting_user=editor_a,
-    )
-    service = Service.objects.get(slug="ktp-el")
-    delivery, _ = delivery_record(
-        service=service, reference="CSP-1", submitted_at=timezone.now() - dt.timedelta(hours=1)
-    )
-    draft = make_draft(make_service(agency_a, unit_a, name="Izin Draf"))
-    charter = Charter.objects.filter(status="published").order_by("pk").first()
-    assert charter is not None
-    return {
-        "consultation": reverse("public:consultation", args=[consultation.pk]),
-        "track": reverse("track:detail", kwargs={"code": delivery.tracking_code}),
-        "charter": charter.get_absolute_url(),
-        "poster": reverse("charters:charter_poster", args=[charter.pk]),
-        "standard poster": reverse(
-            "charters:standard_poster",
-            kwargs={"agency_slug": service.agency.slug, "slug": service.slug},
-        ),
-        "draft edit": reverse("standards:version_edit", args=[draft.pk]),
-    }
+    return page_type_urls(editor=editor_a, agency=agency_a, unit=unit_a)
 
 
 def _public_pages(world: dict[str, str]) -> dict[str, tuple[str, int]]:
@@ -162,7 +135,12 @@ def test_staff_pages_are_strict_and_never_stored(client, world, editor_a, superu
             problems[name] = found
     admin = Client()
     login_verified(admin, superuser)
-    for name, url in {"admin index": "/admin/", "admin list": "/admin/services/service/"}.items():
+    admin_pages = {
+        "admin index": "/admin/",
+        "admin list": "/admin/services/service/",
+        "admin form": world["service admin"],
+    }
+    for name, url in admin_pages.items():
         response = admin.get(url)
         assert response.status_code == 200, (name, url, response.status_code)
         found = _check(response)

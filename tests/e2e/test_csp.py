@@ -3,7 +3,6 @@ and nothing on them is refused: no violation event, no console complaint."""
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import time
 from typing import Any
@@ -11,18 +10,12 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
+from django.db import connections
 from django.test import Client
-from django.urls import reverse
-from django.utils import timezone
 
-from charter.models import Charter
 from core.csp import EXPECTED_VIOLATIONS
-from delivery.services import delivery_record
-from demo.management.commands.seed_demo import seed_registry
-from services.models import Service
-from services.services import standard_open_consultation
 from tests.accounts.conftest import login_verified
-from tests.services.helpers import make_draft, make_service
+from tests.core.csp_checks import page_type_urls
 
 pytestmark = pytest.mark.e2e
 
@@ -98,36 +91,13 @@ def recorder(browser, live_server):
     recorder = Recorder(browser, live_server)
     yield recorder
     recorder.close()
-
-
-def _world(editor_a: Any, agency_a: Any, unit_a: Any) -> dict[str, str]:
-    seed_registry()
-    consultation = standard_open_consultation(
-        version=make_draft(make_service(agency_a, unit_a, name="Izin Konsultasi")),
-        closes_on=timezone.localdate() + dt.timedelta(days=7),
-        acting_user=editor_a,
-    )
-    delivery, _ = delivery_record(
-        service=Service.objects.get(slug="ktp-el"),
-        reference="CSP-1",
-        submitted_at=timezone.now() - dt.timedelta(hours=1),
-    )
-    charter = Charter.objects.filter(status="published").order_by("pk").first()
-    assert charter is not None
-    draft = make_draft(make_service(agency_a, unit_a, name="Izin Draf"))
-    return {
-        "consultation": reverse("public:consultation", args=[consultation.pk]),
-        "track": reverse("track:detail", kwargs={"code": delivery.tracking_code}),
-        "charter": charter.get_absolute_url(),
-        "poster": reverse("charters:charter_poster", args=[charter.pk]),
-        "draft edit": reverse("standards:version_edit", args=[draft.pk]),
-    }
+    connections.close_all()
 
 
 def test_main_page_types_load_with_no_policy_violation(
     recorder, transactional_db, national, editor_a, agency_a, unit_a, superuser
 ):
-    world = _world(editor_a, agency_a, unit_a)
+    world = page_type_urls(editor=editor_a, agency=agency_a, unit=unit_a)
     problems: dict[str, list[Any]] = {}
 
     def check(name: str, path: str, status: int = 200, ready: str | None = None) -> None:
@@ -167,7 +137,7 @@ def test_main_page_types_load_with_no_policy_violation(
     recorder.login(superuser, verified=True)
     check("admin index", "/admin/")
     check("admin list", "/admin/services/service/")
-    check("admin form", f"/admin/services/service/{Service.objects.get(slug='ktp-el').pk}/change/")
+    check("admin form", world["service admin"])
     assert not problems, problems
 
 

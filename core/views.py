@@ -1,11 +1,17 @@
 from __future__ import annotations
 
+from csp.decorators import csp_update
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views import defaults as django_defaults
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from django_ratelimit.core import is_ratelimited
+from drf_spectacular.views import SpectacularRedocView
 
+from core import csp
 from core.health import run_checks
 from core.problems import problem_response
 
@@ -37,3 +43,50 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if _is_api(request):
         return problem_response(500, "server_error", _("Something went wrong on our side."))
     return render(request, "500.html", status=500)
+
+
+# The API reference: ReDoc, from the bundle drf-spectacular-sidecar ships. It styles itself
+# at run time, in <style> elements it creates empty and fills through the CSSOM
+# (styled-components), plus one it fills with its scrollbar stylesheet as the bundle loads
+# (style-loader). This page alone allows exactly those two contents by hash, the empty string
+# and that stylesheet, and data: images (its inline icons). A nonce cannot serve: ReDoc reads
+# it from an attribute browsers hide from scripts, and the stylesheet comes before ReDoc could
+# be given one. Search is off in the template: it runs in a worker made from a blob: URL.
+# If an update of the bundle changes its stylesheet, tests/e2e/test_csp.py fails and
+# Chromium's console message names the new hash. The one refusal left, Redocly's logo from
+# their CDN, is expected (core.csp.EXPECTED_VIOLATIONS).
+REDOC_STYLE_HASHES = [
+    "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='",  # ""
+    "'sha256-QMIg+bpjm3JdElJ388KYke01izlUW0UoNOeKjpMxdgc='",  # perfect-scrollbar's CSS
+]
+api_docs = csp_update({"style-src": REDOC_STYLE_HASHES, "img-src": ["data:"]})(
+    SpectacularRedocView.as_view(url_name="api-schema", template_name="api/redoc.html")
+)
+
+
+# Browsers send violation reports without cookies or a CSRF token.
+@csrf_exempt
+@require_POST
+def csp_report(request: HttpRequest) -> HttpResponse:
+    """Where browsers report what the Content-Security-Policy refused: one log line each."""
+    if is_ratelimited(request, group="csp-report", key="ip", rate=csp.REPORT_RATE, increment=True):
+        return HttpResponse(status=429)
+    content_type = request.content_type
+    if content_type not in (*csp.LEGACY_TYPES, csp.REPORTING_API_TYPE):
+        return HttpResponse(status=415)
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return HttpResponse(status=400)
+    if declared > csp.REPORT_MAX_BYTES:
+        return HttpResponse(status=413)
+    # Read at most one byte past the limit, whatever the header said.
+    body = request.read(csp.REPORT_MAX_BYTES + 1)
+    if len(body) > csp.REPORT_MAX_BYTES:
+        return HttpResponse(status=413)
+    try:
+        violations = csp.csp_reports_parse(body=body, content_type=content_type)
+    except csp.InvalidReport:
+        return HttpResponse(status=400)
+    csp.csp_violations_log(violations)
+    return HttpResponse(status=204)

@@ -295,3 +295,20 @@ DELIVERY_IMPORT_MAX_BYTES = env.int("MAKLUMAT_DELIVERY_IMPORT_MAX_BYTES", defaul
 DELIVERY_API_MAX_BODY_BYTES = env.int(
     "MAKLUMAT_DELIVERY_API_MAX_BODY_BYTES", default=20 * 1024 * 1024
 )
+# Every tabular upload (standards, deliveries) is read by core.tabular within these limits.
+IMPORT_MAX_CELL_CHARS = env.int("MAKLUMAT_IMPORT_MAX_CELL_CHARS", default=10_000)
+IMPORT_MAX_ROWS = env.int("MAKLUMAT_IMPORT_MAX_ROWS", default=500_000)
+IMPORT_MAX_COLUMNS = env.int("MAKLUMAT_IMPORT_MAX_COLUMNS", default=100)
+# An .xlsx is a zip: refused, before it is opened, when its parts would take more than
+# this once decompressed, or when one part expands more than the ratio (a zip bomb).
+IMPORT_MAX_UNPACKED_BYTES = env.int("MAKLUMAT_IMPORT_MAX_UNPACKED_BYTES", default=50 * 1024 * 1024)
+IMPORT_MAX_COMPRESSION_RATIO = env.int("MAKLUMAT_IMPORT_MAX_COMPRESSION_RATIO", default=100)
+for _name in (
+    "IMPORT_MAX_CELL_CHARS",
+    "IMPORT_MAX_ROWS",
+    "IMPORT_MAX_COLUMNS",
+    "IMPORT_MAX_UNPACKED_BYTES",
+    "IMPORT_MAX_COMPRESSION_RATIO",
+):
+    if vars()[_name] < 1:
+        raise ImproperlyConfigured(f"MAKLUMAT_{_name} must be a positive whole number.")

@@ -1,13 +1,15 @@
-"""CSV import of deliveries, run as a background job.
+"""CSV (or XLSX) import of deliveries, run as a background job.
 
 Upload (`import_start`): the file is streamed to disk under VAR_DIR/delivery-imports/,
-refused past a configurable size (`DELIVERY_IMPORT_MAX_BYTES`, default 20 MB) and when it
-is not UTF-8 or lacks a column, before any job starts. The job's state (progress, counts,
+refused past a configurable size (`DELIVERY_IMPORT_MAX_BYTES`, default 20 MB), then read
+through once by the shared reader (core.tabular: encoding, workbook limits, long cells,
+row and column caps) and refused, before any job starts, when it cannot be read or lacks
+a column. The job's state (progress, counts,
 the first errors) lives in the cache under its id; every failed line goes to an error
 report CSV next to the upload, in the same columns plus `line` and `errors`, so it can be
 fixed and uploaded again (those two columns are ignored on import).
 
-Run (`import_run`, called by the Celery task): reads the file row by row, records each
+Run (`import_run`, called by the Celery task): reads the file row by row (the same reader), records each
 chunk through `delivery.bulk.DeliveryRecorder` (idempotent on the agency's reference: a
 re-run or a re-upload never duplicates), and keeps the good rows when others fail.
 """
@@ -17,13 +19,11 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
-import io
 import re
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 
 from agencies.models import Agency
 from agencies.policy import Action, can_in_agency
+from core.tabular import FileKind, TableError, encoding_error, open_table
 from delivery.bulk import CHUNK_SIZE, DeliveryRecorder, ItemResult
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
@@ -58,7 +59,6 @@ COLUMN_NAMES = {item: column for column, item in ITEM_NAMES.items()}
 JOB_TTL = 7 * 24 * 3600
 LOCK_TTL = 3600
 ERROR_SAMPLE = 100
-HEADER_BYTES = 64 * 1024
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _JOB_ID = re.compile(r"[0-9a-f]{32}")
 
@@ -81,8 +81,13 @@ def imports_dir() -> Path:
     return path
 
 
-def upload_path(job_id: str) -> Path:
-    return imports_dir() / f"{job_id}.csv"
+def upload_kind(filename: str) -> FileKind:
+    """Workbooks by their extension; anything else is read as CSV (and refused if it is not)."""
+    return FileKind.XLSX if filename.lower().endswith(".xlsx") else FileKind.CSV
+
+
+def upload_path(job_id: str, kind: FileKind = FileKind.CSV) -> Path:
+    return imports_dir() / f"{job_id}.{kind}"
 
 
 def report_path(job_id: str) -> Path:
@@ -94,7 +99,7 @@ def report_path(job_id: str) -> Path:
 
 class GuardedUploadHandler(FileUploadHandler):
     """Streams an upload through: skips the file once it passes the size limit (the rest is
-    read and thrown away, never held) and checks on the way that it is UTF-8 text."""
+    read and thrown away, never held) and checks on the way that a CSV is UTF-8 text."""
 
     def __init__(self, request: Any = None, *, limit: int) -> None:
         super().__init__(request)
@@ -103,18 +108,20 @@ class GuardedUploadHandler(FileUploadHandler):
         self.too_big = False
         self.bad_encoding = False
         self._decoder = codecs.getincrementaldecoder("utf-8")()
+        self._text = True
 
     def new_file(self, *args: Any, **kwargs: Any) -> None:
         super().new_file(*args, **kwargs)
         self.received = 0
         self._decoder = codecs.getincrementaldecoder("utf-8")()
+        self._text = upload_kind(self.file_name or "") == FileKind.CSV
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
         self.received += len(raw_data)
         if self.received > self.limit:
             self.too_big = True
             raise SkipFile
-        if not self.bad_encoding:
+        if self._text and not self.bad_encoding:
             try:
                 self._decoder.decode(raw_data)
             except UnicodeDecodeError:
@@ -122,7 +129,7 @@ class GuardedUploadHandler(FileUploadHandler):
         return raw_data
 
     def file_complete(self, file_size: int) -> None:
-        if not self.bad_encoding:
+        if self._text and not self.bad_encoding:
             try:
                 self._decoder.decode(b"", final=True)
             except UnicodeDecodeError:
@@ -137,30 +144,18 @@ def too_big_message() -> str:
 
 
 def encoding_message() -> str:
-    return _(
-        "The file is not UTF-8 text. In your spreadsheet, save it as “CSV UTF-8 (comma "
-        "delimited)” and upload it again."
-    )
+    return encoding_error().message
 
 
 def _normalise(name: str) -> str:
     return name.strip().lower().lstrip("\ufeff")
 
 
-def header_check(head: bytes) -> tuple[list[str], str]:
-    """The header of a file from its first bytes: (column names, delimiter)."""
-    try:
-        text = head.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        if error.start < len(head) - 4:  # not just a character cut at the end of the sample
-            raise ImportRefusedError(encoding_message()) from None
-        text = head[: error.start].decode("utf-8-sig")
-    first = text.splitlines()[0] if text.strip() else ""
-    if not first.strip():
+def header_check(cells: list[str] | None) -> list[str]:
+    """The column names of a file from its first line."""
+    header = [_normalise(name) for name in cells or []]
+    if not any(header):
         raise ImportRefusedError(_("The file is empty: the first line must name the columns."))
-    # Spreadsheets set to Indonesian write semicolons (the comma is the decimal mark).
-    delimiter = ";" if first.count(";") > first.count(",") else ","
-    header = [_normalise(name) for name in next(csv.reader([first], delimiter=delimiter))]
     missing = [column for column in COLUMNS if column not in header]
     if missing:
         raise ImportRefusedError(
@@ -172,7 +167,26 @@ def header_check(head: bytes) -> tuple[list[str], str]:
         raise ImportRefusedError(
             _("Columns named twice: %(names)s.") % {"names": ", ".join(doubled)}
         )
-    return header, delimiter
+    return header
+
+
+def _check_file(path: Path, kind: FileKind) -> int:
+    """Read a stored upload through once; its number of lines. Raises ImportRefusedError."""
+    try:
+        with path.open("rb") as raw, open_table(raw, kind=kind) as table:
+            rows = iter(table)
+            first = next(rows, None)
+            header_check(first[1] if first is not None else None)
+            lines = table.row_count
+            if lines is None:
+                # A CSV is read to its end now, so that a line the reader refuses stops the
+                # upload instead of the import halfway.
+                lines = 1
+                for lines, _cells in rows:  # noqa: B007
+                    pass
+            return lines
+    except TableError as error:
+        raise ImportRefusedError(error.text) from None
 
 
 def _job_key(job_id: str) -> str:
@@ -199,30 +213,19 @@ def import_start(
     Raises ImportRefusedError when the file is too big, not UTF-8 or lacks a column.
     """
     job_id = uuid.uuid4().hex
-    path = upload_path(job_id)
-    size = lines = 0
-    head = b""
+    filename = Path(getattr(upload, "name", "") or "deliveries.csv").name[:200]
+    kind = upload_kind(filename)
+    path = upload_path(job_id, kind)
+    size = 0
     limit = max_bytes()
-    decoder = codecs.getincrementaldecoder("utf-8")()
     try:
         with path.open("wb") as out:
             for chunk in upload.chunks():
                 size += len(chunk)
                 if size > limit:
                     raise ImportRefusedError(too_big_message())
-                try:
-                    decoder.decode(chunk)
-                except UnicodeDecodeError:
-                    raise ImportRefusedError(encoding_message()) from None
-                if len(head) < HEADER_BYTES:
-                    head += chunk[: HEADER_BYTES - len(head)]
-                lines += chunk.count(b"\n")
                 out.write(chunk)
-            try:
-                decoder.decode(b"", final=True)
-            except UnicodeDecodeError:
-                raise ImportRefusedError(encoding_message()) from None
-        _header, delimiter = header_check(head)
+        lines = _check_file(path, kind)
     except ImportRefusedError:
         path.unlink(missing_ok=True)
         raise
@@ -230,10 +233,10 @@ def import_start(
         "id": job_id,
         "agency_id": agency.pk,
         "user_id": user.pk,
-        "filename": Path(getattr(upload, "name", "") or "deliveries.csv").name[:200],
+        "filename": filename,
+        "kind": str(kind),
         "size": size,
         "lines": max(lines, 1),
-        "delimiter": delimiter,
         "language": language or settings.LANGUAGE_CODE,
         "status": "queued",
         "message": "",
@@ -274,8 +277,11 @@ def _guard(cell: str) -> str:
 class _Run:
     """One pass over a job's file."""
 
-    def __init__(self, job: dict[str, Any], recorder: DeliveryRecorder, report: Any) -> None:
+    def __init__(
+        self, job: dict[str, Any], recorder: DeliveryRecorder, report: Any, kind: FileKind
+    ) -> None:
         self.job = job
+        self.kind = kind
         self.recorder = recorder
         self.report = report
         self.header: list[str] = []
@@ -334,6 +340,8 @@ class _Run:
         width = len(self.header)
         if len(row) > width and not any(cell.strip() for cell in row[width:]):
             row = row[:width]  # trailing separators, as some spreadsheets write them
+        elif len(row) < width and self.kind == FileKind.XLSX:
+            row = row + [""] * (width - len(row))  # a worksheet leaves out empty cells
         if len(row) != width:
             self.unreadable(
                 line,
@@ -369,59 +377,41 @@ class _Run:
         job_save(self.job)
 
 
-def _records(text: IO[str], delimiter: str) -> Iterator[tuple[int, list[str] | str]]:
-    """(first line, row) for each record; (line, message) where a record cannot be read."""
-    reader = csv.reader(text, delimiter=delimiter)
-    last = 0
-    while True:
-        start = last + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as error:
-            last = reader.line_num
-            yield start, str(error)
-            continue
-        last = reader.line_num
-        yield start, row
-
-
 def _process(job: dict[str, Any], agency: Agency, user: Any) -> None:
     recorder = DeliveryRecorder(agency=agency, acting_user=user, position="line")
-    path = upload_path(job["id"])
+    kind = FileKind(job.get("kind") or FileKind.CSV)
+    path = upload_path(job["id"], kind)
     job.update(
         status="running", message="", rows_done=0, created=0, updated=0, errors=0, error_sample=[]
     )
     job_save(job)
     with (
         path.open("rb") as raw,
-        io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as text,
         report_path(job["id"]).open("w", encoding="utf-8", newline="") as report_file,
     ):
-        run = _Run(job, recorder, csv.writer(report_file))
-        records = _records(text, job["delimiter"])
+        run = _Run(job, recorder, csv.writer(report_file), kind)
         try:
-            for line, row in records:
-                if not run.header:
-                    if isinstance(row, str):
-                        raise ImportRefusedError(row)
-                    run.start(row)
-                    if "reference" not in run.positions:
-                        raise ImportRefusedError(_("The first line must name the columns."))
-                    continue
-                if isinstance(row, str):
-                    run.unreadable(line, [], row)
-                    continue
-                run.add(line, row)
+            with open_table(raw, kind=kind) as table:
+                for line, row in table:
+                    if not run.header:
+                        run.start(row)
+                        if "reference" not in run.positions:
+                            raise ImportRefusedError(_("The first line must name the columns."))
+                        continue
+                    run.add(line, row)
             run.flush()
-        except UnicodeDecodeError:
+        except TableError as error:
+            # The upload was read through before the job started: only a file changed
+            # since then gets here. Keep what was recorded, and say where it stopped.
             run.flush()
-            job_fail(
-                job,
-                _("The file is not UTF-8 text after line %(line)d; the lines before were read.")
-                % {"line": job["rows_done"] + 1},
-            )
+            if error.code == "encoding":
+                job_fail(
+                    job,
+                    _("The file is not UTF-8 text after line %(line)d; the lines before were read.")
+                    % {"line": job["rows_done"] + 1},
+                )
+            else:
+                job_fail(job, error.text)
             return
     job["status"] = "done"
     job["finished_at"] = time.time()
@@ -445,7 +435,7 @@ def import_run(job_id: str) -> dict[str, Any] | None:
                 return job_fail(job, _("The agency or the user of this import no longer exists."))
             if not can_in_agency(user, Action.RECORD_DELIVERY, agency.pk):
                 return job_fail(job, _("You may no longer record deliveries in this agency."))
-            if not upload_path(job_id).exists():
+            if not upload_path(job_id, FileKind(job.get("kind") or FileKind.CSV)).exists():
                 return job_fail(job, _("The uploaded file is gone; upload it again."))
             try:
                 _process(job, agency, user)
@@ -461,7 +451,7 @@ def imports_sweep(*, older_than: float = JOB_TTL) -> int:
     """Delete uploads and error reports whose job has expired from the cache."""
     limit = time.time() - older_than
     removed = 0
-    for path in imports_dir().glob("*.csv"):
+    for path in imports_dir().glob("*.*"):
         with contextlib.suppress(FileNotFoundError):
             if path.stat().st_mtime < limit:
                 path.unlink()

@@ -9,7 +9,8 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency
-from services.importing import MAX_BYTES, FileKind, file_kind
+from core.tabular import FileKind, file_kind
+from services.importing import MAX_BYTES
 
 
 class ImportUploadForm(forms.Form):

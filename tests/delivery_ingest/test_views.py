@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import time
+import tracemalloc
 from typing import Any
 
 import pytest
@@ -17,7 +20,8 @@ from delivery.services import delivery_record
 from delivery.tasks import delivery_import_task
 from tests.accounts.conftest import login_verified
 from tests.delivery.conftest import wib
-from tests.delivery_ingest.conftest import csv_bytes, row
+from tests.delivery_ingest.conftest import HEADER, csv_bytes, row
+from tests.tabular_files import BIG, MB, bomb, xlsx
 
 with translation.override("en"):  # these tests read the English pages
     LIST = reverse("deliveries:list")
@@ -373,3 +377,68 @@ def test_the_complete_action_and_the_completeness_column_read_differently(
     html = client.get(url).content.decode()
     assert "Selesaikan permohonan</h3>" in html
     assert ">Lengkap</h3>" not in html
+
+
+# --- Workbooks and hostile files (shared reader: core.tabular) --------------------------------
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["inline", "shared-string"])
+def test_a_zip_bomb_is_refused_quickly_without_a_huge_page(client, editor_a, agency_a, ktp, shared):
+    as_user(client, editor_a)
+    before = set(upload_path("0" * 32).parent.iterdir())
+    content = bomb([HEADER, [BIG, *row("K-1")[1:]]], size=50 * MB, shared=shared)
+    assert len(content) < MB
+    upload(client, agency_a, b"", "permohonan.xlsx")  # the page and its catalogues loaded once
+    tracemalloc.start()
+    started = time.monotonic()
+    try:
+        response = upload(client, agency_a, content, "permohonan.xlsx")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert time.monotonic() - started < 10
+    assert response.status_code == 400
+    assert "not an ordinary spreadsheet" in response.content.decode()
+    assert len(response.content) < 100_000
+    assert peak < 10 * MB  # the 50 MB cell was never expanded
+    assert set(upload_path("0" * 32).parent.iterdir()) == before
+    assert ServiceDelivery.objects.count() == 0
+
+
+def test_an_overlong_cell_is_refused_on_upload_with_its_line(client, editor_a, agency_a, ktp):
+    as_user(client, editor_a)
+    before = set(upload_path("0" * 32).parent.iterdir())
+    content = csv_bytes([row("K-1"), row("K-2"), row("K-3", channel="Loket utama " * 2000)])
+    response = upload(client, agency_a, content)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Line 4: A cell is longer than 10000 characters" in html
+    quote = re.search(r"\(it begins “([^”]*)…”\)", html)
+    assert quote is not None and len(quote.group(1)) <= 40
+    assert len(response.content) < 100_000
+    assert set(upload_path("0" * 32).parent.iterdir()) == before
+    assert ServiceDelivery.objects.count() == 0
+
+
+def test_a_workbook_is_imported_like_a_csv(
+    client, editor_a, agency_a, ktp, django_capture_on_commit_callbacks
+):
+    as_user(client, editor_a)
+    rows: list[list[Any]] = [
+        HEADER,
+        ["K-1", "ktp-elektronik", dt.datetime(2026, 1, 5, 9, 0), dt.datetime(2026, 1, 5, 9, 0)],
+        [1002, "ktp-elektronik", "2026-01-05 10:00", "2026-01-05 10:00", "", "", 15000],
+        ["K-3", "ktp-elektronik", "2026-01-05 10:00", "", "", "", -5],
+    ]
+    with django_capture_on_commit_callbacks(execute=False):
+        response = upload(client, agency_a, xlsx(rows), "permohonan.xlsx")
+    assert response.status_code == 302, response.content.decode()[:3000]
+    job_id = response["Location"].rstrip("/").rsplit("/", 1)[1]
+    delivery_import_task.run(job_id)
+    job = job_get(job_id)
+    assert job is not None and job["status"] == "done", job
+    assert (job["created"], job["errors"], job["lines"]) == (2, 1, 4)
+    assert job["error_sample"][0]["line"] == 4
+    first = ServiceDelivery.objects.get(reference="K-1")
+    assert first.submitted_at == dt.datetime(2026, 1, 5, 2, 0, tzinfo=dt.UTC)  # 09:00 WIB
+    assert ServiceDelivery.objects.get(reference="1002").fee_charged == 15000

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import time
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +15,12 @@ from django.test import Client
 from django.urls import reverse
 
 from services import services as writes
-from services.importing import MAX_BYTES
+from services.importing import COLUMNS, MAX_BYTES
 from services.models import Service, StandardVersion, VersionStatus
 from tests.accounts.conftest import login_verified
 from tests.factories import UserFactory, complete_version_data
 from tests.services_import.helpers import csv_bytes, row, xlsx_bytes
+from tests.tabular_files import BIG, MB, bomb
 
 
 def upload_url() -> str:
@@ -287,3 +290,55 @@ def test_pages_render_in_the_default_language(agency_a: Any, unit_a: Any, editor
     preview = client.get(response["Location"])
     assert preview.status_code == 200
     assert 'data-line="3" data-column="category"' in preview.content.decode()
+
+
+# --- Hostile files (shared reader: core.tabular) ---------------------------------------------
+
+
+def _measured_upload(client: Client, agency: Any, content: bytes, name: str) -> tuple[Any, int]:
+    upload(client, agency, b"", name)  # the page, its templates and catalogues loaded once
+    tracemalloc.start()
+    try:
+        response = upload(client, agency, content, name)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return response, peak
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["inline", "shared-string"])
+def test_a_zip_bomb_is_refused_quickly_without_a_huge_page(
+    agency_a: Any, unit_a: Any, editor_a: Any, shared: bool
+) -> None:
+    client = client_for(editor_a)
+    before = staged_files()
+    cells = row("a", product=BIG)
+    content = bomb([list(COLUMNS), [cells[c] for c in COLUMNS]], size=50 * MB, shared=shared)
+    assert len(content) < MB
+    started = time.monotonic()
+    response, peak = _measured_upload(client, agency_a, content, "standar.xlsx")
+    assert time.monotonic() - started < 10
+    assert response.status_code == 200
+    assert "not an ordinary spreadsheet" in response.content.decode()
+    assert len(response.content) < 100_000
+    assert peak < 10 * MB  # the 50 MB cell was never expanded
+    assert staged_files() == before
+    assert Service.objects.count() == 0
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_an_overlong_cell_is_refused_with_its_line_and_a_short_quote(
+    agency_a: Any, unit_a: Any, editor_a: Any, kind: str
+) -> None:
+    client = client_for(editor_a)
+    rows = [row("a"), row("b", product="Dokumen kependudukan " * 2000)]
+    content = csv_bytes(rows) if kind == "csv" else xlsx_bytes(rows)
+    response = upload(client, agency_a, content, f"standar.{kind}")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Line 3: A cell is longer than 10000 characters" in html
+    quote = re.search(r"\(it begins “([^”]*)…”\)", html)
+    assert quote is not None and quote.group(1) == "Dokumen kependudukan Dokumen kependuduka"
+    assert html.count("Dokumen kependudukan") == 1
+    assert len(response.content) < 100_000
+    assert Service.objects.count() == 0

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "core",
     "accounts",
     "agencies",
+    "imports",
     "services",
     "charter",
     "delivery",

@@ -11,24 +11,20 @@ Three steps, each callable on its own:
   database (units, permissions, what each row would do), writing nothing;
 - `import_apply(...)`: plans again and writes every row in one transaction, or nothing.
 
-Between preview and confirmation the uploaded bytes are kept on the server
-(`upload_stage`), under a random token that the views bind to the user's session.
+Between preview and confirmation the uploaded bytes are kept on the server as a waiting
+import job of their uploader (`import_stage`, imports.ImportJob); confirmation claims the
+job, so that it is applied once.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import enum
 import io
 import re
-import secrets
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
@@ -39,6 +35,18 @@ from agencies.models import Agency, Unit
 from agencies.policy import Action, can
 from core.errors import ApplicationError
 from core.tabular import FileKind, TableError, open_table
+from imports.models import ImportJob, ImportKind, ImportState
+from imports.services import (
+    import_job_claim,
+    import_job_create,
+    import_job_discard_upload,
+    import_job_fail,
+    import_job_finish,
+    import_job_release,
+    import_jobs_trim,
+    job_file,
+    upload_store,
+)
 from services import services as writes
 from services.models import (
     EDITABLE_STATUSES,
@@ -914,41 +922,30 @@ def import_apply(
 
 # --- Keeping the upload between preview and confirmation ------------------------------------
 
-STAGE_MAX_AGE = dt.timedelta(days=1)
-_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{20,64}")
+# Waiting uploads kept per user; older ones are dropped.
+MAX_STAGED = 5
 
 
-def _stage_dir() -> Path:
-    path = Path(settings.VAR_DIR) / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+def import_stage(
+    *, agency: Agency, user: Any, content: bytes, kind: FileKind, filename: str
+) -> ImportJob:
+    """Keep the uploaded bytes on the server as a waiting job of its uploader: the preview
+    and the confirmation read them back."""
+    stored = upload_store(chunks=[content], file_format=kind, max_bytes=MAX_BYTES)
+    job = import_job_create(
+        kind=ImportKind.STANDARDS,
+        agency=agency,
+        owner=user,
+        upload=stored,
+        filename=filename,
+        file_format=kind,
+    )
+    import_jobs_trim(owner=user, kind=ImportKind.STANDARDS, keep=MAX_STAGED)
+    return job
 
 
-def _stage_path(token: str) -> Path | None:
-    if not _TOKEN_RE.fullmatch(token):
-        return None
-    return _stage_dir() / f"{token}.bin"
-
-
-def upload_stage(*, content: bytes) -> str:
-    """Keep the uploaded bytes on the server; the token names them."""
-    directory = _stage_dir()
-    cutoff = time.time() - STAGE_MAX_AGE.total_seconds()
-    for old in directory.glob("*.bin"):
-        try:
-            if old.stat().st_mtime < cutoff:
-                old.unlink()
-        except OSError:
-            pass
-    token = secrets.token_urlsafe(24)
-    path = directory / f"{token}.bin"
-    path.touch(mode=0o600)
-    path.write_bytes(content)
-    return token
-
-
-def upload_read(*, token: str) -> bytes | None:
-    path = _stage_path(token)
+def staged_content(*, job: ImportJob) -> bytes | None:
+    path = job_file(job.upload_file)
     if path is None:
         return None
     try:
@@ -957,7 +954,36 @@ def upload_read(*, token: str) -> bytes | None:
         return None
 
 
-def upload_discard(*, token: str) -> None:
-    path = _stage_path(token)
-    if path is not None:
-        path.unlink(missing_ok=True)
+def import_confirm(*, job: ImportJob, acting_user: Any, content: bytes) -> ImportResult | None:
+    """Apply a waiting upload, all or nothing (import_apply). None when the job is not
+    waiting any more (confirmed already, or being confirmed in another request).
+
+    Raises ImportRefusedError, and leaves the job waiting, when the file has errors.
+    """
+    claimed = import_job_claim(job_id=job.pk, kind=ImportKind.STANDARDS)
+    if claimed is None:
+        return None
+    try:
+        result = import_apply(
+            agency=claimed.agency,
+            acting_user=acting_user,
+            content=content,
+            kind=FileKind(claimed.file_format),
+        )
+    except ImportRefusedError as refused:
+        import_job_release(job=claimed, message=refused.message)
+        raise
+    except BaseException:
+        import_job_release(job=claimed)
+        raise
+    claimed.rows_read = len(result.versions)
+    claimed.created = result.drafts_created
+    claimed.updated = result.drafts_updated
+    import_job_finish(job=claimed, state=ImportState.DONE)
+    import_job_discard_upload(job=claimed)
+    return result
+
+
+def import_cancel(*, job: ImportJob) -> None:
+    import_job_fail(job=job, message=_("The import was cancelled; nothing was written."))
+    import_job_discard_upload(job=job)

@@ -125,7 +125,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
 # --- Cache ----------------------------------------------------------------
-CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://maklumat")}
+# Web, worker and beat are separate processes: the default is a file cache they share
+# (Django's in-memory cache is private to each process). Production sets Redis.
+CACHES = {"default": env.cache_url("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
 REDIS_URL: str = env.str("REDIS_URL", default="")
 
 # --- Auth -----------------------------------------------------------------
@@ -263,8 +265,9 @@ RATELIMIT_VIEW = "core.views.ratelimited"
 RATELIMIT_IP_META_KEY: str | None = env.str("RATELIMIT_IP_META_KEY", default="") or None
 OTP_TOTP_ISSUER = "Maklumat"
 SILENCED_SYSTEM_CHECKS: list[str] = []
-if CACHES["default"]["BACKEND"].endswith("LocMemCache"):
-    # The embedded default: django-ratelimit warns that locmem is per-process.
+if CACHES["default"]["BACKEND"].endswith(("LocMemCache", "FileBasedCache")):
+    # The embedded default: django-ratelimit warns that a file cache counts without atomic
+    # increments (a burst may slip a few requests past a limit), and locmem per process.
     SILENCED_SYSTEM_CHECKS += ["django_ratelimit.E003", "django_ratelimit.W001"]
 
 # --- Logging ----------------------------------------------------------------

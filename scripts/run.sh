@@ -7,6 +7,9 @@ cd "$ROOT"
 
 export DEBUG="${DEBUG:-1}"
 export DJANGO_SETTINGS_MODULE=config.settings
+# Web, worker and beat run as separate processes: they must share one cache (job state,
+# rate limits), never Django's per-process in-memory cache.
+export CACHE_URL="${CACHE_URL:-filecache://${MAKLUMAT_VAR_DIR:-$ROOT/var}/cache}"
 HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-8000}"
 

@@ -270,6 +270,8 @@ def _checked_lines(text: Iterable[str]) -> Iterator[str]:
 def _csv_rows(text: IO[str], limits: Limits) -> Iterator[Row]:
     lines = _checked_lines(text)
     first = next(lines, "")
+    if not first:
+        return
     reader = csv.reader(itertools.chain([first], lines), delimiter=_detect_delimiter(first))
     last = 0
     for record in itertools.count(1):

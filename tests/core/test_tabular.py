@@ -60,6 +60,11 @@ def test_csv_rows_come_with_the_line_where_each_record_starts() -> None:
     assert read(content) == [(1, ["a", "b"]), (2, ["1", "two\nlines"]), (4, []), (5, ["3", "4"])]
 
 
+def test_an_empty_csv_has_no_rows() -> None:
+    assert read(b"") == []
+    assert read(b"\xef\xbb\xbf") == []
+
+
 def test_csv_in_another_encoding_is_refused_for_the_file() -> None:
     for content in ("a,b\n".encode("utf-16"), "a,b\nDédé,1\n".encode("cp1252"), b"a\x00,b\n"):
         error = refusal(content)

@@ -14,6 +14,7 @@ from rest_framework_api_key.permissions import KeyParser
 
 from agencies.api_keys import ApiKeyActor, ApiKeyRefused, api_key_authenticate
 from agencies.models import AgencyApiKey
+from core.client_ip import client_ip
 
 
 class ApiKeyAuthentication(BaseAuthentication):
@@ -39,7 +40,7 @@ class ApiKeyAuthentication(BaseAuthentication):
                 code="unsupported_authorization",
             )
         try:
-            actor = api_key_authenticate(secret.strip(), ip=request.META.get("REMOTE_ADDR"))
+            actor = api_key_authenticate(secret.strip(), ip=client_ip(request))
         except ApiKeyRefused:
             # One answer for every reason, so a caller learns nothing about which keys
             # exist; the reason goes to the key's audit trail and the log.

@@ -29,6 +29,7 @@ from agencies.api_keys import (
 )
 from agencies.models import Agency, ApiKeyEvent, ApiKeyScope
 from agencies.staff_views import _managed_agency
+from core.client_ip import client_ip
 from core.errors import ApplicationError, PermissionDeniedError
 from core.forms import Form
 
@@ -128,7 +129,7 @@ def api_keys(request: HttpRequest, agency_slug: str | None = None) -> HttpRespon
                 scope=form.cleaned_data["scope"],
                 expires_at=form.expires_at(),
                 acting_user=request.user,
-                ip=request.META.get("REMOTE_ADDR"),
+                ip=client_ip(request),
             )
         except PermissionDeniedError as exc:
             raise PermissionDenied from exc
@@ -157,7 +158,7 @@ def api_key_revoke_view(
     if key is None:
         raise Http404
     try:
-        api_key_revoke(key=key, acting_user=request.user, ip=request.META.get("REMOTE_ADDR"))
+        api_key_revoke(key=key, acting_user=request.user, ip=client_ip(request))
     except PermissionDeniedError as exc:
         raise PermissionDenied from exc
     messages.success(

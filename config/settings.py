@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "core",
     "accounts",
     "agencies",
+    "imports",
     "services",
     "charter",
     "delivery",
@@ -90,6 +91,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # A view limited with @ratelimit(block=True) answers RATELIMIT_VIEW's 429 page, not 403.
+    "django_ratelimit.middleware.RatelimitMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -132,7 +135,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
 # --- Cache ----------------------------------------------------------------
-CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://maklumat")}
+# Web, worker and beat are separate processes: the default is a file cache they share
+# (Django's in-memory cache is private to each process). Production sets Redis.
+CACHES = {"default": env.cache_url("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
 REDIS_URL: str = env.str("REDIS_URL", default="")
 
 # --- Auth -----------------------------------------------------------------
@@ -346,8 +351,9 @@ if not re.fullmatch(r"[1-9]\d*/\d*[smhd]", LOGIN_IP_FAILURE_RATE):
     raise ImproperlyConfigured("MAKLUMAT_LOGIN_IP_FAILURE_RATE must look like 100/15m.")
 OTP_TOTP_ISSUER = "Maklumat"
 SILENCED_SYSTEM_CHECKS: list[str] = []
-if CACHES["default"]["BACKEND"].endswith("LocMemCache"):
-    # The embedded default: django-ratelimit warns that locmem is per-process.
+if CACHES["default"]["BACKEND"].endswith(("LocMemCache", "FileBasedCache")):
+    # The embedded default: django-ratelimit warns that a file cache counts without atomic
+    # increments (a burst may slip a few requests past a limit), and locmem per process.
     SILENCED_SYSTEM_CHECKS += ["django_ratelimit.E003", "django_ratelimit.W001"]
 
 # --- Logging ----------------------------------------------------------------
@@ -389,3 +395,20 @@ DELIVERY_IMPORT_MAX_BYTES = env.int("MAKLUMAT_DELIVERY_IMPORT_MAX_BYTES", defaul
 DELIVERY_API_MAX_BODY_BYTES = env.int(
     "MAKLUMAT_DELIVERY_API_MAX_BODY_BYTES", default=20 * 1024 * 1024
 )
+# Every tabular upload (standards, deliveries) is read by core.tabular within these limits.
+IMPORT_MAX_CELL_CHARS = env.int("MAKLUMAT_IMPORT_MAX_CELL_CHARS", default=10_000)
+IMPORT_MAX_ROWS = env.int("MAKLUMAT_IMPORT_MAX_ROWS", default=500_000)
+IMPORT_MAX_COLUMNS = env.int("MAKLUMAT_IMPORT_MAX_COLUMNS", default=100)
+# An .xlsx is a zip: refused, before it is opened, when its parts would take more than
+# this once decompressed, or when one part expands more than the ratio (a zip bomb).
+IMPORT_MAX_UNPACKED_BYTES = env.int("MAKLUMAT_IMPORT_MAX_UNPACKED_BYTES", default=50 * 1024 * 1024)
+IMPORT_MAX_COMPRESSION_RATIO = env.int("MAKLUMAT_IMPORT_MAX_COMPRESSION_RATIO", default=100)
+for _name in (
+    "IMPORT_MAX_CELL_CHARS",
+    "IMPORT_MAX_ROWS",
+    "IMPORT_MAX_COLUMNS",
+    "IMPORT_MAX_UNPACKED_BYTES",
+    "IMPORT_MAX_COMPRESSION_RATIO",
+):
+    if vars()[_name] < 1:
+        raise ImproperlyConfigured(f"MAKLUMAT_{_name} must be a positive whole number.")

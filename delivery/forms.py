@@ -164,8 +164,8 @@ class ExtendForm(_LocalTimes):
 class ImportForm(Form):
     agency = forms.ModelChoiceField(label=_("Agency"), queryset=Agency.objects.none())
     file = forms.FileField(
-        label=_("CSV file"),
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+        label=_("File"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,text/csv"}),
     )
 
     def __init__(self, *args: Any, agencies: QuerySet[Agency], **kwargs: Any) -> None:
@@ -175,9 +175,9 @@ class ImportForm(Form):
         field.queryset = agencies
         if len(agencies) == 1:
             field.initial = agencies[0]
-        self.fields["file"].help_text = _("CSV saved as UTF-8, at most %(max)s MB.") % {
-            "max": f"{max_bytes() / (1024 * 1024):g}"
-        }
+        self.fields["file"].help_text = _(
+            "CSV saved as UTF-8, or an Excel workbook (.xlsx), at most %(max)s MB."
+        ) % {"max": f"{max_bytes() / (1024 * 1024):g}"}
 
 
 class DeliveryFilterForm(Form):

@@ -1,40 +1,50 @@
-"""CSV import of deliveries, run as a background job.
+"""CSV (or XLSX) import of deliveries, run as a background job.
 
-Upload (`import_start`): the file is streamed to disk under VAR_DIR/delivery-imports/,
-refused past a configurable size (`DELIVERY_IMPORT_MAX_BYTES`, default 20 MB) and when it
-is not UTF-8 or lacks a column, before any job starts. The job's state (progress, counts,
-the first errors) lives in the cache under its id; every failed line goes to an error
-report CSV next to the upload, in the same columns plus `line` and `errors`, so it can be
-fixed and uploaded again (those two columns are ignored on import).
+Upload (`import_start`): the file is streamed to disk under VAR_DIR/imports/, refused past
+a configurable size (`DELIVERY_IMPORT_MAX_BYTES`, default 20 MB), then read through once by
+the shared reader (core.tabular: encoding, workbook limits, long cells, row and column caps)
+and refused, before any job starts, when it cannot be read or lacks a column.
 
-Run (`import_run`, called by the Celery task): reads the file row by row, records each
-chunk through `delivery.bulk.DeliveryRecorder` (idempotent on the agency's reference: a
-re-run or a re-upload never duplicates), and keeps the good rows when others fail.
+The job is a row (imports.ImportJob: state, progress, counts, the first errors, its files),
+so the web process that shows it and the worker that runs it share nothing else. Every
+failed line goes to an error report CSV next to the upload, in the same columns plus `line`
+and `errors`, so it can be fixed and uploaded again (those two columns are ignored on
+import).
+
+Run (`import_run`, called by the Celery task): claims the job with a conditional update
+(a task delivered twice finds it taken and does nothing), reads the file row by row (the
+same reader), records each chunk through `delivery.bulk.DeliveryRecorder` (idempotent on
+the agency's reference: a re-run or a re-upload never duplicates), and keeps the good rows
+when others fail.
 """
 
 from __future__ import annotations
 
 import codecs
-import contextlib
 import csv
-import io
-import re
-import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from agencies.models import Agency
 from agencies.policy import Action, can_in_agency
+from core.tabular import FileKind, TableError, encoding_error, open_table
 from delivery.bulk import CHUNK_SIZE, DeliveryRecorder, ItemResult
+from imports.models import ImportJob, ImportKind, ImportState
+from imports.services import (
+    UploadTooBigError,
+    import_job_claim,
+    import_job_create,
+    import_job_finish,
+    import_job_progress,
+    job_file,
+    upload_store,
+)
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 COLUMNS: tuple[str, ...] = (
@@ -55,12 +65,8 @@ REPORT_COLUMNS: tuple[str, ...] = ("line", "errors")
 # The bulk item's name of each column.
 ITEM_NAMES = {"service_slug": "service"}
 COLUMN_NAMES = {item: column for column, item in ITEM_NAMES.items()}
-JOB_TTL = 7 * 24 * 3600
-LOCK_TTL = 3600
 ERROR_SAMPLE = 100
-HEADER_BYTES = 64 * 1024
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_JOB_ID = re.compile(r"[0-9a-f]{32}")
 
 
 class ImportRefusedError(Exception):
@@ -75,18 +81,9 @@ def max_bytes() -> int:
     return int(getattr(settings, "DELIVERY_IMPORT_MAX_BYTES", DEFAULT_MAX_BYTES))
 
 
-def imports_dir() -> Path:
-    path = Path(settings.VAR_DIR) / "delivery-imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def upload_path(job_id: str) -> Path:
-    return imports_dir() / f"{job_id}.csv"
-
-
-def report_path(job_id: str) -> Path:
-    return imports_dir() / f"{job_id}.errors.csv"
+def upload_kind(filename: str) -> FileKind:
+    """Workbooks by their extension; anything else is read as CSV (and refused if it is not)."""
+    return FileKind.XLSX if filename.lower().endswith(".xlsx") else FileKind.CSV
 
 
 # --- Upload --------------------------------------------------------------------------------
@@ -94,7 +91,7 @@ def report_path(job_id: str) -> Path:
 
 class GuardedUploadHandler(FileUploadHandler):
     """Streams an upload through: skips the file once it passes the size limit (the rest is
-    read and thrown away, never held) and checks on the way that it is UTF-8 text."""
+    read and thrown away, never held) and checks on the way that a CSV is UTF-8 text."""
 
     def __init__(self, request: Any = None, *, limit: int) -> None:
         super().__init__(request)
@@ -103,18 +100,20 @@ class GuardedUploadHandler(FileUploadHandler):
         self.too_big = False
         self.bad_encoding = False
         self._decoder = codecs.getincrementaldecoder("utf-8")()
+        self._text = True
 
     def new_file(self, *args: Any, **kwargs: Any) -> None:
         super().new_file(*args, **kwargs)
         self.received = 0
         self._decoder = codecs.getincrementaldecoder("utf-8")()
+        self._text = upload_kind(self.file_name or "") == FileKind.CSV
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
         self.received += len(raw_data)
         if self.received > self.limit:
             self.too_big = True
             raise SkipFile
-        if not self.bad_encoding:
+        if self._text and not self.bad_encoding:
             try:
                 self._decoder.decode(raw_data)
             except UnicodeDecodeError:
@@ -122,7 +121,7 @@ class GuardedUploadHandler(FileUploadHandler):
         return raw_data
 
     def file_complete(self, file_size: int) -> None:
-        if not self.bad_encoding:
+        if self._text and not self.bad_encoding:
             try:
                 self._decoder.decode(b"", final=True)
             except UnicodeDecodeError:
@@ -137,30 +136,18 @@ def too_big_message() -> str:
 
 
 def encoding_message() -> str:
-    return _(
-        "The file is not UTF-8 text. In your spreadsheet, save it as “CSV UTF-8 (comma "
-        "delimited)” and upload it again."
-    )
+    return encoding_error().message
 
 
 def _normalise(name: str) -> str:
     return name.strip().lower().lstrip("\ufeff")
 
 
-def header_check(head: bytes) -> tuple[list[str], str]:
-    """The header of a file from its first bytes: (column names, delimiter)."""
-    try:
-        text = head.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        if error.start < len(head) - 4:  # not just a character cut at the end of the sample
-            raise ImportRefusedError(encoding_message()) from None
-        text = head[: error.start].decode("utf-8-sig")
-    first = text.splitlines()[0] if text.strip() else ""
-    if not first.strip():
+def header_check(cells: list[str] | None) -> list[str]:
+    """The column names of a file from its first line."""
+    header = [_normalise(name) for name in cells or []]
+    if not any(header):
         raise ImportRefusedError(_("The file is empty: the first line must name the columns."))
-    # Spreadsheets set to Indonesian write semicolons (the comma is the decimal mark).
-    delimiter = ";" if first.count(";") > first.count(",") else ","
-    header = [_normalise(name) for name in next(csv.reader([first], delimiter=delimiter))]
     missing = [column for column in COLUMNS if column not in header]
     if missing:
         raise ImportRefusedError(
@@ -172,95 +159,56 @@ def header_check(head: bytes) -> tuple[list[str], str]:
         raise ImportRefusedError(
             _("Columns named twice: %(names)s.") % {"names": ", ".join(doubled)}
         )
-    return header, delimiter
+    return header
 
 
-def _job_key(job_id: str) -> str:
-    return f"delivery-import:{job_id}"
-
-
-def job_get(job_id: str) -> dict[str, Any] | None:
-    if not _JOB_ID.fullmatch(job_id):
-        return None
-    job = cache.get(_job_key(job_id))
-    return job if isinstance(job, dict) else None
-
-
-def job_save(job: dict[str, Any]) -> None:
-    job["touched_at"] = time.time()
-    cache.set(_job_key(job["id"]), job, JOB_TTL)
+def _check_file(path: Path, kind: FileKind) -> int:
+    """Read a stored upload through once; its number of lines. Raises ImportRefusedError."""
+    try:
+        with path.open("rb") as raw, open_table(raw, kind=kind) as table:
+            rows = iter(table)
+            first = next(rows, None)
+            header_check(first[1] if first is not None else None)
+            lines = table.row_count
+            if lines is None:
+                # A CSV is read to its end now, so that a line the reader refuses stops the
+                # upload instead of the import halfway.
+                lines = 1
+                for lines, _cells in rows:  # noqa: B007
+                    pass
+            return lines
+    except TableError as error:
+        raise ImportRefusedError(error.text) from None
 
 
 def import_start(
     *, agency: Agency, user: Any, upload: Any, language: str | None = None
-) -> dict[str, Any]:
-    """Store an uploaded file and create its job (queued): the caller starts the task.
+) -> ImportJob:
+    """Store an uploaded file and create its job (waiting): the caller starts the task.
 
-    Raises ImportRefusedError when the file is too big, not UTF-8 or lacks a column.
+    Raises ImportRefusedError when the file is too big, cannot be read or lacks a column.
     """
-    job_id = uuid.uuid4().hex
-    path = upload_path(job_id)
-    size = lines = 0
-    head = b""
-    limit = max_bytes()
-    decoder = codecs.getincrementaldecoder("utf-8")()
+    filename = Path(getattr(upload, "name", "") or "deliveries.csv").name[:200]
+    kind = upload_kind(filename)
     try:
-        with path.open("wb") as out:
-            for chunk in upload.chunks():
-                size += len(chunk)
-                if size > limit:
-                    raise ImportRefusedError(too_big_message())
-                try:
-                    decoder.decode(chunk)
-                except UnicodeDecodeError:
-                    raise ImportRefusedError(encoding_message()) from None
-                if len(head) < HEADER_BYTES:
-                    head += chunk[: HEADER_BYTES - len(head)]
-                lines += chunk.count(b"\n")
-                out.write(chunk)
-            try:
-                decoder.decode(b"", final=True)
-            except UnicodeDecodeError:
-                raise ImportRefusedError(encoding_message()) from None
-        _header, delimiter = header_check(head)
+        stored = upload_store(chunks=upload.chunks(), file_format=kind, max_bytes=max_bytes())
+    except UploadTooBigError:
+        raise ImportRefusedError(too_big_message()) from None
+    try:
+        lines = _check_file(stored.path, kind)
     except ImportRefusedError:
-        path.unlink(missing_ok=True)
+        stored.discard()
         raise
-    job: dict[str, Any] = {
-        "id": job_id,
-        "agency_id": agency.pk,
-        "user_id": user.pk,
-        "filename": Path(getattr(upload, "name", "") or "deliveries.csv").name[:200],
-        "size": size,
-        "lines": max(lines, 1),
-        "delimiter": delimiter,
-        "language": language or settings.LANGUAGE_CODE,
-        "status": "queued",
-        "message": "",
-        "rows_done": 0,
-        "created": 0,
-        "updated": 0,
-        "errors": 0,
-        "error_sample": [],
-        "created_at": time.time(),
-    }
-    job_save(job)
-    return job
-
-
-def job_fail(job: dict[str, Any], message: str) -> dict[str, Any]:
-    job["status"] = "failed"
-    job["message"] = message
-    job_save(job)
-    return job
-
-
-def job_progress(job: dict[str, Any]) -> int:
-    """Percent done: rows read against the lines of the file (100 once finished)."""
-    if job["status"] == "done":
-        return 100
-    total = max(job.get("lines", 1) - 1, 1)
-    return min(99, int(job.get("rows_done", 0) * 100 / total))
+    return import_job_create(
+        kind=ImportKind.DELIVERIES,
+        agency=agency,
+        owner=user,
+        upload=stored,
+        filename=filename,
+        file_format=kind,
+        lines=max(lines, 1),
+        language=language or settings.LANGUAGE_CODE,
+    )
 
 
 # --- Run -----------------------------------------------------------------------------------
@@ -271,11 +219,18 @@ def _guard(cell: str) -> str:
     return f"'{cell}" if cell.startswith(FORMULA_STARTS) else cell
 
 
+class _ClaimLostError(Exception):
+    """Another run took the job over: this one stops."""
+
+
 class _Run:
     """One pass over a job's file."""
 
-    def __init__(self, job: dict[str, Any], recorder: DeliveryRecorder, report: Any) -> None:
+    def __init__(
+        self, job: ImportJob, recorder: DeliveryRecorder, report: Any, kind: FileKind
+    ) -> None:
         self.job = job
+        self.kind = kind
         self.recorder = recorder
         self.report = report
         self.header: list[str] = []
@@ -309,9 +264,9 @@ class _Run:
         )
         cells = [row[i] if i < len(row) else "" for i in self.kept]
         self.report.writerow([*cells, str(line), _guard(text)])
-        self.job["errors"] += 1
-        if len(self.job["error_sample"]) < ERROR_SAMPLE:
-            self.job["error_sample"].append(
+        self.job.errors += 1
+        if len(self.job.error_sample) < ERROR_SAMPLE:
+            self.job.error_sample.append(
                 {
                     "line": line,
                     "reference": reference,
@@ -334,6 +289,8 @@ class _Run:
         width = len(self.header)
         if len(row) > width and not any(cell.strip() for cell in row[width:]):
             row = row[:width]  # trailing separators, as some spreadsheets write them
+        elif len(row) < width and self.kind == FileKind.XLSX:
+            row = row + [""] * (width - len(row))  # a worksheet leaves out empty cells
         if len(row) != width:
             self.unreadable(
                 line,
@@ -362,108 +319,80 @@ class _Run:
                 self.error(line, row, errors, reference)
             elif result.result == "error":
                 self.error(line, row, result.errors, result.reference)
+            elif result.result == "created":
+                self.job.created += 1
             else:
-                self.job[result.result] += 1
-        self.job["rows_done"] += len(self.batch)
+                self.job.updated += 1
+        self.job.rows_read += len(self.batch)
         self.batch = []
-        job_save(self.job)
+        if not import_job_progress(job=self.job):
+            raise _ClaimLostError
 
 
-def _records(text: IO[str], delimiter: str) -> Iterator[tuple[int, list[str] | str]]:
-    """(first line, row) for each record; (line, message) where a record cannot be read."""
-    reader = csv.reader(text, delimiter=delimiter)
-    last = 0
-    while True:
-        start = last + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as error:
-            last = reader.line_num
-            yield start, str(error)
-            continue
-        last = reader.line_num
-        yield start, row
-
-
-def _process(job: dict[str, Any], agency: Agency, user: Any) -> None:
-    recorder = DeliveryRecorder(agency=agency, acting_user=user, position="line")
-    path = upload_path(job["id"])
-    job.update(
-        status="running", message="", rows_done=0, created=0, updated=0, errors=0, error_sample=[]
-    )
-    job_save(job)
+def _process(job: ImportJob, path: Path, report: Path) -> str:
+    """Import the file; the message the job ends with (empty when it went through)."""
+    recorder = DeliveryRecorder(agency=job.agency, acting_user=job.owner, position="line")
+    kind = FileKind(job.file_format)
     with (
         path.open("rb") as raw,
-        io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as text,
-        report_path(job["id"]).open("w", encoding="utf-8", newline="") as report_file,
+        report.open("w", encoding="utf-8", newline="") as report_file,
     ):
-        run = _Run(job, recorder, csv.writer(report_file))
-        records = _records(text, job["delimiter"])
+        run = _Run(job, recorder, csv.writer(report_file), kind)
         try:
-            for line, row in records:
-                if not run.header:
-                    if isinstance(row, str):
-                        raise ImportRefusedError(row)
-                    run.start(row)
-                    if "reference" not in run.positions:
-                        raise ImportRefusedError(_("The first line must name the columns."))
-                    continue
-                if isinstance(row, str):
-                    run.unreadable(line, [], row)
-                    continue
-                run.add(line, row)
+            with open_table(raw, kind=kind) as table:
+                for line, row in table:
+                    if not run.header:
+                        run.start(row)
+                        if "reference" not in run.positions:
+                            raise ImportRefusedError(_("The first line must name the columns."))
+                        continue
+                    run.add(line, row)
             run.flush()
-        except UnicodeDecodeError:
+        except TableError as error:
+            # The upload was read through before the job started: only a file changed
+            # since then gets here. Keep what was recorded, and say where it stopped.
             run.flush()
-            job_fail(
-                job,
-                _("The file is not UTF-8 text after line %(line)d; the lines before were read.")
-                % {"line": job["rows_done"] + 1},
-            )
-            return
-    job["status"] = "done"
-    job["finished_at"] = time.time()
-    job_save(job)
+            if error.code == "encoding":
+                return _(
+                    "The file is not UTF-8 text after line %(line)d; the lines before were read."
+                ) % {"line": job.rows_read + 1}
+            return error.text
+    return ""
 
 
-def import_run(job_id: str) -> dict[str, Any] | None:
-    """Run a job. Safe to call twice: a finished job is left alone, a running one (a lock
-    held) is not entered again, and a run cut short starts over without duplicating."""
-    job = job_get(job_id)
-    if job is None or job["status"] in ("done", "failed"):
-        return job
-    lock = f"{_job_key(job_id)}:lock"
-    if not cache.add(lock, 1, LOCK_TTL):
-        return job
+def _job_pk(job_id: str) -> uuid.UUID | None:
     try:
-        agency = Agency.objects.filter(pk=job["agency_id"]).first()
-        user = get_user_model().objects.filter(pk=job["user_id"], is_active=True).first()
-        with translation.override(job.get("language") or settings.LANGUAGE_CODE):
-            if agency is None or user is None:
-                return job_fail(job, _("The agency or the user of this import no longer exists."))
-            if not can_in_agency(user, Action.RECORD_DELIVERY, agency.pk):
-                return job_fail(job, _("You may no longer record deliveries in this agency."))
-            if not upload_path(job_id).exists():
-                return job_fail(job, _("The uploaded file is gone; upload it again."))
+        return uuid.UUID(str(job_id))
+    except ValueError:
+        return None
+
+
+def import_run(job_id: str) -> ImportJob | None:
+    """Run a job. Safe to call twice: only a waiting job (or a running one whose worker
+    went silent) is claimed; a finished or running job is returned as it is, and a run cut
+    short starts over without duplicating. None for an unknown job."""
+    pk = _job_pk(job_id)
+    if pk is None:
+        return None
+    job = import_job_claim(job_id=pk, kind=ImportKind.DELIVERIES)
+    if job is None:
+        return ImportJob.objects.filter(pk=pk, kind=ImportKind.DELIVERIES).first()
+    with translation.override(job.language or settings.LANGUAGE_CODE):
+        user = job.owner
+        path, report = job_file(job.upload_file), job_file(job.report_file)
+        if not user.is_active:
+            message = _("The user of this import can no longer sign in.")
+        elif not can_in_agency(user, Action.RECORD_DELIVERY, job.agency_id):
+            message = _("You may no longer record deliveries in this agency.")
+        elif path is None or report is None or not path.exists():
+            message = _("The uploaded file is gone; upload it again.")
+        else:
             try:
-                _process(job, agency, user)
+                message = _process(job, path, report)
             except ImportRefusedError as refused:
-                return job_fail(job, refused.message)
-        return job
-    finally:
-        with contextlib.suppress(Exception):
-            cache.delete(lock)
-
-
-def imports_sweep(*, older_than: float = JOB_TTL) -> int:
-    """Delete uploads and error reports whose job has expired from the cache."""
-    limit = time.time() - older_than
-    removed = 0
-    for path in imports_dir().glob("*.csv"):
-        with contextlib.suppress(FileNotFoundError):
-            if path.stat().st_mtime < limit:
-                path.unlink()
-                removed += 1
-    return removed
+                message = refused.message
+            except _ClaimLostError:
+                return job
+        state = ImportState.FAILED if message else ImportState.DONE
+        import_job_finish(job=job, state=state, message=message)
+    return job

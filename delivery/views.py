@@ -42,14 +42,13 @@ from delivery.importing import (
     ImportRefusedError,
     encoding_message,
     import_start,
-    job_fail,
-    job_get,
-    job_progress,
     max_bytes,
-    report_path,
     too_big_message,
 )
 from delivery.models import DeliveryStatus, ServiceDelivery
+from imports.models import ImportJob, ImportKind
+from imports.selectors import import_job_get
+from imports.services import import_job_fail, job_file
 from services.models import Service
 
 PAGE_SIZE = 50
@@ -256,13 +255,15 @@ def delivery_status(request: HttpRequest, pk: int, name: str) -> HttpResponse:
 # --- CSV import --------------------------------------------------------------------------
 
 
-def _enqueue(job: dict[str, Any]) -> None:
+def _enqueue(job: ImportJob) -> None:
     from delivery.tasks import delivery_import_task
 
     try:
-        delivery_import_task.delay(job["id"])
+        delivery_import_task.delay(str(job.pk))
     except Exception:  # the broker is down: say so on the job page rather than wait forever
-        job_fail(job, _("The import could not be started; try again in a few minutes."))
+        import_job_fail(
+            job=job, message=_("The import could not be started; try again in a few minutes.")
+        )
 
 
 @login_required
@@ -301,7 +302,7 @@ def _delivery_import(request: HttpRequest, guard: GuardedUploadHandler) -> HttpR
                 form.add_error("file", refused.message)
             else:
                 transaction.on_commit(lambda: _enqueue(job))
-                return redirect("deliveries:import_job", job_id=job["id"])
+                return redirect("deliveries:import_job", job_id=job.pk)
         status = 400
     else:
         form = ImportForm(agencies=agencies)
@@ -314,9 +315,9 @@ def _delivery_import(request: HttpRequest, guard: GuardedUploadHandler) -> HttpR
     )
 
 
-def _own_job(request: HttpRequest, job_id: str) -> dict[str, Any]:
-    job = job_get(job_id)
-    if job is None or job.get("user_id") != request.user.pk:
+def _own_job(request: HttpRequest, job_id: str) -> ImportJob:
+    job = import_job_get(user=request.user, job_id=job_id, kind=ImportKind.DELIVERIES)
+    if job is None:
         raise Http404
     return job
 
@@ -325,18 +326,17 @@ def _own_job(request: HttpRequest, job_id: str) -> dict[str, Any]:
 @never_cache
 def import_job(request: HttpRequest, job_id: str) -> HttpResponse:
     job = _own_job(request, job_id)
-    agency = Agency.objects.filter(pk=job["agency_id"]).first()
-    finished = job["status"] in ("done", "failed")
+    report = job_file(job.report_file)
     return render(
         request,
         "delivery/import_job.html",
         {
             "job": job,
-            "agency": agency,
-            "progress": job_progress(job),
-            "finished": finished,
-            "has_report": job["errors"] > 0 and report_path(job["id"]).exists(),
-            "more_errors": job["errors"] - len(job["error_sample"]),
+            "agency": job.agency,
+            "progress": job.progress,
+            "finished": job.finished,
+            "has_report": job.errors > 0 and report is not None and report.exists(),
+            "more_errors": job.errors - len(job.error_sample),
         },
     )
 
@@ -345,10 +345,10 @@ def import_job(request: HttpRequest, job_id: str) -> HttpResponse:
 @never_cache
 def import_report(request: HttpRequest, job_id: str) -> FileResponse:
     job = _own_job(request, job_id)
-    path = report_path(job["id"])
-    if not path.exists():
+    path = job_file(job.report_file)
+    if path is None or not path.exists():
         raise Http404
-    stem = job["filename"].rsplit(".", 1)[0] or "deliveries"
+    stem = job.filename.rsplit(".", 1)[0] or "deliveries"
     return FileResponse(
         path.open("rb"),
         as_attachment=True,

@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import ApplicationError, PermissionDeniedError
+from core.forms import ModelForm
 from notifications.forms import HttpURLField
 from notifications.models import (
     EmailAddressHealth,
@@ -78,7 +79,7 @@ class EscalationPolicyAdmin(admin.ModelAdmin):
     ]
 
 
-class WebhookEndpointAdminForm(forms.ModelForm):
+class WebhookEndpointAdminForm(ModelForm):
     url = HttpURLField(label=_("URL"), max_length=500, assume_scheme="https")
 
     class Meta:

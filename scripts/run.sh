@@ -10,6 +10,9 @@ export DJANGO_SETTINGS_MODULE=config.settings
 # Each email an .eml file in var/mail/ and one line in the terminal (core/mail.py),
 # not the whole message: the demo's first sweep sends hundreds.
 export EMAIL_URL="${EMAIL_URL:-emlfile://}"
+# Web, worker and beat run as separate processes: they must share one cache (job state,
+# rate limits), never Django's per-process in-memory cache.
+export CACHE_URL="${CACHE_URL:-filecache://${MAKLUMAT_VAR_DIR:-$ROOT/var}/cache}"
 HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-8000}"
 

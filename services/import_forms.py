@@ -10,7 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency
 from core.forms import Form
-from services.importing import MAX_BYTES, FileKind, file_kind
+from core.tabular import FileKind, file_kind
+from services.importing import MAX_BYTES
 
 
 class ImportUploadForm(Form):

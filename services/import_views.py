@@ -1,14 +1,13 @@
 """Staff area: import service standards from a spreadsheet, and export them.
 
 Upload -> preview (nothing written) -> confirm (one transaction, all or nothing).
-The uploaded bytes stay on the server under a random token that only the
-uploader's session knows; confirmation checks the file again against the database.
+The uploaded bytes stay on the server as a waiting import job (a row) that only its
+uploader can see; confirmation checks the file again against the database.
 Outsiders get 404; members without the right get 403.
 """
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from django.contrib import messages
@@ -23,6 +22,8 @@ from django.views.decorators.http import require_POST
 
 from agencies.models import Agency
 from agencies.policy import Action, agencies_for, can_in_agency
+from imports.models import ImportJob, ImportKind, ImportState
+from imports.selectors import import_job_get
 from services import exporting
 from services.import_forms import ImportUploadForm
 from services.importing import (
@@ -34,11 +35,11 @@ from services.importing import (
     ImportRefusedError,
     Issue,
     RowAction,
-    import_apply,
+    import_cancel,
+    import_confirm,
     import_plan,
-    upload_discard,
-    upload_read,
-    upload_stage,
+    import_stage,
+    staged_content,
 )
 from services.models import (
     Channel,
@@ -48,9 +49,6 @@ from services.models import (
     ServiceCategory,
     TimeUnit,
 )
-
-SESSION_KEY = "service_imports"
-MAX_STAGED = 5
 
 _COLUMN_VALUES: dict[str, list[str]] = {
     "category": ServiceCategory.values,
@@ -101,41 +99,16 @@ def _column_help() -> list[dict[str, str]]:
     return rows
 
 
-def _staged(request: HttpRequest) -> dict[str, Any]:
-    staged = request.session.get(SESSION_KEY)
-    return staged if isinstance(staged, dict) else {}
-
-
-def _remember(request: HttpRequest, token: str, entry: dict[str, Any]) -> None:
-    staged = _staged(request)
-    staged[token] = entry
-    while len(staged) > MAX_STAGED:
-        oldest = min(staged, key=lambda t: staged[t].get("created", 0))
-        upload_discard(token=oldest)
-        del staged[oldest]
-    request.session[SESSION_KEY] = staged
-
-
-def _forget(request: HttpRequest, token: str) -> None:
-    staged = _staged(request)
-    staged.pop(token, None)
-    request.session[SESSION_KEY] = staged
-    upload_discard(token=token)
-
-
-def _load(request: HttpRequest, token: str) -> tuple[dict[str, Any], Agency, bytes]:
-    """The staged upload behind a token, if it is this user's and still allowed."""
-    entry = _staged(request).get(token)
-    if not isinstance(entry, dict) or entry.get("user_id") != request.user.pk:
+def _load(request: HttpRequest, token: str) -> tuple[ImportJob, bytes]:
+    """The waiting upload behind a token, if it is this user's and still allowed."""
+    job = import_job_get(user=request.user, job_id=token, kind=ImportKind.STANDARDS)
+    if job is None or job.state != ImportState.WAITING:
         raise Http404
-    agency = get_object_or_404(Agency, pk=entry.get("agency_id"))
-    if not can_in_agency(request.user, Action.EDIT_STANDARD, agency.pk):
-        _refuse(request.user, agency)
-    content = upload_read(token=token)
+    content = staged_content(job=job)
     if content is None:
-        _forget(request, token)
+        import_cancel(job=job)
         raise Http404
-    return entry, agency, content
+    return job, content
 
 
 @login_required
@@ -160,19 +133,14 @@ def upload(request: HttpRequest) -> HttpResponse:
                 for issue in plan.issues:
                     form.add_error("file", issue_text(issue))
             else:
-                token = upload_stage(content=form.content)
-                _remember(
-                    request,
-                    token,
-                    {
-                        "agency_id": agency.pk,
-                        "user_id": user.pk,
-                        "kind": str(form.kind),
-                        "filename": form.cleaned_data["file"].name,
-                        "created": time.time(),
-                    },
+                job = import_stage(
+                    agency=agency,
+                    user=user,
+                    content=form.content,
+                    kind=form.kind,
+                    filename=form.cleaned_data["file"].name or "",
                 )
-                return redirect("imports:preview", token=token)
+                return redirect("imports:preview", token=job.pk)
     elif can_import:
         initial = {}
         wanted = edit_agencies.filter(slug=request.GET.get("agency", "")).first()
@@ -194,9 +162,7 @@ def upload(request: HttpRequest) -> HttpResponse:
 def _render_preview(
     request: HttpRequest,
     *,
-    token: str,
-    entry: dict[str, Any],
-    agency: Agency,
+    job: ImportJob,
     plan: ImportPlan,
     issues: list[Issue] | None = None,
     status: int = 200,
@@ -206,9 +172,9 @@ def _render_preview(
         request,
         "services/import/preview.html",
         {
-            "token": token,
-            "filename": entry.get("filename", ""),
-            "agency": agency,
+            "token": str(job.pk),
+            "filename": job.filename,
+            "agency": job.agency,
             "plan": plan,
             "issues": [
                 {"line": i.line, "column": i.column, "message": i.message, "text": issue_text(i)}
@@ -228,33 +194,28 @@ def _render_preview(
 @login_required
 @never_cache
 def preview(request: HttpRequest, token: str) -> HttpResponse:
-    entry, agency, content = _load(request, token)
+    job, content = _load(request, token)
     plan = import_plan(
-        agency=agency, user=request.user, content=content, kind=FileKind(entry["kind"])
+        agency=job.agency, user=request.user, content=content, kind=FileKind(job.file_format)
     )
-    return _render_preview(request, token=token, entry=entry, agency=agency, plan=plan)
+    return _render_preview(request, job=job, plan=plan)
 
 
 @login_required
 @require_POST
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
-    entry, agency, content = _load(request, token)
-    kind = FileKind(entry["kind"])
+    job, content = _load(request, token)
+    agency = job.agency
     try:
-        result = import_apply(agency=agency, acting_user=request.user, content=content, kind=kind)
+        result = import_confirm(job=job, acting_user=request.user, content=content)
     except ImportRefusedError as refused:
         messages.error(request, refused.message)
-        plan = import_plan(agency=agency, user=request.user, content=content, kind=kind)
-        return _render_preview(
-            request,
-            token=token,
-            entry=entry,
-            agency=agency,
-            plan=plan,
-            issues=refused.issues,
-            status=400,
+        plan = import_plan(
+            agency=agency, user=request.user, content=content, kind=FileKind(job.file_format)
         )
-    _forget(request, token)
+        return _render_preview(request, job=job, plan=plan, issues=refused.issues, status=400)
+    if result is None:  # confirmed meanwhile, in another request
+        raise Http404
     messages.success(
         request,
         _(
@@ -275,10 +236,10 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
 @login_required
 @require_POST
 def cancel(request: HttpRequest, token: str) -> HttpResponse:
-    entry = _staged(request).get(token)
-    if not isinstance(entry, dict) or entry.get("user_id") != request.user.pk:
+    job = import_job_get(user=request.user, job_id=token, kind=ImportKind.STANDARDS)
+    if job is None or job.state != ImportState.WAITING:
         raise Http404
-    _forget(request, token)
+    import_cancel(job=job)
     messages.info(request, _("The import was cancelled; nothing was written."))
     return redirect("imports:upload")
 

@@ -11,26 +11,20 @@ Three steps, each callable on its own:
   database (units, permissions, what each row would do), writing nothing;
 - `import_apply(...)`: plans again and writes every row in one transaction, or nothing.
 
-Between preview and confirmation the uploaded bytes are kept on the server
-(`upload_stage`), under a random token that the views bind to the user's session.
+Between preview and confirmation the uploaded bytes are kept on the server as a waiting
+import job of their uploader (`import_stage`, imports.ImportJob); confirmation claims the
+job, so that it is applied once.
 """
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
 import enum
 import io
 import re
-import secrets
-import time
-import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
@@ -40,6 +34,19 @@ from django.utils.translation import gettext_lazy
 from agencies.models import Agency, Unit
 from agencies.policy import Action, can
 from core.errors import ApplicationError
+from core.tabular import FileKind, TableError, open_table
+from imports.models import ImportJob, ImportKind, ImportState
+from imports.services import (
+    import_job_claim,
+    import_job_create,
+    import_job_discard_upload,
+    import_job_fail,
+    import_job_finish,
+    import_job_release,
+    import_jobs_trim,
+    job_file,
+    upload_store,
+)
 from services import services as writes
 from services.models import (
     EDITABLE_STATUSES,
@@ -63,7 +70,6 @@ MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 2000
 # Spreadsheets often carry formatted but empty rows; stop reading well after the data.
 MAX_PHYSICAL_ROWS = MAX_ROWS * 10
-MAX_COLUMNS = 100
 LIST_SEPARATOR = "|"
 ESCAPE = "\\"
 ESCAPABLE = frozenset("\\|=:?")
@@ -188,16 +194,6 @@ SERVICE_COLUMNS: dict[str, str] = {
 }
 
 
-class FileKind(enum.StrEnum):
-    CSV = "csv"
-    XLSX = "xlsx"
-
-
-def file_kind(filename: str) -> FileKind | None:
-    suffix = Path(filename or "").suffix.lower()
-    return {".csv": FileKind.CSV, ".xlsx": FileKind.XLSX}.get(suffix)
-
-
 @dataclass(frozen=True)
 class Issue:
     """One problem in the file: `line` 1 is the header row, None the file as a whole."""
@@ -281,19 +277,6 @@ class _FileError(Exception):
 # --- Reading the table ----------------------------------------------------------------
 
 
-def _encoding_error() -> _FileError:
-    return _FileError(
-        Issue(
-            None,
-            None,
-            _(
-                "The file is not in UTF-8 text encoding. In your spreadsheet, save it as "
-                "“CSV UTF-8 (comma delimited)”, or upload it as an .xlsx file."
-            ),
-        )
-    )
-
-
 def _too_many_rows() -> _FileError:
     return _FileError(
         Issue(
@@ -305,92 +288,8 @@ def _too_many_rows() -> _FileError:
     )
 
 
-def _detect_delimiter(first_line: str) -> str:
-    # Spreadsheets in an Indonesian locale write ";" (the comma is the decimal mark).
-    counts = {d: first_line.count(d) for d in (",", ";", "\t")}
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] else ","
-
-
-def _csv_rows(content: bytes) -> Iterator[list[Any]]:
-    if content.startswith(b"PK\x03\x04"):
-        raise _FileError(
-            Issue(
-                None,
-                None,
-                _("This is an Excel workbook, not a CSV file: give it the .xlsx extension."),
-            )
-        )
-    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise _encoding_error()
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise _encoding_error() from None
-    if "\x00" in text:  # UTF-16 without a byte-order mark decodes as "valid" UTF-8
-        raise _encoding_error()
-    first_line = text.split("\n", 1)[0]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_detect_delimiter(first_line))
-    record = 0
-    try:
-        for record, cells in enumerate(reader, start=1):  # noqa: B007
-            yield cells
-    except csv.Error as exc:
-        raise _FileError(
-            Issue(
-                record + 1,
-                None,
-                _("This line cannot be read as CSV (%(error)s).") % {"error": exc},
-            )
-        ) from None
-
-
-def _xlsx_rows(content: bytes) -> Iterator[list[Any]]:
-    import openpyxl
-
-    not_xlsx = _FileError(
-        Issue(
-            None,
-            None,
-            _(
-                "The file is not a valid .xlsx workbook. Save it from your spreadsheet as "
-                "“Excel Workbook (.xlsx)”, or as CSV UTF-8."
-            ),
-        )
-    )
-    with warnings.catch_warnings():
-        # Workbooks from other tools make openpyxl warn (styles, extensions): harmless here.
-        warnings.simplefilter("ignore")
-        try:
-            workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        except Exception:  # zipfile, XML and openpyxl errors all mean "not a workbook"
-            raise not_xlsx from None
-        try:
-            if not workbook.worksheets:
-                return
-            rows = workbook.worksheets[0].iter_rows(values_only=True, max_col=MAX_COLUMNS)
-            while True:
-                try:
-                    values = next(rows)
-                except StopIteration:
-                    return
-                except Exception:  # a damaged sheet inside a valid zip
-                    raise not_xlsx from None
-                yield list(values)
-        finally:
-            workbook.close()
-
-
-def _cell_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else str(value)
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        return value.isoformat()
-    text = str(value).strip()
+def _cell_text(text: str) -> str:
+    text = text.strip()
     if len(text) > 1 and text[0] == "'" and text[1] in FORMULA_STARTS:
         text = text[1:]
     return text
@@ -409,21 +308,22 @@ def _read_table(content: bytes, kind: FileKind) -> tuple[list[str], list[tuple[i
         )
     if not content.strip():
         raise _FileError(Issue(None, None, _("The file is empty.")))
-    source = _csv_rows(content) if kind == FileKind.CSV else _xlsx_rows(content)
     header: list[str] | None = None
     rows: list[tuple[int, list[str]]] = []
-    for line, cells in enumerate(source, start=1):
-        if line > MAX_PHYSICAL_ROWS:
-            raise _too_many_rows()
-        texts = [_cell_text(c) for c in cells]
-        if header is None:
-            header = texts
-            continue
-        if not any(texts):
-            continue
-        rows.append((line, texts))
-        if len(rows) > MAX_ROWS:
-            raise _too_many_rows()
+    try:
+        with open_table(io.BytesIO(content), kind=kind, max_rows=MAX_PHYSICAL_ROWS) as table:
+            for line, cells in table:
+                texts = [_cell_text(c) for c in cells]
+                if header is None:
+                    header = texts
+                    continue
+                if not any(texts):
+                    continue
+                rows.append((line, texts))
+                if len(rows) > MAX_ROWS:
+                    raise _too_many_rows()
+    except TableError as error:
+        raise _FileError(Issue(error.line, None, error.message)) from None
     if header is None:
         raise _FileError(Issue(None, None, _("The file is empty.")))
     if not any(header):
@@ -1022,41 +922,30 @@ def import_apply(
 
 # --- Keeping the upload between preview and confirmation ------------------------------------
 
-STAGE_MAX_AGE = dt.timedelta(days=1)
-_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{20,64}")
+# Waiting uploads kept per user; older ones are dropped.
+MAX_STAGED = 5
 
 
-def _stage_dir() -> Path:
-    path = Path(settings.VAR_DIR) / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+def import_stage(
+    *, agency: Agency, user: Any, content: bytes, kind: FileKind, filename: str
+) -> ImportJob:
+    """Keep the uploaded bytes on the server as a waiting job of its uploader: the preview
+    and the confirmation read them back."""
+    stored = upload_store(chunks=[content], file_format=kind, max_bytes=MAX_BYTES)
+    job = import_job_create(
+        kind=ImportKind.STANDARDS,
+        agency=agency,
+        owner=user,
+        upload=stored,
+        filename=filename,
+        file_format=kind,
+    )
+    import_jobs_trim(owner=user, kind=ImportKind.STANDARDS, keep=MAX_STAGED)
+    return job
 
 
-def _stage_path(token: str) -> Path | None:
-    if not _TOKEN_RE.fullmatch(token):
-        return None
-    return _stage_dir() / f"{token}.bin"
-
-
-def upload_stage(*, content: bytes) -> str:
-    """Keep the uploaded bytes on the server; the token names them."""
-    directory = _stage_dir()
-    cutoff = time.time() - STAGE_MAX_AGE.total_seconds()
-    for old in directory.glob("*.bin"):
-        try:
-            if old.stat().st_mtime < cutoff:
-                old.unlink()
-        except OSError:
-            pass
-    token = secrets.token_urlsafe(24)
-    path = directory / f"{token}.bin"
-    path.touch(mode=0o600)
-    path.write_bytes(content)
-    return token
-
-
-def upload_read(*, token: str) -> bytes | None:
-    path = _stage_path(token)
+def staged_content(*, job: ImportJob) -> bytes | None:
+    path = job_file(job.upload_file)
     if path is None:
         return None
     try:
@@ -1065,7 +954,36 @@ def upload_read(*, token: str) -> bytes | None:
         return None
 
 
-def upload_discard(*, token: str) -> None:
-    path = _stage_path(token)
-    if path is not None:
-        path.unlink(missing_ok=True)
+def import_confirm(*, job: ImportJob, acting_user: Any, content: bytes) -> ImportResult | None:
+    """Apply a waiting upload, all or nothing (import_apply). None when the job is not
+    waiting any more (confirmed already, or being confirmed in another request).
+
+    Raises ImportRefusedError, and leaves the job waiting, when the file has errors.
+    """
+    claimed = import_job_claim(job_id=job.pk, kind=ImportKind.STANDARDS)
+    if claimed is None:
+        return None
+    try:
+        result = import_apply(
+            agency=claimed.agency,
+            acting_user=acting_user,
+            content=content,
+            kind=FileKind(claimed.file_format),
+        )
+    except ImportRefusedError as refused:
+        import_job_release(job=claimed, message=refused.message)
+        raise
+    except BaseException:
+        import_job_release(job=claimed)
+        raise
+    claimed.rows_read = len(result.versions)
+    claimed.created = result.drafts_created
+    claimed.updated = result.drafts_updated
+    import_job_finish(job=claimed, state=ImportState.DONE)
+    import_job_discard_upload(job=claimed)
+    return result
+
+
+def import_cancel(*, job: ImportJob) -> None:
+    import_job_fail(job=job, message=_("The import was cancelled; nothing was written."))
+    import_job_discard_upload(job=job)

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django import forms
+from django.apps import apps
 from django.contrib import admin
 from django.urls import reverse
 
@@ -18,17 +19,12 @@ from services.models import Service, StandardVersion
 from tests.services.test_staff_views import _edit_payload
 
 ROOT = Path(__file__).resolve().parents[2]
-PROJECT_APPS = [
-    "accounts",
-    "agencies",
-    "charter",
-    "core",
-    "delivery",
-    "notifications",
-    "oversight",
-    "services",
-    "staff",
-]
+PROJECT_APPS = sorted(
+    config.name.split(".")[0]
+    for config in apps.get_app_configs()
+    if Path(config.path).resolve().is_relative_to(ROOT)
+    and not Path(config.path).resolve().relative_to(ROOT).parts[0].startswith(".")
+)
 
 
 @pytest.mark.parametrize(

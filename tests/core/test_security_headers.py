@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 from django.test import Client
-from rest_framework.authtoken.models import Token
 
+from accounts.models import User
+from agencies.api_keys import api_key_create
 from core.views import REDOC_STYLE_HASHES
 from tests.accounts.conftest import login_verified
 from tests.core.csp_checks import (
@@ -167,9 +168,15 @@ def test_authenticated_api_answers_are_private(client, world, editor_a):
     client.force_login(editor_a)
     session = client.get("/api/services/")
     assert session.status_code == 200 and _private(session), session.get("Cache-Control")
-    token = Token.objects.create(user=editor_a)
-    by_token = Client().get("/api/services/", HTTP_AUTHORIZATION=f"Token {token.key}")
-    assert by_token.status_code == 200 and _private(by_token), by_token.get("Cache-Control")
+    _key, secret = api_key_create(
+        agency=editor_a.memberships.get().agency,
+        name="SIAK",
+        scope="read",
+        expires_at=None,
+        acting_user=User.objects.create(username="root", is_superuser=True),
+    )
+    by_key = Client().get("/api/services/", HTTP_AUTHORIZATION=f"Api-Key {secret}")
+    assert by_key.status_code == 200 and _private(by_key), by_key.get("Cache-Control")
 
 
 def test_the_api_answers_json_not_the_browsable_html(client, world):

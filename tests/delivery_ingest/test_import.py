@@ -4,50 +4,50 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.cache import cache
+from celery.exceptions import Retry
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
-from delivery.importing import (
-    ImportRefusedError,
-    import_run,
-    import_start,
-    job_get,
-    job_save,
-    report_path,
-    upload_path,
-)
+from delivery.importing import ImportRefusedError, import_run, import_start
 from delivery.models import DeliveryStatus, ServiceDelivery
 from delivery.tasks import delivery_import_task
+from imports.models import ImportJob
+from imports.services import STALE_AFTER, imports_dir, job_file
 from tests.delivery_ingest.conftest import HEADER, csv_bytes, row, snapshot
 
 
-def start(agency: Any, user: Any, content: bytes, name: str = "permohonan.csv") -> dict[str, Any]:
+def start(agency: Any, user: Any, content: bytes, name: str = "permohonan.csv") -> ImportJob:
     return import_start(
         agency=agency, user=user, upload=SimpleUploadedFile(name, content), language="en"
     )
 
 
-def run(agency: Any, user: Any, content: bytes) -> dict[str, Any]:
+def run(agency: Any, user: Any, content: bytes) -> ImportJob:
     job = start(agency, user, content)
-    delivery_import_task.run(job["id"])
-    result = job_get(job["id"])
-    assert result is not None
-    return result
+    delivery_import_task.run(str(job.pk))
+    return ImportJob.objects.get(pk=job.pk)
 
 
-def report_rows(job: dict[str, Any]) -> list[dict[str, str]]:
-    with report_path(job["id"]).open(encoding="utf-8", newline="") as handle:
+def report_path(job: ImportJob) -> Path:
+    path = job_file(job.report_file)
+    assert path is not None
+    return path
+
+
+def report_rows(job: ImportJob) -> list[dict[str, str]]:
+    with report_path(job).open(encoding="utf-8", newline="") as handle:
         return list(csv.DictReader(handle))
 
 
 def test_a_good_file_is_imported(agency_a, editor_a, ktp):
     content = csv_bytes([row(f"K-{i}") for i in range(1, 8)])
     job = run(agency_a, editor_a, content)
-    assert job["status"] == "done" and job["message"] == ""
-    assert (job["created"], job["updated"], job["errors"], job["rows_done"]) == (7, 0, 0, 7)
+    assert job.state == "done" and job.message == ""
+    assert (job.created, job.updated, job.errors, job.rows_read) == (7, 0, 0, 7)
     delivery = ServiceDelivery.objects.get(reference="K-1")
     assert delivery.submitted_at == dt.datetime(2026, 1, 5, 2, 0, tzinfo=dt.UTC)  # 09:00 WIB
     assert delivery.due_date == dt.date(2026, 1, 12) and delivery.status == DeliveryStatus.OPEN
@@ -56,35 +56,74 @@ def test_a_good_file_is_imported(agency_a, editor_a, ktp):
 def test_rerunning_a_job_or_reuploading_never_duplicates(agency_a, editor_a, ktp):
     content = csv_bytes([row(f"K-{i}") for i in range(1, 6)])
     job = start(agency_a, editor_a, content)
-    delivery_import_task.run(job["id"])
+    delivery_import_task.run(str(job.pk))
     before = snapshot()
     assert len(before) == 5
     # A finished job run again (a redelivered task) does nothing.
-    delivery_import_task.run(job["id"])
+    assert delivery_import_task.run(str(job.pk)) == {
+        "status": "done",
+        "created": 5,
+        "updated": 0,
+        "errors": 0,
+    }
     assert snapshot() == before
-    # A run cut short (the worker died) starts over: every row updates, none duplicates.
-    stale = job_get(job["id"])
-    assert stale is not None
-    stale["status"] = "running"
-    job_save(stale)
-    delivery_import_task.run(job["id"])
-    rerun = job_get(job["id"])
-    assert rerun is not None and (rerun["created"], rerun["updated"]) == (0, 5)
+    # A run cut short (the worker died: the job is running, its heartbeat stale) starts
+    # over: every row updates, none duplicates.
+    stale = timezone.now() - STALE_AFTER - dt.timedelta(seconds=1)
+    ImportJob.objects.filter(pk=job.pk).update(state="running", updated_at=stale)
+    delivery_import_task.run(str(job.pk))
+    rerun = ImportJob.objects.get(pk=job.pk)
+    assert (rerun.state, rerun.created, rerun.updated, rerun.attempt) == ("done", 0, 5, 2)
     assert snapshot() == before
     # The same file uploaded again.
     again = run(agency_a, editor_a, content)
-    assert (again["created"], again["updated"], again["errors"]) == (0, 5, 0)
+    assert (again.created, again.updated, again.errors) == (0, 5, 0)
     assert snapshot() == before
 
 
 def test_a_running_job_is_not_entered_twice(agency_a, editor_a, ktp):
     job = start(agency_a, editor_a, csv_bytes([row("K-1")]))
-    cache.add(f"delivery-import:{job['id']}:lock", 1, 60)
-    assert (delivery_import_task.run(job["id"]) or {}).get("status") == "queued"
+    # Another run holds the job and is alive (its heartbeat is fresh).
+    ImportJob.objects.filter(pk=job.pk).update(state="running", attempt=1)
+    held = import_run(str(job.pk))
+    assert held is not None and (held.state, held.attempt) == ("running", 1)
     assert ServiceDelivery.objects.count() == 0
-    cache.delete(f"delivery-import:{job['id']}:lock")
-    assert (delivery_import_task.run(job["id"]) or {}).get("status") == "done"
+    # The task asks to be retried once the heartbeat may have gone stale.
+    with pytest.raises(Retry):
+        delivery_import_task.run(str(job.pk))
+    assert ServiceDelivery.objects.count() == 0
+    # The other run finished meanwhile: the retry leaves the job alone.
+    ImportJob.objects.filter(pk=job.pk).update(state="done")
+    assert (delivery_import_task.run(str(job.pk)) or {}).get("status") == "done"
+    assert ServiceDelivery.objects.count() == 0
+    # Still waiting: the task claims it and imports.
+    ImportJob.objects.filter(pk=job.pk).update(state="waiting")
+    assert (delivery_import_task.run(str(job.pk)) or {}).get("status") == "done"
     assert ServiceDelivery.objects.count() == 1
+
+
+def test_a_run_that_was_taken_over_stops_writing(agency_a, editor_a, ktp, monkeypatch):
+    from delivery import importing
+
+    content = csv_bytes([row(f"K-{i}") for i in range(1, 1201)])
+    job = start(agency_a, editor_a, content)
+    claimed: list[bool] = []
+    original = importing.import_job_progress
+
+    def taken_over(*, job: ImportJob) -> bool:
+        # After its first chunk, this run's worker hangs; another run claims the job.
+        if not claimed:
+            claimed.append(True)
+            ImportJob.objects.filter(pk=job.pk).update(attempt=job.attempt + 1)
+        return original(job=job)
+
+    monkeypatch.setattr(importing, "import_job_progress", taken_over)
+    result = import_run(str(job.pk))
+    assert result is not None
+    saved = ImportJob.objects.get(pk=job.pk)
+    # The first run stopped after one chunk and wrote nothing over the new claim.
+    assert ServiceDelivery.objects.count() == 500
+    assert (saved.state, saved.attempt, saved.rows_read) == ("running", 2, 0)
 
 
 def test_unknown_jobs_are_ignored(db):
@@ -105,7 +144,7 @@ def test_status_updates_by_reupload(agency_a, editor_a, ktp):
             ]
         ),
     )
-    assert (job["created"], job["updated"], job["errors"]) == (0, 3, 0)
+    assert (job.created, job.updated, job.errors) == (0, 3, 0)
     k1, k2, k3 = ServiceDelivery.objects.order_by("reference")
     assert k1.status == DeliveryStatus.COMPLETED and k1.is_on_time
     assert k2.outcome == "refused" and k2.is_on_time is False
@@ -143,10 +182,10 @@ def test_every_bad_row_is_reported_with_its_line_and_good_rows_are_kept(
     expected[len(rows) + 1] = ("", "3 values")
     rows.append(row("K-last", fee="1,000"))
     job = run(agency_a, editor_a, csv_bytes(rows))
-    assert job["status"] == "done"
-    assert job["errors"] == len(expected)
-    assert job["created"] == len(BAD_ROWS) + 1
-    seen = {sample["line"]: sample for sample in job["error_sample"]}
+    assert job.state == "done"
+    assert job.errors == len(expected)
+    assert job.created == len(BAD_ROWS) + 1
+    seen = {sample["line"]: sample for sample in job.error_sample}
     assert set(seen) == set(expected)
     for line, (column, words) in expected.items():
         messages = {e["column"]: e["message"] for e in seen[line]["errors"]}
@@ -171,11 +210,11 @@ def test_a_fixed_error_report_can_be_uploaded_again(agency_a, editor_a, ktp):
         editor_a,
         csv_bytes([row("K-1"), row("K-2", fee="-1"), row("K-3", service="salah")]),
     )
-    assert (job["created"], job["errors"]) == (1, 2)
-    fixed = report_path(job["id"]).read_text(encoding="utf-8")
+    assert (job.created, job.errors) == (1, 2)
+    fixed = report_path(job).read_text(encoding="utf-8")
     fixed = fixed.replace(",-1,", ",1000,").replace(",salah,", ",ktp-elektronik,")
     again = run(agency_a, editor_a, fixed.encode("utf-8"))
-    assert (again["created"], again["updated"], again["errors"]) == (2, 0, 0)
+    assert (again.created, again.updated, again.errors) == (2, 0, 0)
     assert ServiceDelivery.objects.count() == 3
 
 
@@ -186,7 +225,7 @@ def test_semicolons_a_bom_and_extra_columns_are_understood(agency_a, editor_a, k
         delimiter=";",
     )
     job = run(agency_a, editor_a, b"\xef\xbb\xbf" + content)
-    assert (job["created"], job["errors"]) == (2, 0), job["error_sample"]
+    assert (job.created, job.errors) == (2, 0), job.error_sample
     assert ServiceDelivery.objects.get(reference="K-1").fee_charged == 2500
 
 
@@ -197,7 +236,7 @@ def test_quoted_newlines_keep_line_numbers_right(agency_a, editor_a, ktp):
     )
     content = content.replace(b"K-2", b'"K-2\nx"')
     job = run(agency_a, editor_a, content)
-    [sample] = job["error_sample"]
+    [sample] = job.error_sample
     assert sample["line"] == 5  # K-2 spans lines 3 and 4
 
 
@@ -227,11 +266,12 @@ def test_missing_columns_are_refused(agency_a, editor_a, ktp):
     ],
 )
 def test_unreadable_files_are_refused_clearly(agency_a, editor_a, ktp, content, words):
-    before = set(upload_path("0" * 32).parent.iterdir())
+    before = set(imports_dir().iterdir())
     with pytest.raises(ImportRefusedError) as refused:
         start(agency_a, editor_a, content)
     assert words in refused.value.message
-    assert set(upload_path("0" * 32).parent.iterdir()) == before
+    assert set(imports_dir().iterdir()) == before
+    assert not ImportJob.objects.exists()
 
 
 def test_the_size_limit_is_configurable(agency_a, editor_a, ktp, settings):
@@ -247,17 +287,21 @@ def test_a_user_who_lost_the_right_gets_a_failed_job(agency_a, editor_a, ktp):
     job = start(agency_a, editor_a, csv_bytes([row("K-1")]))
     editor_a.memberships.all().delete()
     editor_a._policy_memberships = None
-    result = import_run(job["id"])
-    assert result is not None and result["status"] == "failed"
+    result = import_run(str(job.pk))
+    assert result is not None and result.state == "failed"
+    assert ImportJob.objects.get(pk=job.pk).message == (
+        "You may no longer record deliveries in this agency."
+    )
     assert ServiceDelivery.objects.count() == 0
 
 
 def test_a_big_file_shows_progress_in_chunks(agency_a, editor_a, ktp):
     content = csv_bytes([row(f"K-{i}") for i in range(1, 1201)])
     job = start(agency_a, editor_a, content)
-    assert job["lines"] == 1201
-    done = import_run(job["id"])
-    assert done is not None and done["rows_done"] == 1200 and done["created"] == 1200
+    assert job.lines == 1201
+    done = import_run(str(job.pk))
+    assert done is not None and done.rows_read == 1200 and done.created == 1200
+    assert ImportJob.objects.get(pk=job.pk).progress == 100
     assert ServiceDelivery.objects.count() == 1200
 
 
@@ -271,19 +315,28 @@ def test_error_report_cells_cannot_become_formulas(agency_a, editor_a, ktp):
 def test_the_stored_file_is_the_upload_byte_for_byte(agency_a, editor_a, ktp):
     content = csv_bytes([row("K-1"), row("K-2")])
     job = start(agency_a, editor_a, content)
-    assert upload_path(job["id"]).read_bytes() == content
-    assert (job["size"], job["lines"], job["status"]) == (len(content), 3, "queued")
+    path = job_file(job.upload_file)
+    assert path is not None and path.read_bytes() == content
+    assert (job.size, job.lines, job.state, job.owner, job.kind) == (
+        len(content),
+        3,
+        "waiting",
+        editor_a,
+        "deliveries",
+    )
 
 
-def test_expired_files_are_swept(agency_a, editor_a, ktp, var_dir):
-    import os
-    import time
+def test_expired_jobs_and_their_files_are_swept(agency_a, editor_a, ktp, var_dir):
+    from imports.tasks import import_jobs_sweep_task
 
-    from delivery.tasks import delivery_import_sweep_task
-
-    old = start(agency_a, editor_a, csv_bytes([row("K-1")]))
-    new = start(agency_a, editor_a, csv_bytes([row("K-2")]))
-    past = time.time() - 8 * 24 * 3600
-    os.utime(upload_path(old["id"]), (past, past))
-    assert delivery_import_sweep_task.run() == 1
-    assert not upload_path(old["id"]).exists() and upload_path(new["id"]).exists()
+    old = run(agency_a, editor_a, csv_bytes([row("K-1"), row("K-2", fee="-1")]))
+    new = run(agency_a, editor_a, csv_bytes([row("K-3")]))
+    old_files = [job_file(old.upload_file), job_file(old.report_file)]
+    assert all(path is not None and path.exists() for path in old_files)
+    ImportJob.objects.filter(pk=old.pk).update(created_at=timezone.now() - dt.timedelta(days=8))
+    assert import_jobs_sweep_task.run() == 1
+    assert not ImportJob.objects.filter(pk=old.pk).exists()
+    assert not any(path is not None and path.exists() for path in old_files)
+    new_path = job_file(new.upload_file)
+    assert ImportJob.objects.filter(pk=new.pk).exists() and new_path and new_path.exists()
+    assert import_jobs_sweep_task.run() == 0  # a second sweep finds nothing more

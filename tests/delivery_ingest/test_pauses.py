@@ -258,19 +258,19 @@ def test_csv_pause_and_resume_like_the_services(agency_a, editor_a, ktp):
         header=PAUSE_HEADER,
     )
     job = run(agency_a, editor_a, content)
-    assert (job["created"], job["updated"], job["errors"]) == (3, 0, 0), job
+    assert (job.created, job.updated, job.errors) == (3, 0, 0), job.error_sample
     assert _state(ServiceDelivery.objects.get(reference="C-1")) == _state(twin)
     assert _state(ServiceDelivery.objects.get(reference="C-2")) == _state(open_twin)
     before, pauses = snapshot(), _pauses()
     again = run(agency_a, editor_a, content)
-    assert (again["created"], again["updated"], again["errors"]) == (0, 3, 0)
+    assert (again.created, again.updated, again.errors) == (0, 3, 0)
     assert snapshot() == before and _pauses() == pauses
     # The open pause resumed by a later file.
     later = csv_bytes(
         [pause_row("C-2", "2026-01-06 10:00", REASON, "2026-01-09 10:00")], header=PAUSE_HEADER
     )
     job = run(agency_a, editor_a, later)
-    assert (job["updated"], job["errors"]) == (1, 0)
+    assert (job.updated, job.errors) == (1, 0)
     c2 = ServiceDelivery.objects.get(reference="C-2")
     assert _state(c2) == _state(twin)
 
@@ -287,7 +287,7 @@ def test_csv_pause_errors_are_reported_with_their_lines(agency_a, editor_a, ktp)
         header=PAUSE_HEADER,
     )
     job = run(agency_a, editor_a, content)
-    assert (job["created"], job["errors"]) == (2, 3), job
+    assert (job.created, job.errors) == (2, 3), job.error_sample
     by_line = {r["line"]: r for r in report_rows(job)}
     assert set(by_line) == {"3", "4", "5"}
     assert by_line["3"]["reference"] == "E-DONE"

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import time
+import tracemalloc
 from typing import Any
 
 import pytest
@@ -11,13 +14,15 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
-from delivery.importing import job_get, upload_path
 from delivery.models import DeliveryStatus, ServiceDelivery
 from delivery.services import delivery_record
 from delivery.tasks import delivery_import_task
+from imports.models import ImportJob
+from imports.services import imports_dir
 from tests.accounts.conftest import login_verified
 from tests.delivery.conftest import wib
-from tests.delivery_ingest.conftest import csv_bytes, row
+from tests.delivery_ingest.conftest import HEADER, csv_bytes, row
+from tests.tabular_files import BIG, MB, bomb, xlsx
 
 with translation.override("en"):  # these tests read the English pages
     LIST = reverse("deliveries:list")
@@ -319,12 +324,12 @@ def test_upload_then_job_page_then_error_report(
 
 def test_a_50_mb_upload_is_refused_unstored(client, editor_a, agency_a, ktp):
     as_user(client, editor_a)
-    before = set(upload_path("0" * 32).parent.iterdir())
+    before = set(imports_dir().iterdir())
     big = csv_bytes([row("K-1")]) + b"x" * (50 * 1024 * 1024)
     response = upload(client, agency_a, big)
     assert response.status_code == 400
     assert "larger than 20 MB" in response.content.decode()
-    assert set(upload_path("0" * 32).parent.iterdir()) == before
+    assert set(imports_dir().iterdir()) == before
     assert ServiceDelivery.objects.count() == 0
 
 
@@ -359,7 +364,7 @@ def test_job_of_an_unknown_id_is_404(client, editor_a):
     as_user(client, editor_a)
     assert client.get(reverse("deliveries:import_job", args=["f" * 32])).status_code == 404
     assert client.get(reverse("deliveries:import_job", args=["nope"])).status_code == 404
-    assert job_get("f" * 32) is None
+    assert client.get(reverse("deliveries:import_report", args=["nope"])).status_code == 404
 
 
 def test_the_complete_action_and_the_completeness_column_read_differently(
@@ -373,3 +378,131 @@ def test_the_complete_action_and_the_completeness_column_read_differently(
     html = client.get(url).content.decode()
     assert "Selesaikan permohonan</h3>" in html
     assert ">Lengkap</h3>" not in html
+
+
+# --- Workbooks and hostile files (shared reader: core.tabular) --------------------------------
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["inline", "shared-string"])
+def test_a_zip_bomb_is_refused_quickly_without_a_huge_page(client, editor_a, agency_a, ktp, shared):
+    as_user(client, editor_a)
+    before = set(imports_dir().iterdir())
+    content = bomb([HEADER, [BIG, *row("K-1")[1:]]], size=50 * MB, shared=shared)
+    assert len(content) < MB
+    upload(client, agency_a, b"", "permohonan.xlsx")  # the page and its catalogues loaded once
+    tracemalloc.start()
+    started = time.monotonic()
+    try:
+        response = upload(client, agency_a, content, "permohonan.xlsx")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert time.monotonic() - started < 10
+    assert response.status_code == 400
+    assert "not an ordinary spreadsheet" in response.content.decode()
+    assert len(response.content) < 100_000
+    assert peak < 10 * MB  # the 50 MB cell was never expanded
+    assert set(imports_dir().iterdir()) == before
+    assert ServiceDelivery.objects.count() == 0
+
+
+def test_an_overlong_cell_is_refused_on_upload_with_its_line(client, editor_a, agency_a, ktp):
+    as_user(client, editor_a)
+    before = set(imports_dir().iterdir())
+    content = csv_bytes([row("K-1"), row("K-2"), row("K-3", channel="Loket utama " * 2000)])
+    response = upload(client, agency_a, content)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Line 4: A cell is longer than 10000 characters" in html
+    quote = re.search(r"\(it begins “([^”]*)…”\)", html)
+    assert quote is not None and len(quote.group(1)) <= 40
+    assert len(response.content) < 100_000
+    assert set(imports_dir().iterdir()) == before
+    assert ServiceDelivery.objects.count() == 0
+
+
+def test_a_workbook_is_imported_like_a_csv(
+    client, editor_a, agency_a, ktp, django_capture_on_commit_callbacks
+):
+    as_user(client, editor_a)
+    rows: list[list[Any]] = [
+        HEADER,
+        ["K-1", "ktp-elektronik", dt.datetime(2026, 1, 5, 9, 0), dt.datetime(2026, 1, 5, 9, 0)],
+        [1002, "ktp-elektronik", "2026-01-05 10:00", "2026-01-05 10:00", "", "", 15000],
+        ["K-3", "ktp-elektronik", "2026-01-05 10:00", "", "", "", -5],
+    ]
+    with django_capture_on_commit_callbacks(execute=False):
+        response = upload(client, agency_a, xlsx(rows), "permohonan.xlsx")
+    assert response.status_code == 302, response.content.decode()[:3000]
+    job_id = response["Location"].rstrip("/").rsplit("/", 1)[1]
+    delivery_import_task.run(job_id)
+    job = ImportJob.objects.get(pk=job_id)
+    assert job.state == "done", job.message
+    assert (job.created, job.errors, job.lines, job.file_format) == (2, 1, 4, "xlsx")
+    assert job.error_sample[0]["line"] == 4
+    first = ServiceDelivery.objects.get(reference="K-1")
+    assert first.submitted_at == dt.datetime(2026, 1, 5, 2, 0, tzinfo=dt.UTC)  # 09:00 WIB
+    assert ServiceDelivery.objects.get(reference="1002").fee_charged == 15000
+
+
+# --- Import jobs are rows: owner only, nothing in the cache ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [
+        ("editor_a", 200),  # the owner
+        ("approver_a", 404),  # same agency, same right: still not theirs
+        ("admin_a", 404),
+        ("editor_b", 404),
+        ("ombudsman", 404),
+        ("superuser", 404),
+        ("anonymous", 302),
+    ],
+)
+def test_only_the_owner_sees_an_import_job(client, cast, agency_a, ktp, who, expected):
+    from delivery.importing import import_start
+
+    job = import_start(
+        agency=agency_a,
+        user=cast["editor_a"],
+        upload=SimpleUploadedFile("p.csv", csv_bytes([row("K-1", fee="-1")])),
+        language="en",
+    )
+    delivery_import_task.run(str(job.pk))
+    as_user(client, cast[who])
+    page = reverse("deliveries:import_job", args=[job.pk])
+    report = reverse("deliveries:import_report", args=[job.pk])
+    assert client.get(page).status_code == expected
+    assert client.get(report).status_code == expected
+
+
+def test_an_owner_who_lost_the_right_no_longer_sees_the_job(client, editor_a, agency_a, ktp):
+    from delivery.importing import import_start
+
+    job = import_start(
+        agency=agency_a,
+        user=editor_a,
+        upload=SimpleUploadedFile("p.csv", csv_bytes([row("K-1")])),
+        language="en",
+    )
+    as_user(client, editor_a)
+    page = reverse("deliveries:import_job", args=[job.pk])
+    assert client.get(page).status_code == 200
+    editor_a.memberships.update(role="agency_admin")  # may no longer record deliveries
+    assert client.get(page).status_code == 404
+
+
+def test_a_job_survives_a_cache_eviction(client, editor_a, agency_a, ktp):
+    from django.core.cache import cache
+
+    as_user(client, editor_a)
+    response = upload(client, agency_a, csv_bytes([row("K-1"), row("K-2")]))
+    assert response.status_code == 302
+    job_id = response["Location"].rstrip("/").rsplit("/", 1)[1]
+    cache.clear()  # a restart of a per-process cache, or an eviction
+    assert "Waiting to start" in client.get(response["Location"]).content.decode()
+    delivery_import_task.run(job_id)
+    cache.clear()
+    body = client.get(response["Location"]).content.decode()
+    assert 'value="100"' in body and ServiceDelivery.objects.count() == 2

@@ -10,8 +10,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from agencies.calendars import calendar_national, calendar_rebuild
-from delivery.importing import job_get, report_path, upload_path
 from delivery.models import ServiceDelivery
+from imports.models import ImportJob
+from imports.services import job_file
 from tests import factories
 from tests.delivery.conftest import wib
 from tests.delivery_ingest.conftest import csv_bytes, row
@@ -40,15 +41,17 @@ def test_an_uploaded_file_is_imported_by_a_real_worker(
     assert response.status_code == 302, response.content
     job_id = response["Location"].rstrip("/").rsplit("/", 1)[1]
     deadline = time.monotonic() + 60
-    job = job_get(job_id)
-    while job is not None and job["status"] not in ("done", "failed"):
-        assert time.monotonic() < deadline, job
+    job = ImportJob.objects.get(pk=job_id)
+    while not job.finished:
+        assert time.monotonic() < deadline, job.state
         time.sleep(0.2)
-        job = job_get(job_id)
-    assert job is not None and job["status"] == "done", job
-    assert (job["created"], job["errors"]) == (20, 1)
+        job.refresh_from_db()
+    assert job.state == "done", job.message
+    assert (job.created, job.errors) == (20, 1)
     assert ServiceDelivery.objects.filter(agency=agency).count() == 20
     page = client.get(response["Location"]).content.decode()
     assert 'value="100"' in page and "K-bad" in page
-    upload_path(job_id).unlink(missing_ok=True)
-    report_path(job_id).unlink(missing_ok=True)
+    for name in (job.upload_file, job.report_file):
+        path = job_file(name)
+        if path is not None:
+            path.unlink(missing_ok=True)

@@ -55,3 +55,17 @@ def test_drafts_not_in_consultation_and_closed_ones_are_not_public(
         standard_publish(version=version, acting_user=approver_a)
     assert error.value.code == "consultation_open"
     assert client.get(reverse("public:consultation", args=[version.pk])).status_code == 200
+
+
+def test_a_flood_of_comments_gets_the_translated_429_page(client, editor_a, agency_a, unit_a):
+    from django.core.cache import cache
+
+    cache.clear()
+    version = _open(editor_a, agency_a, unit_a)
+    url = reverse("public:consultation", args=[version.pk])
+    for i in range(10):
+        assert client.post(url, {"name": "Budi", "body": f"Komentar {i}"}).status_code == 302
+    refused = client.post(url, {"name": "Budi", "body": "Satu lagi"})
+    assert refused.status_code == 429
+    assert "Terlalu banyak permintaan" in refused.content.decode()
+    assert ConsultationComment.objects.count() == 10

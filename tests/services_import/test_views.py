@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import time
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -12,12 +14,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
+from imports.models import ImportJob
 from services import services as writes
-from services.importing import MAX_BYTES
+from services.importing import COLUMNS, MAX_BYTES
 from services.models import Service, StandardVersion, VersionStatus
 from tests.accounts.conftest import login_verified
 from tests.factories import UserFactory, complete_version_data
 from tests.services_import.helpers import csv_bytes, row, xlsx_bytes
+from tests.tabular_files import BIG, MB, bomb
 
 
 def upload_url() -> str:
@@ -47,7 +51,12 @@ def token_of(response: Any) -> str:
 
 def staged_files() -> list[Path]:
     directory = Path(settings.VAR_DIR) / "imports"
-    return sorted(directory.glob("*.bin")) if directory.exists() else []
+    return sorted(directory.iterdir()) if directory.exists() else []
+
+
+def staged_path(token: str) -> Path:
+    job = ImportJob.objects.get(pk=token)
+    return Path(settings.VAR_DIR) / (job.upload_file or f"imports/{job.pk.hex}.csv")
 
 
 @pytest.fixture
@@ -71,6 +80,15 @@ def test_full_journey_creates_drafts(agency_a: Any, unit_a: Any, editor_a: Any) 
     assert b"csrfmiddlewaretoken" in page.content
 
     token = token_of(upload(client, agency_a, csv_bytes([row("a"), row("b")])))
+    staged = staged_path(token)
+    assert staged.exists()
+    job = ImportJob.objects.get(pk=token)
+    assert (job.kind, job.state, job.owner, job.agency) == (
+        "standards",
+        "waiting",
+        editor_a,
+        agency_a,
+    )
     preview = client.get(reverse("imports:preview", args=[token]))
     assert preview.status_code == 200
     assert b"Layanan a" in preview.content
@@ -82,8 +100,10 @@ def test_full_journey_creates_drafts(agency_a: Any, unit_a: Any, editor_a: Any) 
     assert done["Location"] == reverse("staff:dashboard")
     assert set(Service.objects.values_list("slug", flat=True)) == {"a", "b"}
     assert set(StandardVersion.objects.values_list("status", flat=True)) == {VersionStatus.DRAFT}
-    # The staged file is gone and the token cannot be used twice.
-    assert not (Path(settings.VAR_DIR) / "imports" / f"{token}.bin").exists()
+    # The staged file is gone, the job says what it did, and the token cannot be used twice.
+    assert not staged.exists()
+    job.refresh_from_db()
+    assert (job.state, job.rows_read, job.created, job.updated) == ("done", 2, 2, 0)
     assert client.post(reverse("imports:confirm", args=[token])).status_code == 404
     assert StandardVersion.objects.count() == 2
 
@@ -156,9 +176,11 @@ def test_too_big_upload_is_refused_unread(agency_a: Any, unit_a: Any, editor_a: 
 def test_cancel_discards_the_upload(agency_a: Any, unit_a: Any, editor_a: Any) -> None:
     client = client_for(editor_a)
     token = token_of(upload(client, agency_a, csv_bytes([row("a")])))
+    staged = staged_path(token)
     assert client.post(reverse("imports:cancel", args=[token])).status_code == 302
     assert client.get(reverse("imports:preview", args=[token])).status_code == 404
-    assert not (Path(settings.VAR_DIR) / "imports" / f"{token}.bin").exists()
+    assert not staged.exists()
+    assert ImportJob.objects.get(pk=token).state == "failed"
 
 
 def test_a_token_is_bound_to_its_uploader(
@@ -171,17 +193,79 @@ def test_a_token_is_bound_to_its_uploader(
     assert Service.objects.count() == 0
 
 
-def test_a_token_is_bound_to_the_user_even_in_the_same_session(
+def test_a_token_is_bound_to_the_owner_of_its_job(
     agency_a: Any, unit_a: Any, editor_a: Any, approver_a: Any
 ) -> None:
     client = client_for(editor_a)
     token = token_of(upload(client, agency_a, csv_bytes([row("a")])))
-    session = client.session
-    staged = session["service_imports"]
-    staged[token]["user_id"] = approver_a.pk
-    session["service_imports"] = staged
-    session.save()
+    ImportJob.objects.filter(pk=token).update(owner=approver_a)
     assert client.get(reverse("imports:preview", args=[token])).status_code == 404
+    assert client.post(reverse("imports:confirm", args=[token])).status_code == 404
+    assert client.post(reverse("imports:cancel", args=[token])).status_code == 404
+    assert Service.objects.count() == 0
+
+
+def test_an_upload_survives_a_new_session_and_a_cache_eviction(
+    agency_a: Any, unit_a: Any, editor_a: Any
+) -> None:
+    from django.core.cache import cache
+
+    token = token_of(upload(client_for(editor_a), agency_a, csv_bytes([row("a")])))
+    cache.clear()
+    other_session = client_for(editor_a)  # logged in again: nothing of the upload in it
+    assert other_session.get(reverse("imports:preview", args=[token])).status_code == 200
+    assert other_session.post(reverse("imports:confirm", args=[token])).status_code == 302
+    assert Service.objects.get().slug == "a"
+
+
+def test_a_refused_confirmation_leaves_the_job_waiting(
+    agency_a: Any, unit_a: Any, editor_a: Any, approver_a: Any
+) -> None:
+    client = client_for(editor_a)
+    token = token_of(upload(client, agency_a, csv_bytes([row("a")])))
+    # Someone else creates the service in another unit meanwhile: the plan changes.
+    unit_a.is_active = False
+    unit_a.save()
+    assert client.post(reverse("imports:confirm", args=[token])).status_code == 400
+    job = ImportJob.objects.get(pk=token)
+    assert job.state == "waiting" and staged_path(token).exists()
+    unit_a.is_active = True
+    unit_a.save()
+    assert client.post(reverse("imports:confirm", args=[token])).status_code == 302
+    assert ImportJob.objects.get(pk=token).state == "done"
+
+
+def test_only_the_newest_uploads_are_kept_waiting(
+    agency_a: Any, unit_a: Any, editor_a: Any
+) -> None:
+    from services.importing import MAX_STAGED
+
+    client = client_for(editor_a)
+    before = set(staged_files())
+    tokens = [
+        token_of(upload(client, agency_a, csv_bytes([row(f"s{n}")]))) for n in range(MAX_STAGED + 2)
+    ]
+    waiting = set(ImportJob.objects.filter(state="waiting").values_list("pk", flat=True))
+    assert {str(pk) for pk in waiting} == set(tokens[-MAX_STAGED:])
+    assert len(set(staged_files()) - before) == MAX_STAGED
+    assert client.get(reverse("imports:preview", args=[tokens[0]])).status_code == 404
+
+
+def test_an_expired_upload_is_swept(agency_a: Any, unit_a: Any, editor_a: Any) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from imports.services import import_jobs_sweep
+
+    client = client_for(editor_a)
+    old = token_of(upload(client, agency_a, csv_bytes([row("a")])))
+    new = token_of(upload(client, agency_a, csv_bytes([row("b")])))
+    old_path = staged_path(old)
+    ImportJob.objects.filter(pk=old).update(created_at=timezone.now() - dt.timedelta(days=2))
+    assert import_jobs_sweep() == 1
+    assert not old_path.exists() and staged_path(new).exists()
+    assert client.get(reverse("imports:preview", args=[old])).status_code == 404
 
 
 # --- Permissions ----------------------------------------------------------------------------
@@ -287,3 +371,55 @@ def test_pages_render_in_the_default_language(agency_a: Any, unit_a: Any, editor
     preview = client.get(response["Location"])
     assert preview.status_code == 200
     assert 'data-line="3" data-column="category"' in preview.content.decode()
+
+
+# --- Hostile files (shared reader: core.tabular) ---------------------------------------------
+
+
+def _measured_upload(client: Client, agency: Any, content: bytes, name: str) -> tuple[Any, int]:
+    upload(client, agency, b"", name)  # the page, its templates and catalogues loaded once
+    tracemalloc.start()
+    try:
+        response = upload(client, agency, content, name)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return response, peak
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["inline", "shared-string"])
+def test_a_zip_bomb_is_refused_quickly_without_a_huge_page(
+    agency_a: Any, unit_a: Any, editor_a: Any, shared: bool
+) -> None:
+    client = client_for(editor_a)
+    before = staged_files()
+    cells = row("a", product=BIG)
+    content = bomb([list(COLUMNS), [cells[c] for c in COLUMNS]], size=50 * MB, shared=shared)
+    assert len(content) < MB
+    started = time.monotonic()
+    response, peak = _measured_upload(client, agency_a, content, "standar.xlsx")
+    assert time.monotonic() - started < 10
+    assert response.status_code == 200
+    assert "not an ordinary spreadsheet" in response.content.decode()
+    assert len(response.content) < 100_000
+    assert peak < 10 * MB  # the 50 MB cell was never expanded
+    assert staged_files() == before
+    assert Service.objects.count() == 0
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_an_overlong_cell_is_refused_with_its_line_and_a_short_quote(
+    agency_a: Any, unit_a: Any, editor_a: Any, kind: str
+) -> None:
+    client = client_for(editor_a)
+    rows = [row("a"), row("b", product="Dokumen kependudukan " * 2000)]
+    content = csv_bytes(rows) if kind == "csv" else xlsx_bytes(rows)
+    response = upload(client, agency_a, content, f"standar.{kind}")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Line 3: A cell is longer than 10000 characters" in html
+    quote = re.search(r"\(it begins “([^”]*)…”\)", html)
+    assert quote is not None and quote.group(1) == "Dokumen kependudukan Dokumen kependuduka"
+    assert html.count("Dokumen kependudukan") == 1
+    assert len(response.content) < 100_000
+    assert Service.objects.count() == 0

@@ -28,7 +28,7 @@ from agencies.api_keys import (
     can_manage_ombudsman_keys,
 )
 from agencies.models import Agency, ApiKeyEvent, ApiKeyScope
-from agencies.staff_views import _managed_agency
+from agencies.policy import Action, get_permitted
 from core.client_ip import client_ip
 from core.errors import ApplicationError, PermissionDeniedError
 from core.forms import Form
@@ -67,7 +67,7 @@ class ApiKeyForm(Form):
 
 def _agency_or_ombudsman(request: HttpRequest, agency_slug: str | None) -> Agency | None:
     if agency_slug is not None:
-        return _managed_agency(request, agency_slug)
+        return get_permitted(request.user, Action.MANAGE_AGENCY, Agency, slug=agency_slug)
     if not can_manage_ombudsman_keys(request.user):
         raise Http404
     return None

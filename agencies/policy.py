@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, NoReturn, Protocol, TypeVar
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Model, Q, QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 
 from agencies.models import Membership, Role
 
@@ -180,3 +183,34 @@ def agencies_for(user: Any, action: Action) -> QuerySet[Any]:
         return Agency.objects.all()
     unit_agencies = Unit.objects.filter(pk__in=grant.unit_ids).values("agency_id")
     return Agency.objects.filter(Q(pk__in=grant.agency_ids) | Q(pk__in=unit_agencies))
+
+
+# --- The one 404-or-403 rule for pages ------------------------------------------------------
+def refuse(user: Any, obj: Any, *, seen_with: Action = Action.VIEW_PRIVATE) -> NoReturn:
+    """Refuse an action on `obj`: 403 for those who may see it (its agency's staff learn it
+    exists), 404 for everyone else (an outsider learns nothing)."""
+    agency_id, unit_id = owner_of(obj)
+    if can(user, seen_with, obj) or (
+        unit_id is None and agency_id is not None and can_in_agency(user, seen_with, agency_id)
+    ):
+        raise PermissionDenied
+    raise Http404
+
+
+def permitted(user: Any, action: Action, obj: M, *, seen_with: Action = Action.VIEW_PRIVATE) -> M:
+    """`obj` if the user may perform `action` on it; otherwise 403 or 404 (see `refuse`)."""
+    if not can(user, action, obj):
+        refuse(user, obj, seen_with=seen_with)
+    return obj
+
+
+def get_permitted(
+    user: Any,
+    action: Action,
+    queryset: QuerySet[M] | type[M],
+    *,
+    seen_with: Action = Action.VIEW_PRIVATE,
+    **lookup: Any,
+) -> M:
+    """Get this object for this user and action, or 404/403: the one helper for pages."""
+    return permitted(user, action, get_object_or_404(queryset, **lookup), seen_with=seen_with)

@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.otp import otp_required_for_privileged
 from agencies.invitations import INVITABLE_ROLES, invitation_create, invitation_list_open
 from agencies.models import Agency, Membership, Role, Unit
-from agencies.policy import Action, can, can_in_agency
+from agencies.policy import Action, get_permitted
 from agencies.services import membership_revoke
 from core.errors import ApplicationError, PermissionDeniedError
 from core.forms import Form
@@ -43,16 +43,6 @@ class InviteForm(Form):
         unit_field.queryset = Unit.objects.filter(agency=agency, is_active=True).order_by("name")
 
 
-def _managed_agency(request: HttpRequest, agency_slug: str) -> Agency:
-    """The agency if the user may manage it; 403 for its other staff, 404 for outsiders."""
-    agency = get_object_or_404(Agency, slug=agency_slug)
-    if can(request.user, Action.MANAGE_AGENCY, agency):
-        return agency
-    if can_in_agency(request.user, Action.VIEW_PRIVATE, agency.pk):
-        raise PermissionDenied
-    raise Http404
-
-
 def _render_members(
     request: HttpRequest, agency: Agency, form: InviteForm, status: int = 200
 ) -> HttpResponse:
@@ -77,14 +67,14 @@ def _render_members(
 @require_GET
 @otp_required_for_privileged
 def members(request: HttpRequest, agency_slug: str) -> HttpResponse:
-    agency = _managed_agency(request, agency_slug)
+    agency = get_permitted(request.user, Action.MANAGE_AGENCY, Agency, slug=agency_slug)
     return _render_members(request, agency, InviteForm(agency=agency))
 
 
 @require_POST
 @otp_required_for_privileged
 def member_invite(request: HttpRequest, agency_slug: str) -> HttpResponse:
-    agency = _managed_agency(request, agency_slug)
+    agency = get_permitted(request.user, Action.MANAGE_AGENCY, Agency, slug=agency_slug)
     form = InviteForm(request.POST, agency=agency)
     if form.is_valid():
         try:
@@ -110,7 +100,7 @@ def member_invite(request: HttpRequest, agency_slug: str) -> HttpResponse:
 @require_POST
 @otp_required_for_privileged
 def member_revoke(request: HttpRequest, agency_slug: str, membership_id: int) -> HttpResponse:
-    agency = _managed_agency(request, agency_slug)
+    agency = get_permitted(request.user, Action.MANAGE_AGENCY, Agency, slug=agency_slug)
     membership = get_object_or_404(
         Membership.objects.select_related("user"), pk=membership_id, agency=agency
     )

@@ -24,7 +24,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from agencies.models import Agency
-from agencies.policy import Action, agencies_for, can, has_any, scope
+from agencies.policy import Action, agencies_for, can, has_any, permitted, scope
 from core.errors import ApplicationError, PermissionDeniedError
 from delivery import services as writes
 from delivery.forms import (
@@ -76,12 +76,7 @@ def _get_delivery(request: HttpRequest, pk: int) -> ServiceDelivery:
     )
     if delivery is None:
         raise Http404
-    if not can(request.user, Action.RECORD_DELIVERY, delivery):
-        # Those who may read the agency's private data learn it exists; others do not.
-        if can(request.user, Action.VIEW_PRIVATE, delivery):
-            raise PermissionDenied
-        raise Http404
-    return delivery
+    return permitted(request.user, Action.RECORD_DELIVERY, delivery)
 
 
 @login_required

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.otp import otp_required_for_privileged
 from agencies.models import Agency, Unit
-from agencies.policy import Action, agencies_for, can, can_in_agency
+from agencies.policy import Action, agencies_for, get_permitted
 from core.errors import ApplicationError, PermissionDeniedError
 from notifications.forms import (
     RecipientPreferenceForm,
@@ -101,16 +101,6 @@ def my_settings(request: HttpRequest) -> HttpResponse:
 # --- Agency notification settings -----------------------------------------------------------
 
 
-def _managed_agency(request: HttpRequest, agency_slug: str) -> Agency:
-    """The agency if the user may manage it; 403 for its other staff, 404 for outsiders."""
-    agency = get_object_or_404(Agency, slug=agency_slug)
-    if can(request.user, Action.MANAGE_AGENCY, agency):
-        return agency
-    if can_in_agency(request.user, Action.VIEW_PRIVATE, agency.pk):
-        raise PermissionDenied
-    raise Http404
-
-
 def _endpoint(agency: Agency, pk: int) -> WebhookEndpoint:
     return get_object_or_404(WebhookEndpoint, pk=pk, agency=agency)
 
@@ -171,7 +161,7 @@ def _render_agency(
 @never_cache  # the page may show a new signing secret: never keep it in a cache
 @otp_required_for_privileged
 def agency_settings(request: HttpRequest, agency_slug: str) -> HttpResponse:
-    agency = _managed_agency(request, agency_slug)
+    agency = get_permitted(request.user, Action.MANAGE_AGENCY, Agency, slug=agency_slug)
     new_secret = request.session.pop(NEW_SECRET_SESSION_KEY, None)
     if new_secret and new_secret.get("agency") != agency.pk:
         new_secret = None
@@ -181,7 +171,7 @@ def agency_settings(request: HttpRequest, agency_slug: str) -> HttpResponse:
 @require_POST
 @otp_required_for_privileged
 def webhook_add(request: HttpRequest, agency_slug: str) -> HttpResponse:
-    agency = _managed_agency(request, agency_slug)
+    agency = get_permitted(request.user, Action.MANAGE_AGENCY, Agency, slug=agency_slug)
     form = WebhookEndpointForm(request.POST, units=_units(agency))
     if form.is_valid():
         try:
@@ -210,7 +200,7 @@ def webhook_add(request: HttpRequest, agency_slug: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @otp_required_for_privileged
 def webhook_edit(request: HttpRequest, agency_slug: str, pk: int) -> HttpResponse:
-    agency = _managed_agency(request, agency_slug)
+    agency = get_permitted(request.user, Action.MANAGE_AGENCY, Agency, slug=agency_slug)
     endpoint = _endpoint(agency, pk)
     status = 200
     if request.method == "POST":
@@ -252,7 +242,7 @@ def webhook_edit(request: HttpRequest, agency_slug: str, pk: int) -> HttpRespons
 @require_POST
 @otp_required_for_privileged
 def webhook_enable(request: HttpRequest, agency_slug: str, pk: int) -> HttpResponse:
-    agency = _managed_agency(request, agency_slug)
+    agency = get_permitted(request.user, Action.MANAGE_AGENCY, Agency, slug=agency_slug)
     endpoint = _endpoint(agency, pk)
     try:
         webhook_endpoint_enable(endpoint=endpoint, acting_user=request.user)
@@ -265,7 +255,7 @@ def webhook_enable(request: HttpRequest, agency_slug: str, pk: int) -> HttpRespo
 @require_http_methods(["GET", "POST"])
 @otp_required_for_privileged
 def webhook_delete(request: HttpRequest, agency_slug: str, pk: int) -> HttpResponse:
-    agency = _managed_agency(request, agency_slug)
+    agency = get_permitted(request.user, Action.MANAGE_AGENCY, Agency, slug=agency_slug)
     endpoint = _endpoint(agency, pk)
     if request.method == "POST":
         try:
@@ -284,7 +274,7 @@ def webhook_delete(request: HttpRequest, agency_slug: str, pk: int) -> HttpRespo
 @require_POST
 @otp_required_for_privileged
 def unit_digests(request: HttpRequest, agency_slug: str) -> HttpResponse:
-    agency = _managed_agency(request, agency_slug)
+    agency = get_permitted(request.user, Action.MANAGE_AGENCY, Agency, slug=agency_slug)
     form = _digest_form(agency, request.POST)
     if form.is_valid():
         try:
@@ -305,7 +295,7 @@ def unit_digests(request: HttpRequest, agency_slug: str) -> HttpResponse:
 @otp_required_for_privileged
 def address_enable(request: HttpRequest, agency_slug: str, pk: int) -> HttpResponse:
     """Enable a disabled email address that one of the agency's units lists (else 404)."""
-    agency = _managed_agency(request, agency_slug)
+    agency = get_permitted(request.user, Action.MANAGE_AGENCY, Agency, slug=agency_slug)
     listed = {d.health.pk: d.health for d in disabled_addresses_for_agency(agency=agency)}
     health: EmailAddressHealth | None = listed.get(pk)
     if health is None:

@@ -8,8 +8,6 @@ Outsiders get 404; members without the right get 403.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -21,7 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from agencies.models import Agency
-from agencies.policy import Action, agencies_for, can_in_agency
+from agencies.policy import Action, agencies_for, can_in_agency, refuse
 from imports.models import ImportJob, ImportKind, ImportState
 from imports.selectors import import_job_get
 from services import exporting
@@ -72,20 +70,13 @@ def issue_text(issue: Issue) -> str:
     return _("Line %(line)d: %(message)s") % {"line": issue.line, "message": issue.message}
 
 
-def _refuse(user: Any, agency: Agency) -> None:
-    """Members of the agency who lack the right get 403, everybody else 404."""
-    if can_in_agency(user, Action.VIEW_PRIVATE, agency.pk):
-        raise PermissionDenied
-    raise Http404
-
-
 def _check_posted_agency(request: HttpRequest, allowed: QuerySet[Agency]) -> None:
     raw = request.POST.get("agency", "")
     if not raw.isdigit():
         return  # the form reports it
     agency = Agency.objects.filter(pk=int(raw)).first()
     if agency is not None and not allowed.filter(pk=agency.pk).exists():
-        _refuse(request.user, agency)
+        refuse(request.user, agency)
 
 
 def _column_help() -> list[dict[str, str]]:

@@ -107,6 +107,25 @@ def test_settings_refuse_to_start_without_secret_key_outside_debug():
     assert "SECRET_KEY must be set" in result.stderr
 
 
+def test_the_embedded_broker_keeps_its_files_under_var(tmp_path):
+    """kombu's filesystem transport writes its exchange tables to ./control unless told:
+    under `make run` every broker file lives in the var directory, none in the repository."""
+    env = dict(
+        os.environ, CELERY_BROKER_URL="filesystem://localhost//", MAKLUMAT_VAR_DIR=str(tmp_path)
+    )
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(sorted(settings.CELERY_BROKER_TRANSPORT_OPTIONS.items()))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    options = dict(eval(result.stdout))
+    for name in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
+        assert options[name].startswith(str(tmp_path)), name
+
+
 def test_deploy_checks_pass_with_production_settings():
     env = {
         k: v

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "oversight",
     "notifications",
     "staff",
+    "public_site",
     "demo",
 ]
 

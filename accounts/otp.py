@@ -63,7 +63,8 @@ def is_verified(request: HttpRequest) -> bool:
     return bool(check and check())
 
 
-def _with_next(url_name: str, next_url: str) -> str:
+def url_with_next(url_name: str, next_url: str) -> str:
+    """The URL of `url_name`, coming back to `next_url` afterwards."""
     return f"{resolve_url(url_name)}?{urlencode({'next': next_url})}"
 
 
@@ -86,8 +87,8 @@ def privileged_otp_redirect(
     if not second_factor_missing(request):
         return None
     if confirmed_device(request.user) is None:
-        return redirect(_with_next("accounts:otp_setup", next_url))
-    return redirect(_with_next("accounts:login_code", next_url))
+        return redirect(url_with_next("accounts:otp_setup", next_url))
+    return redirect(url_with_next("accounts:login_code", next_url))
 
 
 def otp_required_for_privileged(view: V) -> V:

@@ -7,6 +7,8 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView
 
+from accounts import urls as accounts_urls
+from agencies import public_urls as invitation_urls
 from core import views as core_views
 from public_site import urls as public_urls
 from services import public_urls as consultation_urls
@@ -14,6 +16,8 @@ from services import public_urls as consultation_urls
 # One namespace, several apps' pages: the composed pages of the public site and
 # services' own public consultation.
 public_patterns = [*consultation_urls.urlpatterns, *public_urls.urlpatterns]
+# Sign-in pages and the invitation page that ends in one.
+accounts_patterns = [*accounts_urls.urlpatterns, *invitation_urls.urlpatterns]
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
@@ -27,7 +31,7 @@ urlpatterns = [
 
 urlpatterns += i18n_patterns(
     path("", include((public_patterns, "public"))),
-    path("accounts/", include("accounts.urls")),
+    path("accounts/", include((accounts_patterns, "accounts"))),
     path("staff/", include("staff.urls")),
     path("staff/standards/", include("services.staff_urls")),
     path("staff/import/", include("services.import_urls")),

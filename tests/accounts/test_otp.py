@@ -246,7 +246,7 @@ def test_switching_to_an_enrolled_account_logs_the_previous_one_out(client, edit
 
 
 def test_pending_password_step_expires(client, editor_a):
-    from accounts.views import PENDING_LOGIN_MAX_AGE, PENDING_LOGIN_SESSION_KEY
+    from accounts.views.public import PENDING_LOGIN_MAX_AGE, PENDING_LOGIN_SESSION_KEY
 
     confirmed_device_for(editor_a)
     client.post(en("accounts:login"), {"username": "editor_a", "password": PASSWORD})

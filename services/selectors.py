@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from agencies.models import Agency
 from agencies.policy import Action, scope
 from core.collation import code_point_collation_sql
 from services.components import COMPONENTS
-from services.models import Service, StandardVersion, VersionStatus
+from services.models import FINAL_STATUSES, Service, StandardVersion, VersionStatus
 from services.search import StandardsFigures, standards_figures_query
 
 VERSION_CHILDREN = ("requirements", "steps", "cost_items", "complaint_channels")
@@ -46,12 +46,59 @@ def version_with_content(version_qs: QuerySet[StandardVersion]) -> QuerySet[Stan
     )
 
 
+def service_with_current_version(service_qs: QuerySet[Service]) -> QuerySet[Service]:
+    """Join agency and unit, and attach the published version with its content (read it
+    with `current_version`): a constant number of queries, however many services."""
+    return service_qs.select_related("agency", "unit").prefetch_related(
+        Prefetch(
+            "versions",
+            queryset=published_versions().prefetch_related(*VERSION_CHILDREN),
+            to_attr="published_versions",
+        )
+    )
+
+
 def current_version(service: Service) -> StandardVersion | None:
+    """The published version with its content: from `service_with_current_version`'s
+    prefetch when the service has it, else in one query."""
+    prefetched: list[StandardVersion] | None = getattr(service, "published_versions", None)
+    if prefetched is not None:
+        return prefetched[0] if prefetched else None
     return version_with_content(service.versions.filter(status=VersionStatus.PUBLISHED)).first()
 
 
+# --- Scoped by the permission policy ---------------------------------------------------------
+
+
 def service_list_for_staff(*, user: Any) -> QuerySet[Service]:
+    """The services whose private data (drafts) the user may view."""
     return scope(user, Service.objects.all(), Action.VIEW_PRIVATE).select_related("agency", "unit")
+
+
+def version_list_for_staff(*, user: Any) -> QuerySet[StandardVersion]:
+    """The versions, drafts included, of the services whose private data the user may view."""
+    return scope(
+        user,
+        StandardVersion.objects.all(),
+        Action.VIEW_PRIVATE,
+        agency_field="service__agency",
+        unit_field="service__unit",
+    )
+
+
+def service_list_visible(*, user: Any) -> QuerySet[Service]:
+    """Services with a final version for everyone, plus all of the user's private scope."""
+    final = StandardVersion.objects.filter(service=OuterRef("pk"), status__in=FINAL_STATUSES)
+    return Service.objects.filter(
+        Q(Exists(final)) | Q(pk__in=service_list_for_staff(user=user).values("pk"))
+    )
+
+
+def version_list_visible(*, user: Any) -> QuerySet[StandardVersion]:
+    """Final versions for everyone, plus drafts where the user may view private data."""
+    return StandardVersion.objects.filter(
+        Q(status__in=FINAL_STATUSES) | Q(pk__in=version_list_for_staff(user=user).values("pk"))
+    )
 
 
 # --- Agencies ranked by the completeness of their published standards -----------------------

@@ -11,7 +11,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from agencies.models import Agency
-from agencies.policy import Action, agencies_for, can, can_in_agency, scope
+from agencies.policy import Action, agencies_for, can, can_in_agency, permitted, scope
 from core.errors import ApplicationError
 from services import services as writes
 from services.components import completeness
@@ -32,29 +31,12 @@ from services.forms import (
     build_formsets,
     formset_rows,
 )
-from services.models import Service, StandardVersion
-from services.selectors import VERSION_CHILDREN
-
-
-def _visible_versions(user: Any) -> QuerySet[StandardVersion]:
-    return scope(
-        user,
-        StandardVersion.objects.select_related("service__agency", "service__unit"),
-        Action.VIEW_PRIVATE,
-        agency_field="service__agency",
-        unit_field="service__unit",
-    )
+from services.models import StandardVersion
+from services.selectors import service_list_for_staff, version_list_for_staff, version_with_content
 
 
 def _get_version(request: HttpRequest, pk: int) -> StandardVersion:
-    return get_object_or_404(
-        _visible_versions(request.user).prefetch_related(*VERSION_CHILDREN), pk=pk
-    )
-
-
-def _require(request: HttpRequest, action: Action, obj: Any) -> None:
-    if not can(request.user, action, obj):
-        raise PermissionDenied
+    return get_object_or_404(version_with_content(version_list_for_staff(user=request.user)), pk=pk)
 
 
 def _initial_from(
@@ -161,7 +143,7 @@ def version_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def version_edit(request: HttpRequest, pk: int) -> HttpResponse:
     version = _get_version(request, pk)
-    _require(request, Action.EDIT_STANDARD, version)
+    permitted(request.user, Action.EDIT_STANDARD, version)
     if not version.is_editable:
         messages.error(
             request, _("A published standard version cannot be changed; create a new version.")
@@ -204,7 +186,7 @@ def _action_redirect(version_pk: int) -> HttpResponseRedirect:
 @require_POST
 def version_submit(request: HttpRequest, pk: int) -> HttpResponse:
     version = _get_version(request, pk)
-    _require(request, Action.EDIT_STANDARD, version)
+    permitted(request.user, Action.EDIT_STANDARD, version)
     try:
         writes.standard_submit_for_approval(version=version, acting_user=request.user)
         messages.success(request, _("The draft was sent for approval."))
@@ -217,7 +199,7 @@ def version_submit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def version_return_to_draft(request: HttpRequest, pk: int) -> HttpResponse:
     version = _get_version(request, pk)
-    _require(request, Action.EDIT_STANDARD, version)
+    permitted(request.user, Action.EDIT_STANDARD, version)
     try:
         writes.standard_return_to_draft(version=version, acting_user=request.user)
         messages.success(request, _("The version is a draft again."))
@@ -230,7 +212,7 @@ def version_return_to_draft(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def version_open_consultation(request: HttpRequest, pk: int) -> HttpResponse:
     version = _get_version(request, pk)
-    _require(request, Action.EDIT_STANDARD, version)
+    permitted(request.user, Action.EDIT_STANDARD, version)
     form = ConsultationForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Enter a valid closing date."))
@@ -249,7 +231,7 @@ def version_open_consultation(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def version_publish(request: HttpRequest, pk: int) -> HttpResponse:
     version = _get_version(request, pk)
-    _require(request, Action.PUBLISH_STANDARD, version)
+    permitted(request.user, Action.PUBLISH_STANDARD, version)
     form = PublishForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Please correct the publication details."))
@@ -281,7 +263,7 @@ def version_publish(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def version_new(request: HttpRequest, pk: int) -> HttpResponse:
     version = _get_version(request, pk)
-    _require(request, Action.EDIT_STANDARD, version)
+    permitted(request.user, Action.EDIT_STANDARD, version)
     try:
         draft = writes.standard_new_version(version=version, acting_user=request.user)
     except ApplicationError as error:
@@ -308,10 +290,7 @@ def version_compare(request: HttpRequest, pk: int, other_pk: int) -> HttpRespons
 
 @login_required
 def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    service = get_object_or_404(
-        scope(request.user, Service.objects.select_related("agency", "unit"), Action.VIEW_PRIVATE),
-        pk=pk,
-    )
+    service = get_object_or_404(service_list_for_staff(user=request.user), pk=pk)
     versions = service.versions.select_related("published_by", "created_by").order_by("-number")
     return render(
         request,

@@ -1,7 +1,10 @@
 """Two-factor authentication (TOTP) rules: who must use it, and the guard for staff views.
 
 Ombudsman reviewers, agency administrators and superusers can change who sees
-and decides what, so a stolen password alone must not be enough for them.
+and decides what, so a stolen password alone must not be enough for them. Superusers
+are known here; roles belong to the apps above (agencies), which say which of their
+users need a second factor through `register_two_factor_rule` (accounts imports no app
+above it).
 """
 
 from __future__ import annotations
@@ -16,15 +19,25 @@ from django.shortcuts import redirect, resolve_url
 from django.utils.http import urlencode
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from agencies.models import Membership, Role
-
-PRIVILEGED_ROLES: frozenset[str] = frozenset({Role.OMBUDSMAN, Role.AGENCY_ADMIN})
-
 V = TypeVar("V", bound=Callable[..., HttpResponse])
+
+# Asked in order for a signed-in user who is not a superuser; any True means "required".
+_TWO_FACTOR_RULES: list[Callable[[Any], bool]] = []
+
+
+def register_two_factor_rule(rule: Callable[[Any], bool]) -> None:
+    """Let an app above say which of its users must confirm a TOTP code (call it from the
+    app's `AppConfig.ready`). Registering the same rule twice keeps one."""
+    if rule not in _TWO_FACTOR_RULES:
+        _TWO_FACTOR_RULES.append(rule)
 
 
 def user_requires_2fa(user: Any) -> bool:
-    """Must this user confirm a TOTP code on every login (superuser, ombudsman, agency admin)?"""
+    """Must this user confirm a TOTP code on every login?
+
+    Superusers must; so must anyone a registered rule names (agencies registers its
+    ombudsman reviewers and agency administrators).
+    """
     if user is None or not getattr(user, "is_authenticated", False):
         return False
     if user.is_superuser:
@@ -32,7 +45,7 @@ def user_requires_2fa(user: Any) -> bool:
     # Asked by the staff middleware and again by some views: once per request's user.
     cached = getattr(user, "_requires_2fa", None)
     if cached is None:
-        cached = Membership.objects.filter(user=user, role__in=PRIVILEGED_ROLES).exists()
+        cached = any(rule(user) for rule in _TWO_FACTOR_RULES)
         user._requires_2fa = cached
     return bool(cached)
 
@@ -50,7 +63,8 @@ def is_verified(request: HttpRequest) -> bool:
     return bool(check and check())
 
 
-def _with_next(url_name: str, next_url: str) -> str:
+def url_with_next(url_name: str, next_url: str) -> str:
+    """The URL of `url_name`, coming back to `next_url` afterwards."""
     return f"{resolve_url(url_name)}?{urlencode({'next': next_url})}"
 
 
@@ -73,8 +87,8 @@ def privileged_otp_redirect(
     if not second_factor_missing(request):
         return None
     if confirmed_device(request.user) is None:
-        return redirect(_with_next("accounts:otp_setup", next_url))
-    return redirect(_with_next("accounts:login_code", next_url))
+        return redirect(url_with_next("accounts:otp_setup", next_url))
+    return redirect(url_with_next("accounts:login_code", next_url))
 
 
 def otp_required_for_privileged(view: V) -> V:

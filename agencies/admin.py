@@ -15,7 +15,7 @@ from agencies.models import (
     Membership,
     Unit,
 )
-from core.admin import PolicyScopedAdmin
+from agencies.policy_admin import PolicyScopedAdmin
 
 
 @admin.register(Agency)

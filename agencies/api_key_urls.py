@@ -3,11 +3,11 @@ agency_admin (agencies.staff_urls)."""
 
 from django.urls import path
 
-from agencies import api_key_views
+from agencies.views import staff as views
 
 app_name = "api_keys"
 
 urlpatterns = [
-    path("", api_key_views.api_keys, name="ombudsman"),
-    path("<str:prefix>/revoke/", api_key_views.api_key_revoke_view, name="ombudsman_revoke"),
+    path("", views.api_keys, name="ombudsman"),
+    path("<str:prefix>/revoke/", views.api_key_revoke_view, name="ombudsman_revoke"),
 ]

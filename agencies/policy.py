@@ -214,3 +214,13 @@ def get_permitted(
 ) -> M:
     """Get this object for this user and action, or 404/403: the one helper for pages."""
     return permitted(user, action, get_object_or_404(queryset, **lookup), seen_with=seen_with)
+
+
+# --- Who must confirm a second factor ---------------------------------------------------------
+# These roles can change who sees and decides what: a stolen password alone must not be enough.
+PRIVILEGED_ROLES: frozenset[str] = frozenset({Role.OMBUDSMAN, Role.AGENCY_ADMIN})
+
+
+def holds_privileged_role(user: Any) -> bool:
+    """The two-factor rule agencies registers with accounts.otp (see AgenciesConfig.ready)."""
+    return Membership.objects.filter(user=user, role__in=PRIVILEGED_ROLES).exists()

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
+from agencies.policy_admin import PolicyScopedAdmin
 from charter.models import Charter
-from core.admin import PolicyScopedAdmin
 
 
 @admin.register(Charter)

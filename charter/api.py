@@ -6,10 +6,8 @@ agency's private data also see its drafts.
 
 from __future__ import annotations
 
-from typing import Any
-
 import django_filters
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers, viewsets
 
@@ -19,17 +17,10 @@ from agencies.api import (
     UnitSummarySerializer,
 )
 from agencies.models import Agency
-from agencies.policy import Action, scope
 from charter.models import Charter, CharterStatus
+from charter.selectors import charter_list_visible
 from services.api import IntegerFilter
 from services.models import Service
-
-PUBLIC_STATUSES = (CharterStatus.PUBLISHED, CharterStatus.SUPERSEDED)
-
-
-def charters_visible_to(user: Any) -> QuerySet[Charter]:
-    private = scope(user, Charter.objects.all(), Action.VIEW_PRIVATE, agency_field="unit__agency")
-    return Charter.objects.filter(Q(status__in=PUBLIC_STATUSES) | Q(pk__in=private.values("pk")))
 
 
 class CharterServiceSerializer(serializers.ModelSerializer[Service]):
@@ -84,7 +75,7 @@ class CharterViewSet(viewsets.ReadOnlyModelViewSet[Charter]):
 
     def get_queryset(self) -> QuerySet[Charter]:
         return (
-            charters_visible_to(self.request.user)
+            charter_list_visible(user=self.request.user)
             .select_related("unit__agency")
             .prefetch_related(
                 Prefetch(

@@ -1,6 +1,6 @@
 from django.urls import URLPattern, path
 
-from charter import views
+from charter.views import public as views
 
 app_name = "charters"
 

@@ -40,7 +40,7 @@ CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL: str = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "core.admin_apps.MaklumatAdminConfig",
+    "accounts.admin_apps.MaklumatAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "oversight",
     "notifications",
     "staff",
+    "public_site",
     "demo",
 ]
 

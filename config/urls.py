@@ -3,46 +3,25 @@ from __future__ import annotations
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
-from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView
 
-from agencies import views as agency_views
+from accounts import urls as accounts_urls
+from agencies import public_urls as invitation_urls
 from core import views as core_views
-from services import consultation_views
-from services import views as service_views
-from services.sitemaps import SITEMAPS
+from public_site import urls as public_urls
+from services import public_urls as consultation_urls
 
-public_patterns = [
-    path("consultation/", consultation_views.consultation_list, name="consultations"),
-    path("consultation/<int:pk>/", consultation_views.consultation_detail, name="consultation"),
-    path("", service_views.home, name="home"),
-    path("search/", service_views.search, name="search"),
-    path("agencies/", agency_views.league, name="league"),
-    path("agencies/<slug:slug>/", agency_views.agency_detail, name="agency"),
-    path(
-        "agencies/<slug:agency_slug>/units/<slug:slug>/",
-        agency_views.unit_detail,
-        name="unit",
-    ),
-    path(
-        "agencies/<slug:agency_slug>/services/<slug:slug>/",
-        service_views.service_detail,
-        name="service",
-    ),
-    path(
-        "agencies/<slug:agency_slug>/services/<slug:slug>/versions/<int:number>/",
-        service_views.service_version,
-        name="service_version",
-    ),
-    path("charters/<int:pk>/", service_views.charter_detail, name="charter"),
-]
+# One namespace, several apps' pages: the composed pages of the public site and
+# services' own public consultation.
+public_patterns = [*consultation_urls.urlpatterns, *public_urls.urlpatterns]
+# Sign-in pages and the invitation page that ends in one.
+accounts_patterns = [*accounts_urls.urlpatterns, *invitation_urls.urlpatterns]
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
-    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
-    path("robots.txt", service_views.robots_txt, name="robots_txt"),
+    *public_urls.site_patterns,
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -52,7 +31,7 @@ urlpatterns = [
 
 urlpatterns += i18n_patterns(
     path("", include((public_patterns, "public"))),
-    path("accounts/", include("accounts.urls")),
+    path("accounts/", include((accounts_patterns, "accounts"))),
     path("staff/", include("staff.urls")),
     path("staff/standards/", include("services.staff_urls")),
     path("staff/import/", include("services.import_urls")),

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from core.admin import PolicyScopedAdmin
+from agencies.policy_admin import PolicyScopedAdmin
 from oversight.models import Breach, BreachRule, SweepError, SweepRun
 
 

@@ -2,7 +2,7 @@ from typing import Any
 
 from django.contrib import admin
 
-from core.admin import PolicyScopedAdmin
+from agencies.policy_admin import PolicyScopedAdmin
 from services.models import ConsultationComment, Service, StandardVersion
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import django_filters
 from django import forms
 from django.db import connections, models
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, permissions, serializers, status, viewsets
@@ -29,11 +29,9 @@ from agencies.api import (
     UnitSummarySerializer,
 )
 from agencies.models import Agency, Unit
-from agencies.policy import Action, scope
 from core.api_parsers import SafeJSONParser
 from services.components import completeness
 from services.models import (
-    FINAL_STATUSES,
     Channel,
     ComplaintChannel,
     CostItem,
@@ -46,7 +44,15 @@ from services.models import (
     TimeUnit,
     VersionStatus,
 )
-from services.selectors import VERSION_CHILDREN
+from services.selectors import (
+    current_version,
+    service_list_for_staff,
+    service_list_visible,
+    service_with_current_version,
+    version_list_for_staff,
+    version_list_visible,
+    version_with_content,
+)
 from services.services import (
     CHILD_FIELDS,
     CHILD_MODELS,
@@ -58,65 +64,6 @@ from services.services import (
     standard_publish,
     standard_submit_for_approval,
 )
-
-# --- Querysets -----------------------------------------------------------------
-
-
-def _private_versions(user: Any) -> QuerySet[StandardVersion]:
-    return scope(
-        user,
-        StandardVersion.objects.all(),
-        Action.VIEW_PRIVATE,
-        agency_field="service__agency",
-        unit_field="service__unit",
-    )
-
-
-def _private_services(user: Any) -> QuerySet[Service]:
-    return scope(user, Service.objects.all(), Action.VIEW_PRIVATE)
-
-
-def versions_visible_to(user: Any) -> QuerySet[StandardVersion]:
-    """Final versions for everyone, plus drafts where the user may view private data."""
-    return StandardVersion.objects.filter(
-        Q(status__in=FINAL_STATUSES) | Q(pk__in=_private_versions(user).values("pk"))
-    )
-
-
-def services_visible_to(user: Any) -> QuerySet[Service]:
-    """Services with a final version for everyone, plus all of the user's private scope."""
-    final = StandardVersion.objects.filter(service=OuterRef("pk"), status__in=FINAL_STATUSES)
-    return Service.objects.filter(Q(Exists(final)) | Q(pk__in=_private_services(user).values("pk")))
-
-
-def _with_current_version(services: QuerySet[Service]) -> QuerySet[Service]:
-    """Join agency and unit, and attach the published version with its content.
-
-    A constant number of queries, however many services the page holds.
-    """
-    return services.select_related("agency", "unit").prefetch_related(
-        Prefetch(
-            "versions",
-            queryset=StandardVersion.objects.filter(
-                status=VersionStatus.PUBLISHED
-            ).prefetch_related(*VERSION_CHILDREN),
-            to_attr="published_versions",
-        )
-    )
-
-
-def _with_content(versions: QuerySet[StandardVersion]) -> QuerySet[StandardVersion]:
-    return versions.select_related("service__agency", "service__unit").prefetch_related(
-        *VERSION_CHILDREN
-    )
-
-
-def _current_version_of(service: Service) -> StandardVersion | None:
-    versions = getattr(service, "published_versions", None)
-    if versions is None:
-        return _with_content(service.versions.filter(status=VersionStatus.PUBLISHED)).first()
-    return versions[0] if versions else None
-
 
 # --- Serializers: children ---------------------------------------------------------
 
@@ -299,7 +246,7 @@ class ServiceListSerializer(serializers.ModelSerializer[Service]):
 
     @extend_schema_field(VersionSummarySerializer(allow_null=True))
     def get_current_version(self, obj: Service) -> dict[str, Any] | None:
-        version = _current_version_of(obj)
+        version = current_version(obj)
         return None if version is None else VersionSummarySerializer(version).data
 
 
@@ -310,7 +257,7 @@ class ServiceDetailSerializer(ServiceListSerializer):
 
     @extend_schema_field(VersionContentSerializer(allow_null=True))
     def get_current_version(self, obj: Service) -> dict[str, Any] | None:
-        version = _current_version_of(obj)
+        version = current_version(obj)
         return None if version is None else VersionContentSerializer(version).data
 
 
@@ -499,10 +446,10 @@ class ServiceViewSet(
     def get_queryset(self) -> QuerySet[Service]:
         user = self.request.user
         if self.request.method in permissions.SAFE_METHODS:
-            base = services_visible_to(user)
+            base = service_list_visible(user=user)
         else:
-            base = _private_services(user)
-        return _with_current_version(base).order_by("name", "pk")
+            base = service_list_for_staff(user=user)
+        return service_with_current_version(base).order_by("name", "pk")
 
     def get_serializer_class(self) -> type[serializers.BaseSerializer[Any]]:
         if self.action == "list":
@@ -510,7 +457,7 @@ class ServiceViewSet(
         return ServiceDetailSerializer
 
     def _detail(self, service_id: int) -> ServiceDetailSerializer:
-        service = _with_current_version(Service.objects.filter(pk=service_id)).get()
+        service = service_with_current_version(Service.objects.filter(pk=service_id)).get()
         return ServiceDetailSerializer(service, context=self.get_serializer_context())
 
     @extend_schema(
@@ -556,10 +503,10 @@ class ServiceViewSet(
             version = standard_draft_create(
                 service=service, acting_user=request.user, data=data, children=children
             )
-            detail = _with_content(StandardVersion.objects.filter(pk=version.pk)).get()
+            detail = version_with_content(StandardVersion.objects.filter(pk=version.pk)).get()
             return Response(VersionDetailSerializer(detail).data, status=status.HTTP_201_CREATED)
-        versions = _with_content(
-            versions_visible_to(request.user).filter(service=service)
+        versions = version_with_content(
+            version_list_visible(user=request.user).filter(service=service)
         ).order_by("-number")
         paginator = self.paginator
         assert paginator is not None
@@ -590,13 +537,13 @@ class VersionViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet[Standard
     def get_queryset(self) -> QuerySet[StandardVersion]:
         user = self.request.user
         if self.request.method in permissions.SAFE_METHODS:
-            base = versions_visible_to(user)
+            base = version_list_visible(user=user)
         else:
-            base = _private_versions(user)
-        return _with_content(base)
+            base = version_list_for_staff(user=user)
+        return version_with_content(base)
 
     def _respond(self, version: StandardVersion, code: int = status.HTTP_200_OK) -> Response:
-        detail = _with_content(StandardVersion.objects.filter(pk=version.pk)).get()
+        detail = version_with_content(StandardVersion.objects.filter(pk=version.pk)).get()
         return Response(VersionDetailSerializer(detail).data, status=code)
 
     def _update(self, request: Request, *, partial: bool) -> Response:

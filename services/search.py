@@ -510,31 +510,38 @@ class StandardsFigures:
         return round(self.score_total / self.published, 1) if self.published else None
 
 
-def standards_figures(
+def standards_figures_query(
     *, by: Literal["agency", "unit"], ids: Iterable[int] | None = None
-) -> dict[int, StandardsFigures]:
-    """Completeness figures per agency or unit id, in one query (groups without standards absent)."""
+) -> QuerySet[Any, Any]:
+    """Rows of `group_id`, `published`, `complete` and `score_total`: one per agency or unit
+    with published standards."""
     from services.components import COMPONENTS
 
     key = f"service__{by}_id"
     versions = StandardVersion.objects.filter(status=VersionStatus.PUBLISHED)
     if ids is not None:
         versions = versions.filter(**{f"{key}__in": list(ids)})
-    rows = (
+    return (
         version_scores(versions)
         .order_by()
-        .values(key)
+        .values(group_id=F(key))
         .annotate(
             published=Count("pk"),
             complete=Count("pk", filter=Q(score=len(COMPONENTS))),
             score_total=Sum("score"),
         )
     )
+
+
+def standards_figures(
+    *, by: Literal["agency", "unit"], ids: Iterable[int] | None = None
+) -> dict[int, StandardsFigures]:
+    """Completeness figures per agency or unit id, in one query (groups without standards absent)."""
     return {
-        row[key]: StandardsFigures(
+        row["group_id"]: StandardsFigures(
             published=row["published"],
             complete=row["complete"],
             score_total=row["score_total"] or 0,
         )
-        for row in rows
+        for row in standards_figures_query(by=by, ids=ids)
     }

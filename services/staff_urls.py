@@ -1,6 +1,6 @@
 from django.urls import path
 
-from services import staff_views as views
+from services.views import staff as views
 
 app_name = "standards"
 

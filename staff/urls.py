@@ -1,6 +1,6 @@
 from django.urls import path
 
-from staff import views
+from staff.views import staff as views
 
 app_name = "staff"
 

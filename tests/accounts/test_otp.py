@@ -8,7 +8,10 @@ from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts import otp
+from accounts.models import User
 from accounts.otp import user_requires_2fa
+from agencies.policy import holds_privileged_role
 from tests.accounts.conftest import confirmed_device_for, en, login_verified, totp_code
 
 PASSWORD = "secret-pass-123"  # the factories' password
@@ -38,6 +41,25 @@ def _is_verified(client: Client) -> bool:
 def test_user_requires_2fa(cast, who, required):
     user = cast[who] or AnonymousUser()
     assert user_requires_2fa(user) is required
+
+
+def test_who_needs_a_second_factor_beyond_superusers_is_registered_by_the_apps_above(
+    monkeypatch, cast
+):
+    # agencies registers its privileged roles when the app is ready; accounts imports no agencies.
+    assert holds_privileged_role in otp._TWO_FACTOR_RULES
+    monkeypatch.setattr(otp, "_TWO_FACTOR_RULES", [])
+    fresh = {who: User.objects.get(pk=cast[who].pk) for who in ("editor_a", "admin_a", "superuser")}
+    assert [user_requires_2fa(fresh[who]) for who in fresh] == [False, False, True]
+    editors_too = lambda user: user.username == cast["editor_a"].username  # noqa: E731
+    otp.register_two_factor_rule(holds_privileged_role)
+    otp.register_two_factor_rule(editors_too)
+    otp.register_two_factor_rule(editors_too)
+    assert [holds_privileged_role, editors_too] == otp._TWO_FACTOR_RULES
+    fresh = {
+        who: User.objects.get(pk=cast[who].pk) for who in ("editor_a", "approver_a", "admin_a")
+    }
+    assert [user_requires_2fa(fresh[who]) for who in fresh] == [True, False, True]
 
 
 # --- Enrollment ----------------------------------------------------------------
@@ -224,7 +246,7 @@ def test_switching_to_an_enrolled_account_logs_the_previous_one_out(client, edit
 
 
 def test_pending_password_step_expires(client, editor_a):
-    from accounts.views import PENDING_LOGIN_MAX_AGE, PENDING_LOGIN_SESSION_KEY
+    from accounts.views.public import PENDING_LOGIN_MAX_AGE, PENDING_LOGIN_SESSION_KEY
 
     confirmed_device_for(editor_a)
     client.post(en("accounts:login"), {"username": "editor_a", "password": PASSWORD})

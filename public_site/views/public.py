@@ -1,4 +1,5 @@
-"""Public pages for services: home, search, service standard, older versions, charter.
+"""The composed public pages: home, search, service standard and older versions, charter,
+agency and unit pages, the league of agencies, robots.txt.
 
 Anonymous and read-only. Each page runs a small, fixed number of queries; the body of a
 standard version (requirements, procedure, costs, the rest of the 14 components) is
@@ -10,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django import forms
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
@@ -20,15 +22,29 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
-from agencies.selectors import agencies_by_region
+from agencies.models import Agency, AgencyLevel, Unit
+from agencies.selectors import agencies_by_region, agency_regions
 from charter.models import Charter, CharterStatus
+from core.forms import Form
 from services.components import completeness
 from services.deadline_example import unit_example
 from services.models import Facility, Service, StandardVersion, TimeUnit, VersionStatus
-from services.search import PAGE_SIZE, SearchForm, results_capped, service_search
-from services.selectors import VERSION_CHILDREN, service_list_public
+from services.search import (
+    PAGE_SIZE,
+    SearchForm,
+    StandardsFigures,
+    results_capped,
+    service_search,
+    standards_figures,
+)
+from services.selectors import (
+    VERSION_CHILDREN,
+    agency_list_by_completeness,
+    service_list_public,
+)
 
 BODY_CACHE_SECONDS = 24 * 60 * 60
 _JSON_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
@@ -228,6 +244,81 @@ def charter_detail(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "public/charter_detail.html",
         {"charter": charter, "services": services, "current": current},
+    )
+
+
+@require_safe
+def agency_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    agency = get_object_or_404(Agency, slug=slug)
+    units = list(agency.units.filter(is_active=True).order_by("name"))
+    services = service_list_public().filter(agency=agency)
+    charters = list(
+        Charter.objects.filter(unit__agency=agency, status=CharterStatus.PUBLISHED)
+        .select_related("unit")
+        .order_by("unit__name")
+    )
+    figures = standards_figures(by="agency", ids=[agency.pk]).get(agency.pk, StandardsFigures())
+    return render(
+        request,
+        "public/agency_detail.html",
+        {
+            "agency": agency,
+            "units": units,
+            "services": services,
+            "charters": charters,
+            "figures": figures,
+        },
+    )
+
+
+@require_safe
+def unit_detail(request: HttpRequest, agency_slug: str, slug: str) -> HttpResponse:
+    unit = get_object_or_404(
+        Unit.objects.select_related("agency"), agency__slug=agency_slug, slug=slug
+    )
+    services = service_list_public().filter(unit=unit)
+    charter = unit.charters.filter(status=CharterStatus.PUBLISHED).first()
+    figures = standards_figures(by="unit", ids=[unit.pk]).get(unit.pk, StandardsFigures())
+    return render(
+        request,
+        "public/unit_detail.html",
+        {
+            "unit": unit,
+            "agency": unit.agency,
+            "services": services,
+            "charter": charter,
+            "figures": figures,
+        },
+    )
+
+
+class LeagueFilterForm(Form):
+    region = forms.ChoiceField(label=_("Region"), required=False)
+    level = forms.ChoiceField(
+        label=_("Level"),
+        required=False,
+        choices=[("", _("All levels")), *AgencyLevel.choices],
+    )
+
+    def __init__(self, *args: Any, regions: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        region = self.fields["region"]
+        assert isinstance(region, forms.ChoiceField)
+        region.choices = [("", _("All regions")), *((r, r) for r in regions)]
+
+
+@require_safe
+def league(request: HttpRequest) -> HttpResponse:
+    """Agencies ranked by the completeness of their published standards."""
+    form = LeagueFilterForm(request.GET or None, regions=agency_regions())
+    region = level = ""
+    if form.is_valid():
+        region, level = form.cleaned_data["region"], form.cleaned_data["level"]
+    rows = agency_list_by_completeness(region=region, level=level)
+    return render(
+        request,
+        "public/league.html",
+        {"form": form, "rows": rows, "filtered": bool(region or level)},
     )
 
 

@@ -1,10 +1,13 @@
-"""Login (password, then TOTP code when enrolled), TOTP enrollment, invitation acceptance."""
+"""Login (password, then TOTP code when enrolled) and TOTP enrollment.
+
+Pages for anyone who arrives (the staff area's gate sends people here); the invitation page
+that ends in a login is agencies'.
+"""
 
 from __future__ import annotations
 
 import base64
 import time
-from typing import Any
 
 import segno
 from django.conf import settings
@@ -14,7 +17,7 @@ from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -24,9 +27,10 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.forms import CodeForm, InvitationSignupForm, LoginForm
+from accounts.forms import CodeForm, LoginForm
+from accounts.login import BACKEND, login_finish
 from accounts.models import User
-from accounts.otp import confirmed_device, is_verified, user_requires_2fa
+from accounts.otp import confirmed_device, is_verified, url_with_next, user_requires_2fa
 from accounts.services import (
     totp_device_confirm,
     totp_device_disable,
@@ -41,18 +45,11 @@ from accounts.throttle import (
     login_refusal,
     login_success_record,
 )
-from agencies.invitations import (
-    InvitationError,
-    invitation_accept,
-    invitation_accept_new_user,
-    invitation_get_by_token,
-)
 from core.errors import ApplicationError
 
 # How long the password step stays valid while the TOTP code is awaited.
 PENDING_LOGIN_MAX_AGE = 300
 PENDING_LOGIN_SESSION_KEY = "accounts_pending_login"
-BACKEND = "accounts.backends.UsernameOrEmailBackend"
 
 
 # --- Helpers -----------------------------------------------------------------
@@ -65,10 +62,6 @@ def _next_url(request: HttpRequest, default: str | None = None) -> str:
     return resolve_url(default or settings.LOGIN_REDIRECT_URL)
 
 
-def _with_next(url_name: str, next_url: str) -> str:
-    return f"{resolve_url(url_name)}?{urlencode({'next': next_url})}"
-
-
 def _pending_user(request: HttpRequest) -> User | None:
     pending = request.session.get(PENDING_LOGIN_SESSION_KEY)
     if not pending:
@@ -77,15 +70,6 @@ def _pending_user(request: HttpRequest) -> User | None:
         del request.session[PENDING_LOGIN_SESSION_KEY]
         return None
     return User.objects.filter(pk=pending.get("user_id"), is_active=True).first()
-
-
-def _finish_login(request: HttpRequest, user: User, next_url: str) -> HttpResponse:
-    """Password accepted and no code needed: log in, and send privileged users to enroll."""
-    auth_login(request, user, backend=BACKEND)
-    if user_requires_2fa(user):
-        messages.info(request, _("Your role requires two-factor authentication: set it up now."))
-        return redirect(_with_next("accounts:otp_setup", next_url))
-    return HttpResponseRedirect(next_url)
 
 
 # --- Login ---------------------------------------------------------------------
@@ -117,9 +101,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
                     "user_id": user.pk,
                     "at": int(time.time()),
                 }
-                return redirect(_with_next("accounts:login_code", next_url))
+                return redirect(url_with_next("accounts:login_code", next_url))
             login_success_record(account=login_account_for_user(user=user))
-            return _finish_login(request, user, next_url)
+            return login_finish(request, user=user, next_url=next_url)
         else:
             login_failure_record(request=request, account=account)
     else:
@@ -147,12 +131,12 @@ def login_code_view(request: HttpRequest) -> HttpResponse:
         if is_verified(request):
             return HttpResponseRedirect(next_url)
         if confirmed_device(user) is None:
-            return redirect(_with_next("accounts:otp_setup", next_url))
+            return redirect(url_with_next("accounts:otp_setup", next_url))
     else:
         user = _pending_user(request)
         if user is None:
             messages.error(request, _("Please log in again."))
-            return redirect(_with_next("accounts:login", next_url))
+            return redirect(url_with_next("accounts:login", next_url))
     assert user is not None
     account: LoginAccount = login_account_for_user(user=user)
     status, limited_message = 200, ""
@@ -273,82 +257,3 @@ def otp_disable_view(request: HttpRequest) -> HttpResponse:
         },
         status=400,
     )
-
-
-# --- Invitations -----------------------------------------------------------------
-@sensitive_post_parameters("password1", "password2")
-@csrf_protect
-@never_cache
-def invitation_view(request: HttpRequest, token: str) -> HttpResponse:
-    try:
-        invitation = invitation_get_by_token(token=token)
-    except InvitationError as exc:
-        return render(
-            request, "accounts/invitation_invalid.html", {"message": exc.message}, status=exc.status
-        )
-    context: dict[str, Any] = {"invitation": invitation, "agency": invitation.agency}
-    user = request.user
-    if user.is_authenticated:
-        if user.email.strip().lower() != invitation.email.strip().lower():
-            context["state"] = "other_account"
-            return render(request, "accounts/invitation.html", context, status=403)
-        context["state"] = "accept"
-        if request.method == "POST":
-            try:
-                invitation_accept(invitation=invitation, user=user)
-            except InvitationError as exc:
-                return render(
-                    request,
-                    "accounts/invitation_invalid.html",
-                    {"message": exc.message},
-                    status=exc.status,
-                )
-            messages.success(
-                request,
-                _("Welcome to %(agency)s: your new role is active.")
-                % {"agency": invitation.agency.name},
-            )
-            return redirect(settings.LOGIN_REDIRECT_URL)
-        return render(request, "accounts/invitation.html", context)
-
-    if User.objects.filter(email__iexact=invitation.email).exists():
-        context["state"] = "log_in"
-        context["login_url"] = _with_next("accounts:login", request.get_full_path())
-        return render(request, "accounts/invitation.html", context)
-
-    context["state"] = "sign_up"
-    status = 200
-    if request.method == "POST":
-        form = InvitationSignupForm(request.POST)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                new_user = invitation_accept_new_user(
-                    invitation=invitation,
-                    username=data["username"],
-                    password=data["password1"],
-                    first_name=data["first_name"],
-                    last_name=data["last_name"],
-                )
-            except InvitationError as exc:
-                return render(
-                    request,
-                    "accounts/invitation_invalid.html",
-                    {"message": exc.message},
-                    status=exc.status,
-                )
-            except ApplicationError as exc:
-                field = {"password": "password1"}.get(exc.field or "", exc.field)
-                form.add_error(field if field in form.fields else None, exc.message)
-            else:
-                messages.success(
-                    request,
-                    _("Welcome to %(agency)s: your account is ready.")
-                    % {"agency": invitation.agency.name},
-                )
-                return _finish_login(request, new_user, resolve_url(settings.LOGIN_REDIRECT_URL))
-        status = 400
-    else:
-        form = InvitationSignupForm()
-    context["form"] = form
-    return render(request, "accounts/invitation.html", context, status=status)

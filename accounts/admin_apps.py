@@ -4,4 +4,4 @@ from django.contrib.admin.apps import AdminConfig
 
 
 class MaklumatAdminConfig(AdminConfig):
-    default_site = "core.admin_site.MaklumatAdminSite"
+    default_site = "accounts.admin_site.MaklumatAdminSite"

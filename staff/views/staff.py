@@ -1,3 +1,5 @@
+"""The staff area's front page: what awaits the signed-in member, across their agencies."""
+
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse

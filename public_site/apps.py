@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class PublicConfig(AppConfig):
+    """The public site's composed pages: they show several apps' data at once, so they live
+    above them all (lower apps never render an upper app's data). Not named `public`: that
+    top-level name is atpublic's module, which aiosmtpd imports."""
+
+    name = "public_site"

@@ -1,7 +1,8 @@
 """Writes for service deliveries: record, clock rules (start, pauses, extension), completion.
 
-Due dates are computed here when a delivery is recorded or its clock changes, and moved
-set-based when a work calendar changes (`deliveries_recompute_due`).
+Due dates are computed when a delivery is recorded or its clock changes (by
+`delivery.clock`, over `agencies.calendars.clock_due`: the one clock, shared with the bulk
+path), and moved set-based when a work calendar changes (`deliveries_recompute_due`).
 """
 
 from __future__ import annotations

@@ -238,8 +238,7 @@ class Due:
     at: dt.datetime
 
 
-@dataclass(frozen=True)
-class Clock:
+class Clock(NamedTuple):
     """Where a clock stands: the local date it started on and when it falls due (all None
     while it has not started; `due_at` None for an extended date outside the calendar)."""
 
@@ -268,7 +267,7 @@ class CalendarDays:
 
     Built on a calendar, each lookup is one indexed query: right for one row. Built with
     `preloaded`, the whole calendar is read once and every lookup is a dictionary lookup:
-    right for a batch. The rules below are written once, against three lookups.
+    right for a batch. The rules below are written once, against these lookups.
     """
 
     def __init__(self, calendar: Calendar) -> None:
@@ -279,7 +278,10 @@ class CalendarDays:
     def preloaded(cls, calendar: Calendar) -> CalendarDays:
         return _PreloadedDays(calendar)
 
-    # The three lookups (one query each here; dictionaries in _PreloadedDays).
+    # The lookups (one query each here; dictionaries in _PreloadedDays).
+    def day_on(self, date: dt.date) -> _Day | None:
+        return self.days_on([date]).get(date)
+
     def days_on(self, dates: Iterable[dt.date]) -> dict[dt.date, _Day]:
         rows = CalendarDay.objects.filter(
             calendar_id=self.calendar_id, date__in=list(dates)
@@ -309,14 +311,14 @@ class CalendarDays:
 
     # The rules.
     def day(self, date: dt.date) -> _Day:
-        day = self.days_on([date]).get(date)
+        day = self.day_on(date)
         if day is None:
             raise _span_error()
         return day
 
     def day_end(self, date: dt.date) -> dt.datetime | None:
         """The instant `date` ends locally; None outside the materialised span."""
-        day = self.days_on([date]).get(date)
+        day = self.day_on(date)
         return day.day_end if day else None
 
     def local_date(self, moment: dt.datetime) -> dt.date:
@@ -383,6 +385,9 @@ class _PreloadedDays(CalendarDays):
             if day.is_working_day:
                 self._working[day.working_day_index] = day
         self._working_dates = sorted(day.date for day in self._working.values())
+
+    def day_on(self, date: dt.date) -> _Day | None:
+        return self._days.get(date)
 
     def days_on(self, dates: Iterable[dt.date]) -> dict[dt.date, _Day]:
         return {date: self._days[date] for date in dates if date in self._days}

@@ -8,16 +8,18 @@ unit's service hours on working days.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import holidays
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from agencies.models import Calendar, CalendarDay, CalendarException, Unit
 from core.errors import ApplicationError, PermissionDeniedError
@@ -35,13 +37,16 @@ def calendar_national() -> Calendar:
     return calendar
 
 
-def calendar_for_unit(unit: Unit) -> Calendar:
-    """The unit's own calendar, else its agency's, else the national one."""
+def calendar_for_unit(
+    unit: Unit, *, national: Callable[[], Calendar] = calendar_national
+) -> Calendar:
+    """The unit's own calendar, else its agency's, else the national one (`national`: how
+    to get it, for a caller that keeps it at hand)."""
     if unit.calendar_id:
         return unit.calendar  # type: ignore[return-value]
     if unit.agency.calendar_id:
         return unit.agency.calendar  # type: ignore[return-value]
-    return calendar_national()
+    return national()
 
 
 def default_span() -> tuple[int, int]:
@@ -206,6 +211,25 @@ def _span_with(day: dt.date) -> tuple[int, int]:
 
 
 # --- Due dates ------------------------------------------------------------------------
+#
+# The one clock. `clock_due` computes a due date from a clock's facts; the lookups it needs
+# come from a `CalendarDays`, which reads the calendar's days one indexed query at a time
+# (one row: a form, a status change) or, `CalendarDays.preloaded`, all at once (a batch: the
+# bulk API, the CSV import). Both answer every lookup from the same rows, so one row and a
+# batch get the same due dates; `due_day_sql` is the same rule written for a set-based
+# UPDATE (the recompute after a calendar change).
+
+# Marked for translation here; a caller that shows per-item messages translates it.
+SPAN_MESSAGE = gettext_noop("The work calendar does not cover this date; extend its span.")
+# The units of a promised time, by value (services.models.TimeUnit; agencies sits below
+# services, so the clock knows them by their values).
+WORKING_DAYS, CALENDAR_DAYS, HOURS, MINUTES = "working_days", "calendar_days", "hours", "minutes"
+DAY_UNITS = (WORKING_DAYS, CALENDAR_DAYS)
+PROMISE_UNITS = (*DAY_UNITS, HOURS, MINUTES)
+
+
+def _span_error() -> ApplicationError:
+    return ApplicationError(SPAN_MESSAGE, code="calendar_span")
 
 
 @dataclass(frozen=True)
@@ -214,17 +238,227 @@ class Due:
     at: dt.datetime
 
 
-def _day(calendar_id: int, **lookup: Any) -> CalendarDay:
-    day = CalendarDay.objects.filter(calendar_id=calendar_id, **lookup).first()
-    if day is None:
-        raise ApplicationError(
-            "The work calendar does not cover this date; extend its span.", code="calendar_span"
+class Clock(NamedTuple):
+    """Where a clock stands: the local date it started on and when it falls due (all None
+    while it has not started; `due_at` None for an extended date outside the calendar)."""
+
+    start_date: dt.date | None
+    due_date: dt.date | None
+    due_at: dt.datetime | None
+
+
+class _Day(NamedTuple):
+    date: dt.date
+    working_day_index: int
+    is_working_day: bool
+    day_end: dt.datetime
+
+
+_DAY_COLUMNS = ("date", "working_day_index", "is_working_day", "day_end")
+
+
+def local_date(moment: dt.datetime, utc_offset_hours: int) -> dt.date:
+    """The date of `moment` in a calendar's time zone (WIB, WITA or WIT)."""
+    return (moment.astimezone(dt.UTC) + dt.timedelta(hours=utc_offset_hours)).date()
+
+
+class CalendarDays:
+    """One calendar's materialised days, as the due-date rules read them.
+
+    Built on a calendar, each lookup is one indexed query: right for one row. Built with
+    `preloaded`, the whole calendar is read once and every lookup is a dictionary lookup:
+    right for a batch. The rules below are written once, against these lookups.
+    """
+
+    def __init__(self, calendar: Calendar) -> None:
+        self.calendar_id = calendar.pk
+        self.utc_offset_hours = calendar.utc_offset_hours
+
+    @classmethod
+    def preloaded(cls, calendar: Calendar) -> CalendarDays:
+        return _PreloadedDays(calendar)
+
+    # The lookups (one query each here; dictionaries in _PreloadedDays).
+    def day_on(self, date: dt.date) -> _Day | None:
+        return self.days_on([date]).get(date)
+
+    def days_on(self, dates: Iterable[dt.date]) -> dict[dt.date, _Day]:
+        rows = CalendarDay.objects.filter(
+            calendar_id=self.calendar_id, date__in=list(dates)
+        ).values_list(*_DAY_COLUMNS)
+        return {row[0]: _Day(*row) for row in rows}
+
+    def working_day(self, index: int) -> _Day | None:
+        row = (
+            CalendarDay.objects.filter(
+                calendar_id=self.calendar_id, is_working_day=True, working_day_index=index
+            )
+            .values_list(*_DAY_COLUMNS)
+            .first()
         )
-    return day
+        return _Day(*row) if row else None
+
+    def working_dates_from(self, date: dt.date) -> Iterator[dt.date]:
+        """The working days from `date` (included) on, in order."""
+        dates = (
+            CalendarDay.objects.filter(
+                calendar_id=self.calendar_id, date__gte=date, is_working_day=True
+            )
+            .order_by("date")
+            .values_list("date", flat=True)
+        )
+        return dates.iterator(chunk_size=64)
+
+    # The rules.
+    def day(self, date: dt.date) -> _Day:
+        day = self.day_on(date)
+        if day is None:
+            raise _span_error()
+        return day
+
+    def day_end(self, date: dt.date) -> dt.datetime | None:
+        """The instant `date` ends locally; None outside the materialised span."""
+        day = self.day_on(date)
+        return day.day_end if day else None
+
+    def local_date(self, moment: dt.datetime) -> dt.date:
+        return local_date(moment, self.utc_offset_hours)
+
+    def due_in_days(
+        self, start: dt.date, days: int, *, working: bool = True, extra_working_days: int = 0
+    ) -> Due:
+        """N (working or calendar) days after `start`, `start` not counted."""
+        if working:
+            target = self.working_day(self.day(start).working_day_index + days + extra_working_days)
+            if target is None:
+                raise _span_error()
+        else:
+            try:
+                date = dt.date.fromordinal(start.toordinal() + days + extra_working_days)
+            except (ValueError, OverflowError):
+                raise _span_error() from None
+            target = self.day(date)
+        return Due(target.date, target.day_end)
+
+    def due_in_minutes(
+        self, start: dt.datetime, minutes: int, *, opens_at: dt.time, closes_at: dt.time
+    ) -> Due:
+        """`minutes` of service time from `start`, counted only within service hours on
+        working days."""
+        offset = dt.timedelta(hours=self.utc_offset_hours)
+        local = (start.astimezone(dt.UTC) + offset).replace(tzinfo=None)
+        remaining = dt.timedelta(minutes=minutes)
+        for day in self.working_dates_from(local.date()):
+            window_start = dt.datetime.combine(day, opens_at)
+            window_end = dt.datetime.combine(day, closes_at)
+            begin = max(window_start, local) if day == local.date() else window_start
+            if begin >= window_end:
+                continue
+            available = window_end - begin
+            if remaining <= available:
+                finish = begin + remaining
+                return Due(day, (finish - offset).replace(tzinfo=dt.UTC))
+            remaining -= available
+        raise _span_error()
+
+    def working_days_between(self, start: dt.date, end: dt.date) -> int:
+        """Working days after `start` up to and including `end` (0 when end <= start)."""
+        if end <= start:
+            return 0
+        days = self.days_on([start, end])
+        if start not in days or end not in days:
+            raise _span_error()
+        return days[end].working_day_index - days[start].working_day_index
+
+
+class _PreloadedDays(CalendarDays):
+    """The whole calendar in memory: {date: day} and {working_day_index: working day}."""
+
+    def __init__(self, calendar: Calendar) -> None:
+        super().__init__(calendar)
+        self._days: dict[dt.date, _Day] = {}
+        self._working: dict[int, _Day] = {}
+        rows = CalendarDay.objects.filter(calendar_id=self.calendar_id).values_list(*_DAY_COLUMNS)
+        for row in rows:
+            day = _Day(*row)
+            self._days[day.date] = day
+            if day.is_working_day:
+                self._working[day.working_day_index] = day
+        self._working_dates = sorted(day.date for day in self._working.values())
+
+    def day_on(self, date: dt.date) -> _Day | None:
+        return self._days.get(date)
+
+    def days_on(self, dates: Iterable[dt.date]) -> dict[dt.date, _Day]:
+        return {date: self._days[date] for date in dates if date in self._days}
+
+    def working_day(self, index: int) -> _Day | None:
+        return self._working.get(index)
+
+    def working_dates_from(self, date: dt.date) -> Iterator[dt.date]:
+        first = bisect.bisect_left(self._working_dates, date)
+        return iter(self._working_dates[first:])
+
+
+def _days(calendar: Calendar | CalendarDays) -> CalendarDays:
+    return calendar if isinstance(calendar, CalendarDays) else CalendarDays(calendar)
+
+
+def clock_due(
+    days: CalendarDays,
+    *,
+    started_at: dt.datetime | None,
+    promise_value: int,
+    promise_unit: str,
+    paused_working_days: int = 0,
+    paused_minutes: int = 0,
+    extended_due_date: dt.date | None = None,
+    service_hours: tuple[dt.time, dt.time] | None = None,
+) -> Clock:
+    """The due date of a clock started at `started_at` (None: not started yet).
+
+    The one rule, for one row and for a batch alike (see `CalendarDays`). An extension
+    replaces the promise; a pause adds its working days (day promises) or its minutes
+    (hour and minute promises, counted within `service_hours`, (opens_at, closes_at)).
+    """
+    if started_at is None:
+        return Clock(None, None, None)
+    start_date = days.local_date(started_at)
+    if extended_due_date is not None:
+        return Clock(start_date, extended_due_date, days.day_end(extended_due_date))
+    if promise_unit in DAY_UNITS:
+        due = days.due_in_days(
+            start_date,
+            promise_value,
+            working=promise_unit == WORKING_DAYS,
+            extra_working_days=paused_working_days,
+        )
+    else:
+        if service_hours is None:
+            raise ValueError("An hour or minute promise needs the unit's service hours.")
+        minutes = promise_value * (60 if promise_unit == HOURS else 1)
+        opens_at, closes_at = service_hours
+        due = days.due_in_minutes(
+            started_at, minutes + paused_minutes, opens_at=opens_at, closes_at=closes_at
+        )
+    return Clock(start_date, due.date, due.at)
+
+
+def due_day_sql(*, start: str, target: str, days: str, working: bool) -> str:
+    """`CalendarDays.due_in_days` as a join condition, for set-based updates: `start` and
+    `target` are aliases of the calendar-day table, `days` an SQL expression of the days
+    to count (pauses included)."""
+    if working:
+        # N working days after the start: the working day whose running index is N further on.
+        return (
+            f"{target}.is_working_day AND {target}.working_day_index"
+            f" = {start}.working_day_index + {days}"
+        )
+    return f"{target}.ordinal = {start}.ordinal + {days}"
 
 
 def due_in_days(
-    calendar: Calendar,
+    calendar: Calendar | CalendarDays,
     start: dt.date,
     days: int,
     *,
@@ -232,20 +466,13 @@ def due_in_days(
     extra_working_days: int = 0,
 ) -> Due:
     """N (working or calendar) days after `start`, `start` not counted."""
-    if working:
-        start_index = _day(calendar.pk, date=start).working_day_index
-        target = _day(
-            calendar.pk,
-            is_working_day=True,
-            working_day_index=start_index + days + extra_working_days,
-        )
-    else:
-        target = _day(calendar.pk, ordinal=start.toordinal() + days + extra_working_days)
-    return Due(target.date, target.day_end)
+    return _days(calendar).due_in_days(
+        start, days, working=working, extra_working_days=extra_working_days
+    )
 
 
 def due_in_minutes(
-    calendar: Calendar,
+    calendar: Calendar | CalendarDays,
     start: dt.datetime,
     minutes: int,
     *,
@@ -253,44 +480,12 @@ def due_in_minutes(
     closes_at: dt.time,
 ) -> Due:
     """`minutes` of service time from `start`, counted only within service hours on working days."""
-    offset = dt.timedelta(hours=calendar.utc_offset_hours)
-    local = (start.astimezone(dt.UTC) + offset).replace(tzinfo=None)
-    remaining = dt.timedelta(minutes=minutes)
-    days = (
-        CalendarDay.objects.filter(calendar=calendar, date__gte=local.date(), is_working_day=True)
-        .order_by("date")
-        .values_list("date", flat=True)
-    )
-    for day in days.iterator(chunk_size=64):
-        window_start = dt.datetime.combine(day, opens_at)
-        window_end = dt.datetime.combine(day, closes_at)
-        begin = max(window_start, local) if day == local.date() else window_start
-        if begin >= window_end:
-            continue
-        available = window_end - begin
-        if remaining <= available:
-            finish = begin + remaining
-            return Due(day, (finish - offset).replace(tzinfo=dt.UTC))
-        remaining -= available
-    raise ApplicationError(
-        "The work calendar does not cover this date; extend its span.", code="calendar_span"
-    )
+    return _days(calendar).due_in_minutes(start, minutes, opens_at=opens_at, closes_at=closes_at)
 
 
-def working_days_between(calendar: Calendar, start: dt.date, end: dt.date) -> int:
+def working_days_between(calendar: Calendar | CalendarDays, start: dt.date, end: dt.date) -> int:
     """Working days after `start` up to and including `end` (0 when end <= start)."""
-    if end <= start:
-        return 0
-    indexes = dict(
-        CalendarDay.objects.filter(calendar=calendar, date__in=[start, end]).values_list(
-            "date", "working_day_index"
-        )
-    )
-    if start not in indexes or end not in indexes:
-        raise ApplicationError(
-            "The work calendar does not cover this date; extend its span.", code="calendar_span"
-        )
-    return indexes[end] - indexes[start]
+    return _days(calendar).working_days_between(start, end)
 
 
 def reference_due_date(closed: Iterable[dt.date], start: dt.date, days: int) -> dt.date:

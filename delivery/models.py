@@ -28,10 +28,18 @@ class DeliveryStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
+# The clock runs (or stands paused): a due date can still be missed or moved.
+ACTIVE_STATUSES = (DeliveryStatus.OPEN, DeliveryStatus.PAUSED)
+
+
 class Outcome(models.TextChoices):
     GRANTED = "granted", _("Granted")
     REFUSED = "refused", _("Refused")
     WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+# The clock runs (or stands paused): a due date can still be missed or moved.
+ACTIVE_STATUSES = (DeliveryStatus.OPEN, DeliveryStatus.PAUSED)
 
 
 class ServiceDelivery(models.Model):

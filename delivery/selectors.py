@@ -1,5 +1,6 @@
-"""Reads for service deliveries: performance figures (one aggregate query per figure set),
-the monthly series for a chart, the agency league, and the public tracking lookup.
+"""Reads for service deliveries: the staff list (scoped by the permission policy),
+performance figures (one aggregate query per figure set), the monthly series for a chart,
+the agency league, and the public tracking lookup.
 
 Every figure is computed by the database (COUNT ... FILTER, PERCENTILE_CONT ... WITHIN GROUP),
 never by a Python loop over deliveries; SQLite (`make run` only) falls back to computing
@@ -29,7 +30,8 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from agencies.models import Agency, Unit
-from delivery.models import DeliveryStatus, ServiceDelivery
+from agencies.policy import Action, scope
+from delivery.models import ACTIVE_STATUSES, DeliveryStatus, ServiceDelivery
 from services.models import Service, StandardVersion, VersionStatus
 
 # Figures move slowly and are read on every public page: a few minutes of staleness is fine.
@@ -466,3 +468,42 @@ def delivery_get_by_tracking_code(code: str) -> ServiceDelivery | None:
         .filter(tracking_code=code)
         .first()
     )
+
+
+# --- The staff list ----------------------------------------------------------------------
+
+
+def recordable_services(*, user: Any) -> QuerySet[Service]:
+    """The services whose deliveries the user may record, by agency and name."""
+    return scope(
+        user, Service.objects.select_related("agency", "unit"), Action.RECORD_DELIVERY
+    ).order_by("agency__name", "name")
+
+
+def deliveries_for_staff(
+    *,
+    user: Any,
+    status: str = "",
+    service: Service | None = None,
+    overdue: bool = False,
+    q: str = "",
+    now: dt.datetime | None = None,
+) -> QuerySet[ServiceDelivery]:
+    """The deliveries the user may record, newest first, filtered as the staff list asks:
+    by status, service, overdue (open or paused past its due moment), and a reference or
+    tracking code (`q`)."""
+    deliveries = scope(
+        user,
+        ServiceDelivery.objects.select_related("service", "unit", "agency"),
+        Action.RECORD_DELIVERY,
+    )
+    if status:
+        deliveries = deliveries.filter(status=status)
+    if service is not None:
+        deliveries = deliveries.filter(service=service)
+    if overdue:
+        deliveries = deliveries.filter(status__in=ACTIVE_STATUSES, due_at__lt=now or timezone.now())
+    term = q.strip()
+    if term:
+        deliveries = deliveries.filter(Q(reference=term) | Q(tracking_code=term.upper()))
+    return deliveries.order_by("-submitted_at", "-pk")

@@ -1,7 +1,8 @@
 """Writes for service deliveries: record, clock rules (start, pauses, extension), completion.
 
-Due dates are computed here when a delivery is recorded or its clock changes, and moved
-set-based when a work calendar changes (`deliveries_recompute_due`).
+Due dates are computed when a delivery is recorded or its clock changes (by
+`delivery.clock`, over `agencies.calendars.clock_due`: the one clock, shared with the bulk
+path), and moved set-based when a work calendar changes (`deliveries_recompute_due`).
 """
 
 from __future__ import annotations
@@ -13,20 +14,26 @@ from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from agencies.calendars import calendar_for_unit, due_in_days, due_in_minutes, working_days_between
+from agencies.calendars import (
+    CalendarDays,
+    calendar_for_unit,
+    due_day_sql,
+    local_date,
+    working_days_between,
+)
 from agencies.models import CalendarDay
 from agencies.policy import Action, can
 from core.audit import person
 from core.errors import ApplicationError, PermissionDeniedError
-from delivery.models import DeliveryPause, DeliveryStatus, Outcome, ServiceDelivery
-from services.models import ClockStart, Service, StandardVersion, TimeUnit, VersionStatus
-
-DAY_UNITS = (TimeUnit.WORKING_DAYS, TimeUnit.CALENDAR_DAYS)
-ACTIVE_STATUSES = (DeliveryStatus.OPEN, DeliveryStatus.PAUSED)
-
-
-def _local_date(moment: dt.datetime, utc_offset_hours: int) -> dt.date:
-    return (moment.astimezone(dt.UTC) + dt.timedelta(hours=utc_offset_hours)).date()
+from delivery.clock import DAY_UNITS, clock_apply, completion_apply, status_of
+from delivery.models import (
+    ACTIVE_STATUSES,
+    DeliveryPause,
+    DeliveryStatus,
+    Outcome,
+    ServiceDelivery,
+)
+from services.models import Service, StandardVersion, TimeUnit, VersionStatus
 
 
 def version_in_force(service: Service, at: dt.datetime) -> StandardVersion:
@@ -52,55 +59,14 @@ def version_in_force(service: Service, at: dt.datetime) -> StandardVersion:
 
 
 def _apply_clock(delivery: ServiceDelivery) -> None:
-    """Set the clock start and the due date from the delivery's facts."""
-    calendar = delivery.calendar
-    clock_start = (
-        delivery.submitted_at
-        if delivery.version.clock_start == ClockStart.ON_RECEIPT
-        else delivery.file_complete_at
+    """Set the clock start and the due date from the delivery's facts (one row)."""
+    clock_apply(
+        delivery, days=CalendarDays(delivery.calendar), clock_rule=delivery.version.clock_start
     )
-    delivery.clock_started_at = clock_start
-    if clock_start is None:
-        delivery.clock_start_date = None
-        delivery.due_date = None
-        delivery.due_at = None
-        return
-    delivery.clock_start_date = _local_date(clock_start, calendar.utc_offset_hours)
-    if delivery.extended_due_date is not None:
-        day = CalendarDay.objects.filter(calendar=calendar, date=delivery.extended_due_date).first()
-        delivery.due_date = delivery.extended_due_date
-        delivery.due_at = day.day_end if day else None
-        return
-    if delivery.promise_unit in DAY_UNITS:
-        due = due_in_days(
-            calendar,
-            delivery.clock_start_date,
-            delivery.promise_value,
-            working=delivery.promise_unit == TimeUnit.WORKING_DAYS,
-            extra_working_days=delivery.paused_working_days,
-        )
-    else:
-        minutes = delivery.promise_value * (60 if delivery.promise_unit == TimeUnit.HOURS else 1)
-        due = due_in_minutes(
-            calendar,
-            clock_start,
-            minutes + delivery.paused_minutes,
-            opens_at=delivery.unit.opens_at,
-            closes_at=delivery.unit.closes_at,
-        )
-    delivery.due_date, delivery.due_at = due.date, due.at
 
 
 def _apply_completion(delivery: ServiceDelivery) -> None:
-    if delivery.completed_at is None or delivery.clock_start_date is None:
-        delivery.working_days_taken = None
-        return
-    end = _local_date(delivery.completed_at, delivery.calendar.utc_offset_hours)
-    delivery.working_days_taken = max(
-        0,
-        working_days_between(delivery.calendar, delivery.clock_start_date, end)
-        - delivery.paused_working_days,
-    )
+    completion_apply(delivery, days=CalendarDays(delivery.calendar))
 
 
 def _validate_times(
@@ -121,15 +87,12 @@ def _validate_times(
 
 
 def _status_for(delivery: ServiceDelivery) -> str:
-    if delivery.outcome == Outcome.WITHDRAWN:
-        return DeliveryStatus.WITHDRAWN
-    if delivery.completed_at is not None:
-        return DeliveryStatus.COMPLETED
-    if delivery.pauses.filter(ended_at__isnull=True).exists() if delivery.pk else False:
-        return DeliveryStatus.PAUSED
-    if delivery.clock_started_at is None:
-        return DeliveryStatus.WAITING
-    return DeliveryStatus.OPEN
+    return status_of(
+        delivery,
+        paused=lambda: (
+            delivery.pauses.filter(ended_at__isnull=True).exists() if delivery.pk else False
+        ),
+    )
 
 
 @transaction.atomic
@@ -307,7 +270,7 @@ def _end_pause(locked: ServiceDelivery, at: dt.datetime) -> None:
     pause.save(update_fields=["ended_at"])
     offset = locked.calendar.utc_offset_hours
     if locked.promise_unit in DAY_UNITS:
-        start, end = _local_date(pause.started_at, offset), _local_date(at, offset)
+        start, end = local_date(pause.started_at, offset), local_date(at, offset)
         if locked.promise_unit == TimeUnit.WORKING_DAYS:
             locked.paused_working_days += working_days_between(locked.calendar, start, end)
         else:
@@ -372,21 +335,11 @@ _RECOMPUTE_SQL = """
       AND {delivery}.due_date >= %s
       AND {delivery}.promise_unit = %s
 """
-_MATCH = {
-    # N working days after the start: the working day whose running index is N further on.
-    TimeUnit.WORKING_DAYS: (
-        "target.is_working_day AND target.working_day_index = start.working_day_index"
-        " + {delivery}.promise_value + {delivery}.paused_working_days"
-    ),
-    TimeUnit.CALENDAR_DAYS: (
-        "target.ordinal = start.ordinal + {delivery}.promise_value + {delivery}.paused_working_days"
-    ),
-}
 
 
 def _recompute_day_promises(calendar_ids: list[int], since: dt.date, unit: str) -> int:
     """One UPDATE ... FROM joining each delivery to its start and due calendar days
-    (PostgreSQL, and SQLite >= 3.33)."""
+    (PostgreSQL, and SQLite >= 3.33), on the clock's own rule (`due_day_sql`)."""
     if not calendar_ids:
         return 0
     delivery_table = ServiceDelivery._meta.db_table
@@ -394,7 +347,12 @@ def _recompute_day_promises(calendar_ids: list[int], since: dt.date, unit: str) 
     sql = _RECOMPUTE_SQL.format(
         delivery=delivery_table,
         day=day_table,
-        match=_MATCH[unit].format(delivery=delivery_table),  # type: ignore[index]
+        match=due_day_sql(
+            start="start",
+            target="target",
+            days=f"{delivery_table}.promise_value + {delivery_table}.paused_working_days",
+            working=unit == TimeUnit.WORKING_DAYS,
+        ),
         calendars=", ".join(["%s"] * len(calendar_ids)),
     )
     with connection.cursor() as cursor:
@@ -415,7 +373,8 @@ def open_deliveries_on(calendar_ids: list[int], since: dt.date) -> QuerySet[Serv
 @transaction.atomic
 def deliveries_recompute_due(*, calendar_ids: list[int], since: dt.date) -> int:
     """Move the due dates of open deliveries after a calendar change: one UPDATE per kind
-    of promise for day-based promises; hour-based ones (few, same-day) row by row."""
+    of promise for day-based promises; hour-based ones (few, same-day) row by row, through
+    the same clock as delivery_record."""
     moved = 0
     base = open_deliveries_on(calendar_ids, since)
     for unit in DAY_UNITS:

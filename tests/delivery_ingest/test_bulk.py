@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 import pytest
+from django.utils import translation
 
 from agencies.calendars import calendar_rebuild
 from agencies.models import Calendar
@@ -322,6 +323,24 @@ BAD_ITEMS: list[tuple[Any, str, str]] = [
     ("not an object", "non_field_errors", "object"),
     (item("B-list") | {"reference": ["A"]}, "reference", "text"),
 ]
+
+
+def test_a_date_outside_the_calendar_is_refused_in_the_language_of_the_request(
+    agency_a, old_service
+):
+    """The clock's span error is translated per item, as every other item message."""
+    raw = item(
+        "B-span",
+        service="lama",
+        submitted_at="2024-06-03 09:00",
+        file_complete_at="2024-06-03 09:00",
+    )
+    with translation.override("id"):
+        [result] = DeliveryRecorder(agency=agency_a, acting_user=None).record([(0, raw)])
+    assert result.result == "error"
+    assert result.errors == {
+        "non_field_errors": ["Kalender kerja tidak mencakup tanggal ini; perpanjang rentangnya."]
+    }
 
 
 def test_every_bad_item_is_reported_and_good_items_are_kept(

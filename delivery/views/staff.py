@@ -13,7 +13,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -24,7 +23,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from agencies.models import Agency
-from agencies.policy import Action, agencies_for, can, has_any, permitted, scope
+from agencies.policy import Action, agencies_for, can, get_permitted, has_any
 from core.errors import ApplicationError, PermissionDeniedError
 from delivery import services as writes
 from delivery.forms import (
@@ -45,14 +44,13 @@ from delivery.importing import (
     max_bytes,
     too_big_message,
 )
-from delivery.models import DeliveryStatus, ServiceDelivery
+from delivery.models import ACTIVE_STATUSES, ServiceDelivery
+from delivery.selectors import deliveries_for_staff, recordable_services
 from imports.models import ImportJob, ImportKind
 from imports.selectors import import_job_get
 from imports.services import import_job_fail, job_file
-from services.models import Service
 
 PAGE_SIZE = 50
-ACTIVE = (DeliveryStatus.OPEN, DeliveryStatus.PAUSED)
 
 
 def _require_recorder(request: HttpRequest) -> None:
@@ -60,49 +58,31 @@ def _require_recorder(request: HttpRequest) -> None:
         raise PermissionDenied
 
 
-def _recordable_services(user: Any) -> QuerySet[Service]:
-    return scope(
-        user, Service.objects.select_related("agency", "unit"), Action.RECORD_DELIVERY
-    ).order_by("agency__name", "name")
-
-
 def _get_delivery(request: HttpRequest, pk: int) -> ServiceDelivery:
-    delivery = (
+    return get_permitted(
+        request.user,
+        Action.RECORD_DELIVERY,
         ServiceDelivery.objects.select_related(
             "agency", "unit", "service", "version", "calendar", "extension_approved_by"
-        )
-        .filter(pk=pk)
-        .first()
+        ),
+        pk=pk,
     )
-    if delivery is None:
-        raise Http404
-    return permitted(request.user, Action.RECORD_DELIVERY, delivery)
 
 
 @login_required
 def delivery_list(request: HttpRequest) -> HttpResponse:
     _require_recorder(request)
-    services = _recordable_services(request.user)
+    services = recordable_services(user=request.user)
     form = DeliveryFilterForm(request.GET or None, services=services)
-    deliveries = scope(
-        request.user,
-        ServiceDelivery.objects.select_related("service", "unit", "agency"),
-        Action.RECORD_DELIVERY,
+    filters: dict[str, Any] = form.cleaned_data if form.is_valid() else {}
+    deliveries = deliveries_for_staff(
+        user=request.user,
+        status=filters.get("status", ""),
+        service=filters.get("service"),
+        overdue=filters.get("overdue", False),
+        q=filters.get("q", ""),
     )
-    if form.is_valid():
-        data = form.cleaned_data
-        if data["status"]:
-            deliveries = deliveries.filter(status=data["status"])
-        if data["service"] is not None:
-            deliveries = deliveries.filter(service=data["service"])
-        if data["overdue"]:
-            deliveries = deliveries.filter(status__in=ACTIVE, due_at__lt=timezone.now())
-        if data["q"]:
-            term = data["q"].strip()
-            deliveries = deliveries.filter(Q(reference=term) | Q(tracking_code=term.upper()))
-    page = Paginator(deliveries.order_by("-submitted_at", "-pk"), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(deliveries, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -113,7 +93,7 @@ def delivery_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "querystring": query.urlencode(),
             "now": timezone.now(),
-            "active": ACTIVE,
+            "active": ACTIVE_STATUSES,
         },
     )
 
@@ -121,7 +101,7 @@ def delivery_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def delivery_create(request: HttpRequest) -> HttpResponse:
     _require_recorder(request)
-    services = _recordable_services(request.user)
+    services = recordable_services(user=request.user)
     initial: dict[str, Any] = {}
     wanted = request.GET.get("service", "")
     if wanted.isdigit():
@@ -174,7 +154,7 @@ def _render_detail(
             "delivery": delivery,
             "pauses": delivery.pauses.all(),
             "status_forms": status_forms_for(delivery, can_extend=can_extend, bound=bound),
-            "is_overdue": delivery.status in ACTIVE
+            "is_overdue": delivery.status in ACTIVE_STATUSES
             and delivery.due_at is not None
             and delivery.due_at < timezone.now(),
         },

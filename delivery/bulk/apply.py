@@ -1,0 +1,221 @@
+"""Writing valid items: each chunk one transaction and one `INSERT ... ON CONFLICT (agency,
+reference) DO UPDATE`, idempotent on the agency's own reference.
+
+Items that carry a pause are written one by one, each in a savepoint that holds the upsert
+and the calls to the real `delivery_pause`/`delivery_resume` (matched on the pause's
+start, so a re-send changes nothing): a refused pause undoes that item alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import DatabaseError, transaction
+from django.utils.translation import gettext as _
+
+from agencies.models import Agency
+from core.errors import ApplicationError
+from delivery.bulk.items import CleanItem
+from delivery.bulk.plan import AgencyCatalogue
+from delivery.bulk.results import NON_FIELD, ItemResult, refused
+from delivery.models import DeliveryPause, ServiceDelivery
+from delivery.services import delivery_pause, delivery_resume
+
+# What an update may change; the promise (version, unit, calendar) stays that of submission.
+UPDATE_FIELDS = [
+    "submitted_at",
+    "file_complete_at",
+    "completed_at",
+    "outcome",
+    "refusal_reason",
+    "fee_charged",
+    "channel",
+    "clock_started_at",
+    "clock_start_date",
+    "due_date",
+    "due_at",
+    "working_days_taken",
+    "status",
+    "updated_at",
+]
+
+
+class ChunkWriter:
+    """Writes the valid items of one agency, chunk by chunk, as planned by the catalogue."""
+
+    def __init__(self, *, agency: Agency, catalogue: AgencyCatalogue, acting_user: Any) -> None:
+        self.agency = agency
+        self.catalogue = catalogue
+        self.acting_user = acting_user
+
+    def _write_chunk(self, items: list[CleanItem]) -> list[ItemResult]:
+        references = [item.reference for item in items]
+        existing = {
+            d.reference: d
+            for d in ServiceDelivery.objects.select_for_update(of=("self",))
+            .select_related("version", "unit")
+            .filter(agency=self.agency, reference__in=references)
+        }
+        paused_ids = set(
+            DeliveryPause.objects.filter(
+                delivery_id__in=[d.pk for d in existing.values()], ended_at__isnull=True
+            ).values_list("delivery_id", flat=True)
+        )
+        results: list[ItemResult] = []
+        rows: list[tuple[ServiceDelivery, ItemResult]] = []
+        for item in items:
+            before = existing.get(item.reference)
+            resumed = None  # the savepoint before a pause ended for this item, if any
+            if (
+                before is not None
+                and before.pk in paused_ids
+                and item.completed_at is not None
+                and before.service_id == item.service.pk
+            ):
+                # Completed while the clock was stopped: end the pause at completion through
+                # the real service, as delivery_record does, then build on the result. In a
+                # savepoint: if the item fails after all, the pause is as it was.
+                resumed = transaction.savepoint()
+                try:
+                    before = delivery_resume(
+                        delivery=before, at=item.completed_at, acting_user=self.acting_user
+                    )
+                except ApplicationError as error:
+                    transaction.savepoint_rollback(resumed)
+                    if error.field == "at":
+                        errors = {
+                            "completed_at": [
+                                _("The request cannot be completed before its clock stopped.")
+                            ]
+                        }
+                        results.append(ItemResult(item.index, item.reference, "error", errors))
+                    else:
+                        results.append(refused(item.index, item.reference, error))
+                    continue
+                existing[item.reference] = before
+                paused_ids.discard(before.pk)
+            try:
+                delivery = self.catalogue.plan(
+                    item, before, paused=before is not None and before.pk in paused_ids
+                )
+            except ApplicationError as error:
+                if resumed is not None:
+                    transaction.savepoint_rollback(resumed)
+                results.append(refused(item.index, item.reference, error))
+                continue
+            result = ItemResult(
+                item.index, item.reference, "created" if before is None else "updated"
+            )
+            rows.append((delivery, result))
+            results.append(result)
+        if rows:
+            ServiceDelivery.objects.bulk_create(
+                [delivery for delivery, _result in rows],
+                update_conflicts=True,
+                unique_fields=["agency", "reference"],
+                update_fields=UPDATE_FIELDS,
+            )
+            for delivery, result in rows:
+                result.delivery_id = delivery.pk
+        return results
+
+    def _apply_pause(self, item: CleanItem, delivery_id: int) -> None:
+        """Pause (and resume) the written delivery through the real service functions.
+
+        The pause is matched on its start: one already recorded is not recorded again.
+        Raises ApplicationError when the transition is refused.
+        """
+        assert item.paused_at is not None
+        delivery = ServiceDelivery.objects.get(pk=delivery_id)
+        pauses = list(delivery.pauses.all())
+        pause = next((p for p in pauses if p.started_at == item.paused_at), None)
+        if pause is None:
+            if any(
+                p.started_at > item.paused_at
+                or (p.ended_at is not None and p.ended_at > item.paused_at)
+                for p in pauses
+            ):
+                raise ApplicationError(
+                    _("This pause overlaps or precedes a pause already recorded."),
+                    field="paused_at",
+                )
+            try:
+                pause = delivery_pause(
+                    delivery=delivery,
+                    reason=item.pause_reason,
+                    at=item.paused_at,
+                    acting_user=self.acting_user,
+                )
+            except ApplicationError as error:
+                if error.code == "invalid_transition":
+                    raise ApplicationError(
+                        _("Only a request in process can be paused."),
+                        code=error.code,
+                        field="paused_at",
+                    ) from None
+                raise
+        if item.resumed_at is None:
+            return
+        if pause.ended_at is None:
+            try:
+                delivery_resume(delivery=delivery, at=item.resumed_at, acting_user=self.acting_user)
+            except ApplicationError as error:
+                raise ApplicationError(
+                    _("The clock cannot resume before it stopped.")
+                    if error.field == "at"
+                    else _("This request is not paused."),
+                    code=error.code,
+                    field="resumed_at",
+                ) from None
+        elif pause.ended_at != item.resumed_at:
+            raise ApplicationError(
+                _("This pause already ended at another time."), field="resumed_at"
+            )
+
+    def _write_paused(self, item: CleanItem) -> ItemResult:
+        """One item with a pause: the upsert and the pause in one savepoint."""
+        try:
+            with transaction.atomic():
+                (result,) = self._write_chunk([item])
+                if result.result != "error":
+                    assert result.delivery_id is not None
+                    self._apply_pause(item, result.delivery_id)
+                return result
+        except ApplicationError as error:
+            return refused(item.index, item.reference, error)
+        except DatabaseError:
+            return ItemResult(
+                item.index,
+                item.reference,
+                "error",
+                {NON_FIELD: [_("The database refused this item; try it again.")]},
+            )
+
+    def write(self, items: list[CleanItem]) -> list[ItemResult]:
+        """Write one chunk of valid items; one result per item."""
+        paused = [item for item in items if item.paused_at is not None]
+        if paused:
+            plain = [item for item in items if item.paused_at is None]
+            results = self.write(plain) if plain else []
+            return results + [self._write_paused(item) for item in paused]
+        try:
+            with transaction.atomic():
+                return self._write_chunk(items)
+        except DatabaseError:
+            # One item the database refused (e.g. a concurrent writer) must not lose the
+            # others: write them one by one, each in its own savepoint.
+            results = []
+            for item in items:
+                try:
+                    with transaction.atomic():
+                        results.extend(self._write_chunk([item]))
+                except DatabaseError:
+                    results.append(
+                        ItemResult(
+                            item.index,
+                            item.reference,
+                            "error",
+                            {NON_FIELD: [_("The database refused this item; try it again.")]},
+                        )
+                    )
+            return results

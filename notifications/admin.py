@@ -21,7 +21,7 @@ from notifications.models import (
     UnitNotificationPreference,
     WebhookEndpoint,
 )
-from notifications.services import notification_resend
+from notifications.outbox import notification_resend
 from notifications.settings_services import email_address_enable
 from notifications.webhook_targets import WebhookTargetRefused, webhook_target
 

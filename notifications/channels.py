@@ -1,7 +1,7 @@
 """Channels: how one notification is turned into a message and sent.
 
 A channel sends a batch of claimed rows and reports, per row, one `Outcome`. It never
-touches the database; the drainer records outcomes (notifications/services.py).
+touches the database; the drainer records outcomes (notifications/outbox/drain.py).
 """
 
 from __future__ import annotations

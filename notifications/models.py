@@ -1,6 +1,6 @@
 """The transactional outbox: a notification is written with the event that causes it.
 
-Life of a row (see notifications/services.py for the guarantees):
+Life of a row (see notifications/outbox/ for the guarantees):
 
 - A *fan-out* row (recipient "") is written with the event, in the same transaction
   (e.g. the sweep writes one per new breach, the escalation ladder one per level). The

@@ -25,7 +25,7 @@ from notifications.models import (
     UnitNotificationPreference,
     WebhookEndpoint,
 )
-from notifications.services import units_listing_address
+from notifications.outbox import units_listing_address
 from notifications.webhook_targets import WebhookTargetRefused, webhook_target
 from oversight.models import BreachKind
 

@@ -7,7 +7,7 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
-from notifications.services import digest_collect, drain, requeue_stale
+from notifications.outbox import digest_collect, drain, requeue_stale
 
 
 @shared_task(name="notifications.drain", acks_late=True)

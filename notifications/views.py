@@ -10,8 +10,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.otp import otp_required_for_privileged
+from notifications.outbox import notification_mark_read, notifications_mark_all_read
 from notifications.selectors import inbox_for_user
-from notifications.services import notification_mark_read, notifications_mark_all_read
 
 
 @otp_required_for_privileged

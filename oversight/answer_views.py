@@ -21,7 +21,7 @@ from agencies.policy import Action, can, has_any, scope
 from core.errors import ApplicationError
 from core.forms import Form
 from notifications.channels import ack_token_read
-from notifications.services import conf
+from notifications.outbox import conf
 from oversight import answers
 from oversight.compensation import Compensation, breach_compensation
 from oversight.models import (

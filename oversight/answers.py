@@ -41,7 +41,7 @@ from agencies.policy import Action, can
 from core.errors import ApplicationError, PermissionDeniedError
 from delivery.models import ServiceDelivery
 from notifications.models import Notification, NotificationStatus
-from notifications.services import idempotency_key
+from notifications.outbox import idempotency_key
 from notifications.tasks import kick_drain
 from oversight.compensation import breach_compensation
 from oversight.models import (

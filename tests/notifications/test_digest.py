@@ -8,7 +8,7 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from notifications.models import Notification, NotificationStatus, UnitNotificationPreference
-from notifications.services import digest_collect, digest_key, drain
+from notifications.outbox import digest_collect, digest_key, drain
 from tests.notifications.conftest import late_breach
 
 CONTACTS = {"layanan@unit-a.go.id", "pengaduan@unit-a.go.id"}

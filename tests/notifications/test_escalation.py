@@ -9,7 +9,7 @@ from django.db import connection
 from django.urls import reverse
 
 from notifications.models import EscalationPolicy, Notification
-from notifications.services import drain
+from notifications.outbox import drain
 from oversight.answers import breach_acknowledge
 from oversight.escalation import escalate
 from oversight.models import BreachEscalation, BreachEvent

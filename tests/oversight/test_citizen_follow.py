@@ -20,7 +20,7 @@ from django.utils.translation import gettext
 
 from charter.services import charter_draft_create, charter_publish
 from notifications.models import Notification, NotificationStatus
-from notifications.services import drain, idempotency_key
+from notifications.outbox import drain, idempotency_key
 from oversight import answers
 from oversight.models import FOLLOWER_CONFIRM_SALT, BreachEvent, CitizenFollower
 from oversight.tasks import purge_unconfirmed_followers_task

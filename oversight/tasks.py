@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from oversight.answers import citizen_followers_purge_unconfirmed
+from oversight.followers import citizen_followers_purge_unconfirmed
 from oversight.sweep import sweep
 
 

@@ -21,11 +21,13 @@ from django.utils import timezone
 from agencies.calendars import calendar_for_unit, working_days_between
 from agencies.models import Unit
 from core.errors import ApplicationError
+from notifications.keys import idempotency_key
 from notifications.models import EscalationPolicy, Notification
 from oversight.models import Breach, BreachEscalation, BreachEvent, BreachEventKind, BreachStatus
 
 logger = logging.getLogger(__name__)
 
+BREACH_ESCALATED = "breach_escalated"
 DEFAULT_LADDER = (3, 5, 10)
 TOP_LEVEL = 3
 
@@ -42,7 +44,13 @@ def ladder_for(agency_id: int) -> tuple[int, int, int]:
 
 
 def escalation_key(breach: Breach, level: int) -> str:
-    return f"breach_escalated:breach{breach.pk}:unit:{breach.unit_id}:email:{level}"
+    return idempotency_key(
+        event=BREACH_ESCALATED,
+        subject=f"breach{breach.pk}",
+        recipient=f"unit:{breach.unit_id}",
+        channel="email",
+        level=level,
+    )
 
 
 def _raise_to(breach_id: int, target: int, now: dt.datetime) -> int:
@@ -58,7 +66,7 @@ def _raise_to(breach_id: int, target: int, now: dt.datetime) -> int:
         Notification.objects.bulk_create(
             [
                 Notification(
-                    event="breach_escalated",
+                    event=BREACH_ESCALATED,
                     breach=breach,
                     unit_id=breach.unit_id,
                     channel="email",

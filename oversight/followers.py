@@ -24,8 +24,8 @@ from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError
 from delivery.models import ServiceDelivery
+from notifications.keys import idempotency_key
 from notifications.models import Notification, NotificationStatus
-from notifications.outbox import idempotency_key
 from notifications.tasks import kick_drain
 from oversight.models import FOLLOWER_CONFIRM_MAX_AGE, Breach, BreachEvent, CitizenFollower
 

@@ -17,6 +17,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from notifications.keys import idempotency_key, idempotency_key_sql, sql_text
 from notifications.models import Notification
 from oversight.models import Breach, BreachStatus, SweepError, SweepRun
 from oversight.rules import INSERT_COLUMNS, REGISTRY, Rule, SweepContext, settings_for
@@ -71,15 +72,37 @@ def _insert(
     return len(created)
 
 
+BREACH_CREATED = "breach_created"
+
+
+def outbox_key(breach_id: int, unit_id: int) -> str:
+    """The idempotency key of a new breach's outbox row (one per breach)."""
+    return idempotency_key(
+        event=BREACH_CREATED,
+        subject=str(breach_id),
+        recipient=f"unit:{unit_id}",
+        channel="email",
+        level=0,
+    )
+
+
+# The same key, as SQL over the columns of `new` (the same layout: notifications.keys).
+OUTBOX_KEY_SQL = idempotency_key_sql(
+    event=sql_text(BREACH_CREATED),
+    subject="new.id",
+    recipient=f"{sql_text('unit:')} || new.unit_id",
+    channel=sql_text("email"),
+    level="0",
+)
+
 # The outbox rows of the breaches a CTE named `new` just inserted (PostgreSQL). The values
 # and the idempotency key are exactly those `_write_notifications` gives.
 OUTBOX_FROM_NEW_SQL = f"""
     INSERT INTO {Notification._meta.db_table}
         (event, breach_id, unit_id, channel, recipient, level, idempotency_key, status,
          attempts, created_at, last_error)
-    SELECT 'breach_created', new.id, new.unit_id, 'email', '', 0,
-           'breach_created:' || new.id || ':unit:' || new.unit_id || ':email:0', 'pending',
-           0, statement_timestamp(), ''
+    SELECT {sql_text(BREACH_CREATED)}, new.id, new.unit_id, 'email', '', 0, {OUTBOX_KEY_SQL},
+           'pending', 0, statement_timestamp(), ''
     FROM new
     ON CONFLICT (idempotency_key) DO NOTHING"""
 
@@ -90,12 +113,12 @@ def _write_notifications(created: list[tuple[int, int]]) -> None:
         return
     rows = [
         Notification(
-            event="breach_created",
+            event=BREACH_CREATED,
             breach_id=breach_id,
             unit_id=unit_id,
             channel="email",
             level=0,
-            idempotency_key=f"breach_created:{breach_id}:unit:{unit_id}:email:0",
+            idempotency_key=outbox_key(breach_id, unit_id),
         )
         for breach_id, unit_id in created
     ]

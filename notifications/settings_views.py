@@ -19,6 +19,7 @@ from accounts.otp import otp_required_for_privileged
 from agencies.models import Agency, Unit
 from agencies.policy import Action, agencies_for, get_permitted
 from core.errors import ApplicationError, PermissionDeniedError
+from notifications import registry
 from notifications.forms import (
     RecipientPreferenceForm,
     UnitDigestForm,
@@ -42,7 +43,6 @@ from notifications.settings_services import (
     webhook_endpoint_enable,
     webhook_endpoint_update,
 )
-from oversight.models import BreachKind
 
 # The new endpoint's secret, kept in the (server-side) session only until the next page
 # shows it once.
@@ -83,7 +83,7 @@ def my_settings(request: HttpRequest) -> HttpResponse:
         form = RecipientPreferenceForm(
             initial={
                 "mode": preference.mode if preference else RecipientMode.IMMEDIATE,
-                "kinds": (preference.kinds if preference else None) or BreachKind.values,
+                "kinds": (preference.kinds if preference else None) or registry.kind_values(),
             }
         )
     return render(

@@ -59,7 +59,7 @@ def escalate_task() -> dict[int, int]:
 
 @shared_task(name="notifications.digest", acks_late=True)
 def digest_task() -> int:
-    """Gather the day's held breach emails into one digest per recipient, then send them."""
+    """Gather the day's held emails into one digest per recipient, then send them."""
     written = digest_collect()
     if written:
         drain_task.delay()

@@ -11,13 +11,14 @@ from django.views.decorators.http import require_POST
 
 from accounts.otp import otp_required_for_privileged
 from notifications.outbox import notification_mark_read, notifications_mark_all_read
-from notifications.selectors import inbox_for_user
+from notifications.selectors import inbox_entry, inbox_for_user
 
 
 @otp_required_for_privileged
 def inbox(request: HttpRequest) -> HttpResponse:
     page = Paginator(inbox_for_user(user=request.user), 50).get_page(request.GET.get("page"))
-    return render(request, "notifications/inbox.html", {"page": page})
+    entries = [(notification, inbox_entry(notification)) for notification in page]
+    return render(request, "notifications/inbox.html", {"page": page, "entries": entries})
 
 
 @require_POST

@@ -20,8 +20,6 @@ from accounts.otp import otp_required_for_privileged
 from agencies.policy import Action, can, has_any, scope
 from core.errors import ApplicationError
 from core.forms import Form
-from notifications.channels import ack_token_read
-from notifications.outbox import conf
 from oversight import answers
 from oversight.compensation import Compensation, breach_compensation
 from oversight.models import (
@@ -31,6 +29,7 @@ from oversight.models import (
     CitizenFollower,
     Maladministration,
 )
+from oversight.notices import ack_link_max_age_seconds, ack_token_read
 
 ANSWER_ACTIONS = [
     ("acknowledge", gettext_lazy("Acknowledge")),
@@ -245,7 +244,7 @@ def ombudsman_queue(request: HttpRequest) -> HttpResponse:
 def acknowledge_link(request: HttpRequest, token: str) -> HttpResponse:
     """The one-click link from the email: GET shows a confirm button, POST acknowledges."""
     try:
-        data = ack_token_read(token, max_age_seconds=conf("ACK_LINK_MAX_AGE_SECONDS"))
+        data = ack_token_read(token, max_age_seconds=ack_link_max_age_seconds())
     except signing.SignatureExpired:
         return render(
             request,

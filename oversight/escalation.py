@@ -24,10 +24,10 @@ from core.errors import ApplicationError
 from notifications.keys import idempotency_key
 from notifications.models import EscalationPolicy, Notification
 from oversight.models import Breach, BreachEscalation, BreachEvent, BreachEventKind, BreachStatus
+from oversight.notices import BREACH_ESCALATED
 
 logger = logging.getLogger(__name__)
 
-BREACH_ESCALATED = "breach_escalated"
 DEFAULT_LADDER = (3, 5, 10)
 TOP_LEVEL = 3
 
@@ -67,7 +67,7 @@ def _raise_to(breach_id: int, target: int, now: dt.datetime) -> int:
             [
                 Notification(
                     event=BREACH_ESCALATED,
-                    breach=breach,
+                    subject=breach,
                     unit_id=breach.unit_id,
                     channel="email",
                     level=level,

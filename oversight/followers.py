@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -48,7 +49,8 @@ def followers_notify(breach: Breach, event: BreachEvent) -> int:
     rows = [
         Notification(
             event=CITIZEN_EVENT,
-            breach=breach,
+            subject=breach,
+            subject_event_id=event.pk,
             unit_id=breach.unit_id,
             channel="email",
             recipient=email,
@@ -64,18 +66,13 @@ def followers_notify(breach: Breach, event: BreachEvent) -> int:
     return len(rows)
 
 
-def follow_confirm_key_prefix(follower_id: int) -> str:
-    """The start of the idempotency key of every confirmation email to one follower."""
-    return f"{FOLLOW_CONFIRM_EVENT}:follower:{follower_id}:"
-
-
 def _queue_confirmation(follower: CitizenFollower, *, now: dt.datetime) -> Notification:
     """One "follow_confirm" outbox row (call inside the follow's transaction), keyed on the
     follower and the moment it was asked for."""
     moment = now.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     notification = Notification.objects.create(
         event=FOLLOW_CONFIRM_EVENT,
-        breach=None,
+        subject=follower,
         unit_id=follower.delivery.unit_id,
         channel="email",
         recipient=follower.email,
@@ -164,13 +161,10 @@ def citizen_follow_confirm(
 
 def _confirmations_of(followers: list[CitizenFollower]) -> QuerySet[Notification]:
     """The confirmation emails written for these followers (not the one being sent)."""
-    prefixes = Q()
-    for follower in followers:
-        prefixes |= Q(idempotency_key__startswith=follow_confirm_key_prefix(follower.pk))
     return Notification.objects.filter(
-        prefixes,
         event=FOLLOW_CONFIRM_EVENT,
-        unit_id__in={f.delivery.unit_id for f in followers},
+        subject_type=ContentType.objects.get_for_model(CitizenFollower),
+        subject_id__in=[f.pk for f in followers],
     ).exclude(status=NotificationStatus.SENDING)
 
 

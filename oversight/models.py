@@ -6,6 +6,7 @@ import datetime as dt
 import secrets
 from typing import Literal
 
+from django.contrib.contenttypes.fields import GenericRelation
 from django.core import signing
 from django.db import models
 from django.db.models import Q
@@ -151,6 +152,13 @@ class Breach(models.Model):
     compensation_paid_at = models.DateField(_("compensation paid on"), null=True, blank=True)
     compensation_paid_amount = models.PositiveBigIntegerField(
         _("compensation paid (Rp)"), null=True, blank=True
+    )
+    # The outbox rows about the breach (their subject): deleted with it.
+    notifications = GenericRelation(
+        "notifications.Notification",
+        content_type_field="subject_type",
+        object_id_field="subject_id",
+        related_query_name="breach",
     )
     history = HistoricalRecords()
 

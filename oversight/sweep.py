@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -20,6 +21,7 @@ from django.utils import timezone
 from notifications.keys import idempotency_key, idempotency_key_sql, sql_text
 from notifications.models import Notification
 from oversight.models import Breach, BreachStatus, SweepError, SweepRun
+from oversight.notices import BREACH_CREATED
 from oversight.rules import INSERT_COLUMNS, REGISTRY, Rule, SweepContext, settings_for
 
 logger = logging.getLogger(__name__)
@@ -72,9 +74,6 @@ def _insert(
     return len(created)
 
 
-BREACH_CREATED = "breach_created"
-
-
 def outbox_key(breach_id: int, unit_id: int) -> str:
     """The idempotency key of a new breach's outbox row (one per breach)."""
     return idempotency_key(
@@ -95,14 +94,23 @@ OUTBOX_KEY_SQL = idempotency_key_sql(
     level="0",
 )
 
-# The outbox rows of the breaches a CTE named `new` just inserted (PostgreSQL). The values
-# and the idempotency key are exactly those `_write_notifications` gives.
+# The breach's content type, read in the statement rather than from ContentType's cache: a
+# long-lived worker's cached id would be stale after the table is rebuilt (a test's flush).
+BREACH_TYPE_SQL = (
+    f"(SELECT id FROM {ContentType._meta.db_table} "
+    f"WHERE app_label = {sql_text(Breach._meta.app_label)} "
+    f"AND model = {sql_text(Breach._meta.model_name or '')})"
+)
+
+# The outbox rows of the breaches a CTE named `new` just inserted (PostgreSQL): the breach is
+# the row's subject. The values and the idempotency key are exactly those
+# `_write_notifications` gives.
 OUTBOX_FROM_NEW_SQL = f"""
     INSERT INTO {Notification._meta.db_table}
-        (event, breach_id, unit_id, channel, recipient, level, idempotency_key, status,
-         attempts, created_at, last_error)
-    SELECT {sql_text(BREACH_CREATED)}, new.id, new.unit_id, 'email', '', 0, {OUTBOX_KEY_SQL},
-           'pending', 0, statement_timestamp(), ''
+        (event, subject_type_id, subject_id, unit_id, channel, recipient, level,
+         idempotency_key, status, attempts, created_at, last_error)
+    SELECT {sql_text(BREACH_CREATED)}, {BREACH_TYPE_SQL}, new.id, new.unit_id, 'email', '', 0,
+           {OUTBOX_KEY_SQL}, 'pending', 0, statement_timestamp(), ''
     FROM new
     ON CONFLICT (idempotency_key) DO NOTHING"""
 
@@ -114,7 +122,8 @@ def _write_notifications(created: list[tuple[int, int]]) -> None:
     rows = [
         Notification(
             event=BREACH_CREATED,
-            breach_id=breach_id,
+            subject_type=ContentType.objects.get_for_model(Breach),
+            subject_id=breach_id,
             unit_id=unit_id,
             channel="email",
             level=0,

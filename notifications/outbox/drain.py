@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from agencies.policy import Action, can
 from core.errors import ApplicationError, PermissionDeniedError
+from notifications import registry
 from notifications.channels import CHANNELS, Outcome
 from notifications.models import (
     AttemptResult,
@@ -193,15 +194,8 @@ def drain(
         result.claimed += len(ids)
         rows = list(
             Notification.objects.filter(pk__in=ids)
-            .select_related(
-                "user",
-                "unit__agency",
-                "breach__unit",
-                "breach__agency",
-                "breach__service",
-                "breach__delivery",
-                "webhook_endpoint",
-            )
+            .select_related("user", "unit__agency", "webhook_endpoint")
+            .prefetch_related(registry.subject_prefetch())
             .order_by("pk")
         )
         by_channel: dict[str, list[Notification]] = defaultdict(list)

@@ -108,6 +108,7 @@ def _email_disabled_notices(health: EmailAddressHealth, *, now: dt.datetime) -> 
         [
             Notification(
                 event="email_disabled",
+                subject=health,
                 channel=EMAIL,
                 recipient=email,
                 unit=unit_by_agency[agency_id],

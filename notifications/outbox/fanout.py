@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from notifications import registry
 from notifications.keys import idempotency_key
 from notifications.models import (
     Notification,
@@ -25,11 +26,18 @@ from notifications.models import (
     RecipientPreference,
     UnitNotificationPreference,
 )
-from notifications.outbox.conf import DIGEST, INAPP, conf
+from notifications.outbox.conf import DIGEST, EMAIL, INAPP, conf
 from notifications.outbox.recipients import (
     inapp_users_for,
     reachable_recipients_for,
     users_by_email,
+)
+from notifications.outbox.subjects import (
+    agency_id_of,
+    child_row,
+    key_subject,
+    preference_kind,
+    unit_id_of,
 )
 from notifications.outbox.webhooks import active_endpoints, webhook_rows
 
@@ -42,14 +50,10 @@ def _inapp_rows(
     for user in users:
         recipient = f"user:{user.pk}"
         rows.append(
-            Notification(
-                event=row.event,
-                breach_id=row.breach_id,
-                unit_id=row.unit_id,
+            child_row(
+                row,
                 channel=INAPP,
                 recipient=recipient,
-                level=row.level,
-                parent=row,
                 user=user,
                 status=NotificationStatus.SENT,
                 sent_at=now,
@@ -65,20 +69,11 @@ def _inapp_rows(
     return rows
 
 
-def _follows_preferences(row: Notification) -> bool:
-    """Only new-breach emails (level 0) follow the unit's and each person's preferences.
-
-    Escalations (levels 1+: unit head, agency head and admins, ombudsman) always go out
-    by email, one each: nobody can opt out of them.
-    """
-    return row.level == 0 and row.channel == "email" and bool(row.breach_id)
-
-
 def _wants_digest(row: Notification) -> bool:
-    """The unit's default: are its new-breach emails held for its daily digest?"""
-    if not _follows_preferences(row):
+    """The unit's default: are its emails that follow preferences held for its daily digest?"""
+    unit_id = unit_id_of(row)
+    if row.channel != EMAIL or preference_kind(row) is None or unit_id is None:
         return False
-    unit_id = row.unit_id or row.breach.unit_id  # type: ignore[union-attr]
     return UnitNotificationPreference.objects.filter(unit_id=unit_id, digest=True).exists()
 
 
@@ -94,16 +89,17 @@ def _preferences_by_email(emails: list[str]) -> dict[str, RecipientPreference]:
 
 def _recipient_channels(row: Notification, recipients: list[str]) -> dict[str, str]:
     """Each recipient's channel for this fan-out row: sent now (the row's channel) or held
-    for the unit's daily digest (DIGEST). Recipients who excluded the breach's kind are
-    left out: they get no email for it (their in-app inbox still does).
+    for the unit's daily digest (DIGEST). Recipients who excluded the row's kind are left
+    out: they get no email for it (their in-app inbox still does).
 
+    Only emails whose registered type gives a kind follow preferences (e.g. new breaches;
+    escalations go to every recipient on their own channel: nobody may opt out of them).
     A person's RecipientPreference wins; people without one follow the unit's
-    UnitNotificationPreference. Rows that do not follow preferences (escalations) go to
-    every recipient on their own channel.
+    UnitNotificationPreference.
     """
-    if not _follows_preferences(row):
+    kind = preference_kind(row)
+    if row.channel != EMAIL or kind is None:
         return dict.fromkeys(recipients, row.channel)
-    kind = row.breach.kind  # type: ignore[union-attr]
     preferences = _preferences_by_email(recipients)
     unit_digest: bool | None = None  # asked only if someone follows the unit's default
     channels: dict[str, str] = {}
@@ -120,9 +116,9 @@ def _recipient_channels(row: Notification, recipients: list[str]) -> dict[str, s
 
 
 class _BatchMemo:
-    """Who hears about a fan-out row depends on its unit, level, channel and breach kind,
-    not on the breach itself: within one batch each combination is resolved once, so a
-    burst of breaches in one unit costs a handful of queries, not a handful per breach."""
+    """Who hears about a fan-out row depends on its event, unit, level, channel and kind,
+    not on its subject: within one batch each combination is resolved once, so a burst of
+    breaches in one unit costs a handful of queries, not a handful per breach."""
 
     def __init__(self) -> None:
         self.values: dict[tuple[Any, ...], Any] = {}
@@ -142,7 +138,8 @@ def expand_fanouts(*, now: dt.datetime | None = None, limit: int | None = None) 
         rows = list(
             Notification.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(status=NotificationStatus.PENDING, recipient="")
-            .select_related("unit__agency", "breach__unit__agency")
+            .select_related("unit__agency")
+            .prefetch_related(registry.subject_prefetch())
             .order_by("created_at")[:limit]
         )
         new_rows: list[Notification] = []
@@ -150,20 +147,22 @@ def expand_fanouts(*, now: dt.datetime | None = None, limit: int | None = None) 
         unreachable: list[int] = []
         all_disabled: list[int] = []
         for row in rows:
-            subject = f"breach{row.breach_id}" if row.breach_id else f"unit{row.unit_id}"
-            unit_id = row.unit_id or (row.breach.unit_id if row.breach else None)
-            kind = row.breach.kind if row.breach else ""
-            if row.breach is not None and row.channel == "email":
+            subject = key_subject(row)
+            unit_id = unit_id_of(row)
+            kind = preference_kind(row) or ""
+            message_type = registry.message_type(row.event)
+            if message_type is not None and row.subject is not None and row.channel == EMAIL:
                 users = memo.get(
                     ("inapp", row.event, unit_id, row.level),
                     functools.partial(inapp_users_for, row),
                 )
-                endpoints = memo.get(
-                    ("webhooks", row.breach.agency_id),
-                    functools.partial(active_endpoints, row.breach.agency_id),
-                )
                 new_rows += _inapp_rows(row, subject=subject, now=now, users=users)
-                new_rows += webhook_rows(row, subject=subject, endpoints=endpoints)
+                if message_type.webhook_payload is not None:
+                    agency_id = agency_id_of(row)
+                    endpoints = memo.get(
+                        ("webhooks", agency_id), functools.partial(active_endpoints, agency_id)
+                    )
+                    new_rows += webhook_rows(row, subject=subject, endpoints=endpoints)
             # Disabled addresses are left out here, resolved once per (unit, level) in the
             # batch like the recipients themselves.
             recipients, skipped = memo.get(
@@ -181,18 +180,14 @@ def expand_fanouts(*, now: dt.datetime | None = None, limit: int | None = None) 
                 ("users", tuple(channels)), functools.partial(users_by_email, list(channels))
             )
             new_rows += [
-                Notification(
-                    event=row.event,
-                    breach_id=row.breach_id,
-                    unit_id=row.unit_id,
+                child_row(
+                    row,
                     channel=channel,
                     recipient=email,
-                    level=row.level,
-                    parent=row,
                     user=accounts.get(email.lower()),
                     # Keyed on the row's channel, not on now-or-digest: a recipient who
                     # switches between the two before a re-expansion (a resent fan-out)
-                    # still gets the breach once.
+                    # still gets the message once.
                     idempotency_key=idempotency_key(
                         event=row.event,
                         subject=subject,

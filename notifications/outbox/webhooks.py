@@ -13,10 +13,13 @@ from notifications.keys import idempotency_key
 from notifications.models import AttemptResult, Notification, WebhookEndpoint
 from notifications.outbox.conf import WEBHOOK, conf
 from notifications.outbox.recipients import agency_admin_emails, users_by_email
+from notifications.outbox.subjects import child_row, unit_id_of
 
 
-def active_endpoints(agency_id: int) -> list[WebhookEndpoint]:
+def active_endpoints(agency_id: int | None) -> list[WebhookEndpoint]:
     """The agency's active endpoints, each with the ids of the units it is limited to."""
+    if agency_id is None:
+        return []
     return list(
         WebhookEndpoint.objects.filter(agency_id=agency_id, is_active=True).prefetch_related(
             Prefetch("units", queryset=Unit.objects.only("pk"))
@@ -25,7 +28,7 @@ def active_endpoints(agency_id: int) -> list[WebhookEndpoint]:
 
 
 def _endpoint_covers(endpoint: WebhookEndpoint, unit_id: int | None) -> bool:
-    """An endpoint limited to some units hears only of their breaches; else of all."""
+    """An endpoint limited to some units hears only of their messages; else of all."""
     unit_ids = {unit.pk for unit in endpoint.units.all()}
     return not unit_ids or unit_id in unit_ids
 
@@ -33,24 +36,19 @@ def _endpoint_covers(endpoint: WebhookEndpoint, unit_id: int | None) -> bool:
 def webhook_rows(
     row: Notification, *, subject: str, endpoints: list[WebhookEndpoint]
 ) -> list[Notification]:
-    """One pending row per active webhook endpoint of the breach's agency."""
-    if row.breach is None:
-        return []
+    """One pending row per active webhook endpoint (of the agency of the row's unit) that
+    covers the row's unit."""
     rows = []
-    unit_id = row.unit_id or row.breach.unit_id
+    unit_id = unit_id_of(row)
     for endpoint in endpoints:
         if not _endpoint_covers(endpoint, unit_id):
             continue
         recipient = f"webhook:{endpoint.pk}"
         rows.append(
-            Notification(
-                event=row.event,
-                breach_id=row.breach_id,
-                unit_id=row.unit_id,
+            child_row(
+                row,
                 channel=WEBHOOK,
                 recipient=recipient,
-                level=row.level,
-                parent=row,
                 webhook_endpoint=endpoint,
                 idempotency_key=idempotency_key(
                     event=row.event,
@@ -99,6 +97,7 @@ def webhook_record(
             [
                 Notification(
                     event="webhook_disabled",
+                    subject=endpoint,
                     channel="email",
                     recipient=email,
                     webhook_endpoint=endpoint,

@@ -50,7 +50,7 @@ def test_breaches_are_held_then_sent_as_one_digest_per_recipient_per_day(
         )
     )
     assert digest.status == NotificationStatus.SENT
-    assert {i.breach for i in digest.digest_items.all()} == {first, second}
+    assert {i.subject for i in digest.digest_items.all()} == {first, second}
     assert {r.status for r in held.all()} == {NotificationStatus.EXPANDED}
 
     # A breach later the same day waits for tomorrow's digest: never two digests a day.

@@ -142,11 +142,11 @@ def test_following_writes_an_unconfirmed_follower_and_one_confirmation_email(cli
     assert (
         row.channel,
         row.recipient,
-        row.breach_id,
+        row.subject,
         row.unit_id,
         row.level,
         row.status,
-    ) == ("email", CITIZEN, None, delivery.unit_id, 0, NotificationStatus.PENDING)
+    ) == ("email", CITIZEN, follower, delivery.unit_id, 0, NotificationStatus.PENDING)
     moment = follower.confirmation_sent_at.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     assert row.idempotency_key == idempotency_key(
         event="follow_confirm",
@@ -423,14 +423,15 @@ def test_the_follower_gets_exactly_one_email_after_the_unit_explains(
 
     event = BreachEvent.objects.get(breach=breach, kind="explained")
     row = Notification.objects.get(event="breach_answered")
-    assert (row.channel, row.recipient, row.breach_id, row.unit_id, row.level, row.status) == (
-        "email",
-        CITIZEN,
-        breach.pk,
-        breach.unit_id,
-        0,
-        NotificationStatus.PENDING,
-    )
+    assert (
+        row.channel,
+        row.recipient,
+        row.subject,
+        row.subject_event_id,
+        row.unit_id,
+        row.level,
+        row.status,
+    ) == ("email", CITIZEN, breach, event.pk, breach.unit_id, 0, NotificationStatus.PENDING)
     assert row.idempotency_key == idempotency_key(
         event="breach_answered",
         subject=f"breach:{breach.pk}:event:{event.pk}",
@@ -496,7 +497,7 @@ def test_remedy_dispute_and_compensation_each_tell_the_follower(
     events = BreachEvent.objects.filter(
         breach=breach, kind__in=["disputed", "remedied", "compensated"]
     )
-    assert {r.idempotency_key.split(":")[4] for r in rows} == {str(e.pk) for e in events}
+    assert {r.subject_event_id for r in rows} == {e.pk for e in events}
 
 
 def test_the_compensation_email_says_what_was_paid(

@@ -322,8 +322,8 @@ class RecipientPreference(models.Model):
 
     Applies to the new-breach emails (level 0) of every unit the address is a contact of:
     `mode` "digest" holds them for the unit's daily digest, and `kinds` (values of
-    `registry.kind_choices()`, registered by oversight; empty: all) filters them. People without a row follow their unit's
-    UnitNotificationPreference. Escalations (levels 1+) always go out by email: they
+    `registry.kind_choices()`, registered by oversight; empty: all) filters them. People
+    without a row follow their unit's UnitNotificationPreference. Escalations (levels 1+) always go out by email: they
     cannot be opted out of. The in-app inbox is not affected.
     """
 

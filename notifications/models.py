@@ -390,32 +390,3 @@ class NotificationAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.notification_id} {self.result} {self.started_at:%Y-%m-%d %H:%M:%S}"
-
-
-class EscalationPolicy(models.Model):
-    """An agency's escalation ladder, in working days of the unit's calendar.
-
-    Unacknowledged after `unit_head_after_days` -> head of the unit; after
-    `agency_head_after_days` more -> agency head and admins; after `ombudsman_after_days`
-    more -> the ombudsman review queue. Agencies without a row use the defaults.
-    """
-
-    agency = models.OneToOneField(
-        "agencies.Agency", on_delete=models.CASCADE, related_name="escalation_policy"
-    )
-    unit_head_after_days = models.PositiveSmallIntegerField(
-        _("to the head of the unit after (working days)"), default=3
-    )
-    agency_head_after_days = models.PositiveSmallIntegerField(
-        _("then to the agency head after (more working days)"), default=5
-    )
-    ombudsman_after_days = models.PositiveSmallIntegerField(
-        _("then to the ombudsman after (more working days)"), default=10
-    )
-
-    class Meta:
-        verbose_name = _("escalation ladder")
-        verbose_name_plural = _("escalation ladders")
-
-    def __str__(self) -> str:
-        return str(self.agency)

@@ -46,17 +46,6 @@ def requeue_task() -> dict[str, int]:
     return counts
 
 
-@shared_task(name="notifications.escalate", acks_late=True)
-def escalate_task() -> dict[int, int]:
-    """Run the escalation ladder, then send what it wrote."""
-    from oversight.escalation import escalate
-
-    raised = escalate()
-    if any(raised.values()):
-        drain_task.delay()
-    return raised
-
-
 @shared_task(name="notifications.digest", acks_late=True)
 def digest_task() -> int:
     """Gather the day's held emails into one digest per recipient, then send them."""

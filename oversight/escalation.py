@@ -22,8 +22,15 @@ from agencies.calendars import calendar_for_unit, working_days_between
 from agencies.models import Unit
 from core.errors import ApplicationError
 from notifications.keys import idempotency_key
-from notifications.models import EscalationPolicy, Notification
-from oversight.models import Breach, BreachEscalation, BreachEvent, BreachEventKind, BreachStatus
+from notifications.models import Notification
+from oversight.models import (
+    Breach,
+    BreachEscalation,
+    BreachEvent,
+    BreachEventKind,
+    BreachStatus,
+    EscalationPolicy,
+)
 from oversight.notices import BREACH_ESCALATED
 
 logger = logging.getLogger(__name__)

@@ -10,6 +10,7 @@ from drf_spectacular.views import SpectacularAPIView
 
 from agencies import views as agency_views
 from core import views as core_views
+from oversight import urls as oversight_urls
 from services import consultation_views
 from services import views as service_views
 from services.sitemaps import SITEMAPS
@@ -59,8 +60,9 @@ urlpatterns += i18n_patterns(
     path("staff/agency/", include("agencies.staff_urls")),
     path("staff/api-keys/", include("agencies.api_key_urls")),
     path("staff/deliveries/", include("delivery.urls", namespace="deliveries")),
-    path("staff/oversight/", include("oversight.urls")),
-    path("staff/breaches/", include("oversight.answer_urls")),
+    path("staff/breaches/", include(oversight_urls.list_patterns)),
+    path("staff/breaches/", include(oversight_urls.answer_patterns)),
+    path("staff/oversight/", include(oversight_urls.legacy_patterns)),
     path("staff/inbox/", include("notifications.urls")),
     path("charters/", include("charter.urls")),
     path("track/", include("delivery.public_urls")),

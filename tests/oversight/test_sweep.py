@@ -344,7 +344,7 @@ def test_staff_see_only_their_agencys_breaches(client, cast, service, role, sees
     _record(service, "late", wib(2026, 1, 5), wib(2026, 1, 13, 9))
     sweep(now=NOW)
     login_verified(client, cast[role])  # superusers must pass two-factor first
-    response = client.get("/staff/oversight/breaches/?kind=late_delivery")
+    response = client.get("/staff/breaches/?kind=late_delivery")
     assert response.status_code == 200
     assert response.content.decode().count("data-breach=") == sees
 

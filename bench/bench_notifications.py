@@ -148,6 +148,7 @@ def run(args: argparse.Namespace, sink: Sink, port: int) -> int:
     from django.utils import timezone
 
     from agencies.models import Unit
+    from notifications import registry
     from notifications.channels import email_for
     from notifications.models import Notification
     from notifications.outbox import drain, expand_fanouts
@@ -192,9 +193,9 @@ def run(args: argparse.Namespace, sink: Sink, port: int) -> int:
         return 1
     vacuum("notifications_notification")
     rows = list(
-        pending.select_related(
-            "user", "unit__agency", "breach__unit", "breach__agency", "breach__service"
-        ).order_by("pk")
+        pending.select_related("user", "unit__agency")
+        .prefetch_related(registry.subject_prefetch())
+        .order_by("pk")
     )
 
     # The messages, rendered once (untimed for the floor; the time is shown).

@@ -8,9 +8,8 @@ from django.db.models import QuerySet
 
 from notifications import registry
 from notifications.models import Notification
+from notifications.outbox.conf import INAPP
 from notifications.registry import InboxEntry
-
-INAPP = "inapp"
 
 
 def inbox_for_user(*, user: Any) -> QuerySet[Notification]:

@@ -1,17 +1,19 @@
 """The outbox: fan-out, claim, send, record, retry, re-queue, resend; the inbox and the digest.
 
-One module per step: `fanout` (recipients at send time, preferences, in-app and webhook
-rows), `drain` (claim, send, record, retry, re-queue, resend), `email_health` (refused
-addresses), `webhooks` (endpoint health), `inbox`, `digest`; `conf` holds the settings.
+One module per step: `recipients` and `fanout` (who hears, at send time; preferences,
+in-app and webhook rows), `drain` (claim, send, record, retry, re-queue, resend),
+`email_health` (refused addresses), `webhooks` (endpoint health), `inbox`, `digest`;
+`subjects` reads a row's subject columns; `conf` holds the settings.
 
 Guarantees and their limits
 ---------------------------
 - **Written with the event.** The event's transaction writes a *fan-out* row (recipient
   ""); if it rolls back, nothing is sent.
 - **Recipients at send time.** `expand_fanouts` resolves the fan-out row to one row per
-  recipient (unit contacts, head of unit, agency head and admins, ombudsman reviewers,
-  by level) with `bulk_create(ignore_conflicts=True)` on the unique idempotency key
-  (event, subject, recipient, channel, level): expanding twice writes nothing new.
+  recipient, by the rules its app registered (e.g. oversight's ladder: unit contacts,
+  head of unit, agency head and admins, ombudsman reviewers, by level), with
+  `bulk_create(ignore_conflicts=True)` on the unique idempotency key (event, subject,
+  recipient, channel, level: notifications.keys): expanding twice writes nothing new.
 - **Claimed once.** `drain` claims due pending rows with `SELECT ... FOR UPDATE SKIP
   LOCKED` and flips them to `sending` in a short transaction, then sends outside any
   transaction. Two drainers never claim the same row: the second skips the locked rows,

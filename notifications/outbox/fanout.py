@@ -139,7 +139,9 @@ def expand_fanouts(*, now: dt.datetime | None = None, limit: int | None = None) 
             Notification.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(status=NotificationStatus.PENDING, recipient="")
             .select_related("unit__agency")
-            .prefetch_related(registry.subject_prefetch())
+            # The subjects alone: who hears reads the row's unit, and the subject's own
+            # fields at most (the renderers' select_related is for the drain).
+            .prefetch_related("subject")
             .order_by("created_at")[:limit]
         )
         new_rows: list[Notification] = []

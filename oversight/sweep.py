@@ -119,10 +119,11 @@ def _write_notifications(created: list[tuple[int, int]]) -> None:
     """The outbox rows for new breaches, in the same transaction as the breaches."""
     if not created:
         return
+    breach_type = ContentType.objects.get_for_model(Breach)
     rows = [
         Notification(
             event=BREACH_CREATED,
-            subject_type=ContentType.objects.get_for_model(Breach),
+            subject_type=breach_type,
             subject_id=breach_id,
             unit_id=unit_id,
             channel="email",

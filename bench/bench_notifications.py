@@ -9,7 +9,7 @@ starts an aiosmtpd sink on a free loopback port (in a child process, counting me
 1. writes N late deliveries of one unit (one contact address) and runs the sweep's
    late-delivery rule, which writes N breaches and their outbox rows in the same
    transaction; the fan-out rows are expanded to recipients (untimed): N pending emails;
-2. times `notifications.services.drain()` until nothing is due, and checks that the sink
+2. times `notifications.outbox.drain()` until nothing is due, and checks that the sink
    received N messages and every row is `sent`;
 3. times sending the same N messages (rendered beforehand by `notifications.channels.
    email_for`, untimed; the rendering time is printed too) in a plain smtplib loop over one
@@ -148,9 +148,10 @@ def run(args: argparse.Namespace, sink: Sink, port: int) -> int:
     from django.utils import timezone
 
     from agencies.models import Unit
+    from notifications import registry
     from notifications.channels import email_for
     from notifications.models import Notification
-    from notifications.services import drain, expand_fanouts
+    from notifications.outbox import drain, expand_fanouts
     from oversight.sweep import sweep
 
     n = args.messages
@@ -192,9 +193,9 @@ def run(args: argparse.Namespace, sink: Sink, port: int) -> int:
         return 1
     vacuum("notifications_notification")
     rows = list(
-        pending.select_related(
-            "user", "unit__agency", "breach__unit", "breach__agency", "breach__service"
-        ).order_by("pk")
+        pending.select_related("user", "unit__agency")
+        .prefetch_related(registry.subject_prefetch())
+        .order_by("pk")
     )
 
     # The messages, rendered once (untimed for the floor; the time is shown).

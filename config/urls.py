@@ -10,6 +10,7 @@ from drf_spectacular.views import SpectacularAPIView
 from accounts import urls as accounts_urls
 from agencies import public_urls as invitation_urls
 from core import views as core_views
+from oversight import urls as oversight_urls
 from public_site import urls as public_urls
 from services import public_urls as consultation_urls
 
@@ -38,8 +39,9 @@ urlpatterns += i18n_patterns(
     path("staff/agency/", include("agencies.staff_urls")),
     path("staff/api-keys/", include("agencies.api_key_urls")),
     path("staff/deliveries/", include("delivery.urls", namespace="deliveries")),
-    path("staff/oversight/", include("oversight.urls")),
-    path("staff/breaches/", include("oversight.answer_urls")),
+    path("staff/breaches/", include(oversight_urls.list_patterns)),
+    path("staff/breaches/", include(oversight_urls.answer_patterns)),
+    path("staff/oversight/", include(oversight_urls.legacy_patterns)),
     path("staff/inbox/", include("notifications.urls")),
     path("charters/", include("charter.urls")),
     path("track/", include("delivery.public_urls")),

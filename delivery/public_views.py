@@ -27,7 +27,7 @@ from core.errors import ApplicationError
 from core.forms import Form
 from delivery.models import TRACKING_ALPHABET, DeliveryStatus, ServiceDelivery
 from delivery.selectors import delivery_get_by_tracking_code
-from oversight.answers import citizen_follow, citizen_follow_confirm, citizen_unfollow
+from oversight.followers import citizen_follow, citizen_follow_confirm, citizen_unfollow
 from oversight.models import follower_for_confirmation_token, follower_for_signed_token
 from services.models import TimeUnit
 

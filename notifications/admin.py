@@ -13,7 +13,6 @@ from core.forms import ModelForm
 from notifications.forms import HttpURLField
 from notifications.models import (
     EmailAddressHealth,
-    EscalationPolicy,
     Notification,
     NotificationAttempt,
     NotificationStatus,
@@ -21,7 +20,7 @@ from notifications.models import (
     UnitNotificationPreference,
     WebhookEndpoint,
 )
-from notifications.services import notification_resend
+from notifications.outbox import notification_resend
 from notifications.settings_services import email_address_enable
 from notifications.webhook_targets import WebhookTargetRefused, webhook_target
 
@@ -67,16 +66,6 @@ class NotificationAdmin(admin.ModelAdmin):
             except ApplicationError as exc:
                 self.message_user(request, f"{row}: {exc.message}", messages.ERROR)
         self.message_user(request, _("%(n)d notifications queued again.") % {"n": done})
-
-
-@admin.register(EscalationPolicy)
-class EscalationPolicyAdmin(admin.ModelAdmin):
-    list_display = [
-        "agency",
-        "unit_head_after_days",
-        "agency_head_after_days",
-        "ombudsman_after_days",
-    ]
 
 
 class WebhookEndpointAdminForm(ModelForm):

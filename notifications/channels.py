@@ -1,7 +1,7 @@
 """Channels: how one notification is turned into a message and sent.
 
 A channel sends a batch of claimed rows and reports, per row, one `Outcome`. It never
-touches the database; the drainer records outcomes (notifications/services.py).
+touches the database; the drainer records outcomes (notifications/outbox/drain.py).
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import hmac
 import http.client
 import json
 import logging
-import re
 import smtplib
 import ssl
 import time
@@ -21,13 +20,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core import signing
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.template import Context
-from django.template.loader import get_template, render_to_string
-from django.urls import reverse
 from django.utils import translation
 
+from notifications import registry
 from notifications.models import AttemptResult, Notification, WebhookFailure
 from notifications.webhook_targets import (
     WebhookHostNotFound,
@@ -38,8 +34,6 @@ from notifications.webhook_targets import (
 )
 
 logger = logging.getLogger(__name__)
-
-ACK_SALT = "maklumat.breach-acknowledge"
 
 
 @dataclass(frozen=True)
@@ -55,7 +49,8 @@ SENT = Outcome(AttemptResult.SENT)
 
 
 class Unsubscribed(Exception):
-    """The citizen stopped following the request before the message left: never send it."""
+    """The recipient stopped following what the message is about before it left (e.g. a
+    citizen unsubscribed): never send it (fails permanently)."""
 
 
 class Moot(Unsubscribed):
@@ -80,25 +75,6 @@ def classify_email_error(exc: BaseException) -> Outcome:
     return Outcome(AttemptResult.TRANSIENT, text)
 
 
-# --- The one-click acknowledge link ------------------------------------------------------
-
-
-def ack_token(notification: Notification) -> str:
-    return signing.dumps(
-        {"b": notification.breach_id, "n": notification.pk, "e": notification.recipient},
-        salt=ACK_SALT,
-        compress=True,
-    )
-
-
-def ack_token_read(token: str, *, max_age_seconds: int) -> dict[str, Any]:
-    """The token's payload; raises signing.BadSignature (or SignatureExpired, a subclass)."""
-    data = signing.loads(token, salt=ACK_SALT, max_age=max_age_seconds)
-    if not isinstance(data, dict) or not isinstance(data.get("b"), int):
-        raise signing.BadSignature("Malformed token")
-    return data
-
-
 def message_id(idempotency_key: str) -> str:
     """A Message-ID derived from the idempotency key: receivers can drop a duplicate."""
     digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:40]
@@ -114,267 +90,28 @@ def language_for(notification: Notification) -> str:
     return settings.LANGUAGE_CODE
 
 
-def _plain(name: str, context: dict[str, Any]) -> str:
-    """A plain-text part or subject: rendered without HTML escaping ("&", not "&amp;")."""
-    template: Any = get_template(name)
-    return str(template.template.render(Context(context, autoescape=False)))
-
-
-def _absolute(path: str) -> str:
-    return f"{settings.SITE_URL}{path}"
-
-
 def email_for(notification: Notification) -> EmailMultiAlternatives:
-    """The HTML + plain-text email for one breach notification, in the recipient's language."""
-    breach = notification.breach
+    """The HTML + plain-text email for one notification, in the recipient's language,
+    rendered by its event's registered renderer (notifications.registry)."""
+    found = registry.message_type(notification.event)
+    if found is None:
+        raise Moot(f"No renderer is registered for {notification.event!r}.")
     language = language_for(notification)
-    if notification.event in ("webhook_disabled", "email_disabled"):
-        return _notice_email(notification, language)
-    if notification.event == "digest":
-        return _digest_email(notification, language)
-    if notification.event == "breach_answered":
-        return _citizen_answer_email(notification, language)
-    if notification.event == "follow_confirm":
-        return _follow_confirm_email(notification, language)
     with translation.override(language):
-        context: dict[str, Any] = {
-            "notification": notification,
-            "breach": breach,
-            "level": notification.level,
-            "unit": breach.unit if breach else notification.unit,
-            "agency": breach.agency if breach else None,
-            "ack_url": _absolute(
-                reverse("breach_answers:ack", kwargs={"token": ack_token(notification)})
-            )
-            if breach is not None
-            else "",
-            "detail_url": _absolute(reverse("breach_answers:detail", kwargs={"pk": breach.pk}))
-            if breach is not None
-            else "",
-            "language": language,
-        }
-        subject = " ".join(_plain("notifications/email/breach_subject.txt", context).split())
-        text = _plain("notifications/email/breach.txt", context)
-        html = render_to_string("notifications/email/breach.html", context)
+        email = found.render_email(notification, language)
     message = EmailMultiAlternatives(
-        subject=subject,
-        body=text,
+        subject=email.subject,
+        body=email.text,
         to=[notification.recipient],
         headers={
             "Message-ID": message_id(notification.idempotency_key),
             "X-Maklumat-Notification": notification.idempotency_key,
             "Content-Language": language,
+            **email.headers,
         },
     )
-    message.attach_alternative(html, "text/html")
+    message.attach_alternative(email.html, "text/html")
     return message
-
-
-def _digest_email(notification: Notification, language: str) -> EmailMultiAlternatives:
-    """The daily digest: every new breach of the unit held for this recipient."""
-    items = list(
-        notification.digest_items.select_related(
-            "breach__service", "breach__delivery", "breach__unit"
-        ).order_by("created_at", "pk")
-    )
-    with translation.override(language):
-        context = {
-            "notification": notification,
-            "unit": notification.unit,
-            "language": language,
-            "entries": [
-                {
-                    "breach": item.breach,
-                    "ack_url": _absolute(
-                        reverse("breach_answers:ack", kwargs={"token": ack_token(item)})
-                    ),
-                    "detail_url": _absolute(
-                        reverse("breach_answers:detail", kwargs={"pk": item.breach_id})
-                    ),
-                }
-                for item in items
-                if item.breach is not None
-            ],
-        }
-        subject = " ".join(_plain("notifications/email/digest_subject.txt", context).split())
-        text = _plain("notifications/email/digest.txt", context)
-        html = render_to_string("notifications/email/digest.html", context)
-    return _message(notification, subject, text, html, language)
-
-
-CITIZEN_EVENT_KEY = re.compile(r"^breach_answered:breach:\d+:event:(\d+):")
-
-
-def _citizen_answer_email(notification: Notification, language: str) -> EmailMultiAlternatives:
-    """To a citizen following the request: the unit's answer, the public tracking page and
-    a one-click unsubscribe link; nothing from the staff area."""
-    from oversight.models import BreachEvent, CitizenFollower
-
-    breach = notification.breach
-    delivery_id = breach.delivery_id if breach is not None else None
-    follower = (
-        CitizenFollower.objects.select_related("delivery__service", "delivery__unit")
-        .filter(
-            delivery_id=delivery_id,
-            email__iexact=notification.recipient,
-            confirmed_at__isnull=False,
-        )
-        .first()
-        if delivery_id is not None
-        else None
-    )
-    if breach is None or follower is None:
-        raise Unsubscribed("The citizen no longer follows this request.")
-    match = CITIZEN_EVENT_KEY.match(notification.idempotency_key)
-    event = (
-        BreachEvent.objects.filter(pk=int(match.group(1)), breach=breach).first() if match else None
-    )
-    delivery = follower.delivery
-    with translation.override(language):
-        context = {
-            "notification": notification,
-            "breach": breach,
-            "event": event,
-            "delivery": delivery,
-            "service": delivery.service,
-            "unit": delivery.unit,
-            "language": language,
-            "track_url": _absolute(
-                reverse("track:detail", kwargs={"code": delivery.tracking_code})
-            ),
-            "unsubscribe_url": _absolute(
-                reverse("track:unsubscribe", kwargs={"token": follower.signed_unsubscribe_token()})
-            ),
-        }
-        subject = " ".join(
-            _plain("notifications/email/breach_answered_subject.txt", context).split()
-        )
-        text = _plain("notifications/email/breach_answered.txt", context)
-        html = render_to_string("notifications/email/breach_answered.html", context)
-    message = _message(notification, subject, text, html, language)
-    message.extra_headers["List-Unsubscribe"] = f"<{context['unsubscribe_url']}>"
-    return message
-
-
-FOLLOW_CONFIRM_KEY = re.compile(r"^follow_confirm:follower:(\d+):")
-
-
-def _follow_confirm_email(notification: Notification, language: str) -> EmailMultiAlternatives:
-    """To an address left on a tracking page: the signed link that confirms it. Names the
-    service and the office, never the tracking code, the tracking page nor anything from
-    the staff area (the address is not verified yet: it may not be the citizen's)."""
-    from oversight.models import FOLLOWER_CONFIRM_MAX_AGE, CitizenFollower
-
-    match = FOLLOW_CONFIRM_KEY.match(notification.idempotency_key)
-    follower = (
-        CitizenFollower.objects.select_related("delivery__service", "delivery__unit")
-        .filter(pk=int(match.group(1)), email__iexact=notification.recipient)
-        .first()
-        if match
-        else None
-    )
-    if follower is None:
-        raise Moot("The address to confirm is gone.")
-    if follower.confirmed_at is not None:
-        raise Moot("The address is already confirmed.")
-    delivery = follower.delivery
-    with translation.override(language):
-        context = {
-            "notification": notification,
-            "service": delivery.service,
-            "unit": delivery.unit,
-            "submitted_at": delivery.submitted_at,
-            "days": FOLLOWER_CONFIRM_MAX_AGE.days,
-            "language": language,
-            "confirm_url": _absolute(
-                reverse("track:confirm", kwargs={"token": follower.signed_confirmation_token()})
-            ),
-            # For whoever did not ask: forget the address now, not only after the purge.
-            "forget_url": _absolute(
-                reverse("track:unsubscribe", kwargs={"token": follower.signed_unsubscribe_token()})
-            ),
-        }
-        subject = " ".join(
-            _plain("notifications/email/follow_confirm_subject.txt", context).split()
-        )
-        text = _plain("notifications/email/follow_confirm.txt", context)
-        html = render_to_string("notifications/email/follow_confirm.html", context)
-    return _message(notification, subject, text, html, language)
-
-
-def _message(
-    notification: Notification, subject: str, text: str, html: str, language: str
-) -> EmailMultiAlternatives:
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=text,
-        to=[notification.recipient],
-        headers={
-            "Message-ID": message_id(notification.idempotency_key),
-            "X-Maklumat-Notification": notification.idempotency_key,
-            "Content-Language": language,
-        },
-    )
-    message.attach_alternative(html, "text/html")
-    return message
-
-
-EMAIL_NOTICE_KEY = re.compile(r"^email_disabled:address(\d+)-")
-
-
-def _notice_email(notification: Notification, language: str) -> EmailMultiAlternatives:
-    """The notice to agency admins that a webhook endpoint or an email address was disabled."""
-    context: dict[str, Any] = {
-        "notification": notification,
-        "endpoint": notification.webhook_endpoint,
-        "language": language,
-    }
-    name = "webhook_disabled"
-    with translation.override(language):
-        endpoint = notification.webhook_endpoint
-        # The failure class only, in the recipient's language: never what the network said.
-        context["error"] = endpoint.last_error_label if endpoint is not None else ""
-        if notification.event == "email_disabled":
-            name = "email_disabled"
-            context |= _email_notice_context(notification)
-        subject = " ".join(_plain(f"notifications/email/{name}_subject.txt", context).split())
-        text = _plain(f"notifications/email/{name}.txt", context)
-        html = render_to_string(f"notifications/email/{name}.html", context)
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=text,
-        to=[notification.recipient],
-        headers={
-            "Message-ID": message_id(notification.idempotency_key),
-            "X-Maklumat-Notification": notification.idempotency_key,
-            "Content-Language": language,
-        },
-    )
-    message.attach_alternative(html, "text/html")
-    return message
-
-
-def _email_notice_context(notification: Notification) -> dict[str, Any]:
-    """The disabled address of an "email_disabled" notice (its id is in the key)."""
-    from notifications.models import EmailAddressHealth
-
-    match = EMAIL_NOTICE_KEY.match(notification.idempotency_key)
-    health = EmailAddressHealth.objects.filter(pk=int(match.group(1))).first() if match else None
-    if health is None:
-        raise Moot("The disabled address of this notice is gone.")
-    unit = notification.unit
-    settings_url = ""
-    if unit is not None:
-        path = reverse("notifications:agency_settings", kwargs={"agency_slug": unit.agency.slug})
-        settings_url = _absolute(path)
-    return {
-        "health": health,
-        "address": health.email,
-        "count": health.consecutive_permanent_failures,
-        "error": health.last_error,
-        "unit": unit,
-        "settings_url": settings_url,
-    }
 
 
 OnOutcome = Callable[[Notification, Outcome], None]
@@ -429,35 +166,16 @@ def webhook_signature(secret: str, timestamp: str, body: str) -> str:
 
 
 def webhook_body(notification: Notification) -> str:
-    """The JSON posted for one notification: the breach's facts, no personal data."""
-    breach = notification.breach
+    """The JSON posted for one notification: its event, key and level, and the fields its
+    event's registered payload gives (e.g. the breach's facts; no personal data)."""
     data: dict[str, Any] = {
         "event": notification.event,
         "idempotency_key": notification.idempotency_key,
         "level": notification.level,
-        "breach": None,
     }
-    if breach is not None:
-        data["breach"] = {
-            "id": breach.pk,
-            "kind": breach.kind,
-            "status": breach.status,
-            "severity": breach.severity,
-            "agency": breach.agency.slug,
-            "unit": breach.unit.slug,
-            "service": breach.service.slug if breach.service else None,
-            "delivery_reference": breach.delivery.reference if breach.delivery else None,
-            "measured_value": str(breach.measured_value)
-            if breach.measured_value is not None
-            else None,
-            "promised_value": str(breach.promised_value)
-            if breach.promised_value is not None
-            else None,
-            "value_unit": breach.value_unit,
-            "occurred_at": breach.occurred_at.isoformat(),
-            "detected_at": breach.detected_at.isoformat(),
-            "url": _absolute(reverse("breach_answers:detail", kwargs={"pk": breach.pk})),
-        }
+    found = registry.message_type(notification.event)
+    if found is not None and found.webhook_payload is not None:
+        data |= found.webhook_payload(notification)
     return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
 

@@ -10,8 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Unit
 from core.forms import Form
+from notifications import registry
 from notifications.models import RecipientMode
-from oversight.models import BreachKind
 
 
 class RecipientPreferenceForm(Form):
@@ -22,7 +22,8 @@ class RecipientPreferenceForm(Form):
     )
     kinds = forms.MultipleChoiceField(
         label=_("Kinds of breach to receive by email"),
-        choices=BreachKind.choices,
+        # The kinds the apps registered (oversight: the kinds of breach), read at each use.
+        choices=registry.kind_choices,
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": _("Choose at least one kind of breach.")},
     )

@@ -1,11 +1,12 @@
 """The transactional outbox: a notification is written with the event that causes it.
 
-Life of a row (see notifications/services.py for the guarantees):
+Life of a row (see notifications/outbox/ for the guarantees):
 
 - A *fan-out* row (recipient "") is written with the event, in the same transaction
-  (e.g. the sweep writes one per new breach, the escalation ladder one per level). The
-  drainer resolves its recipients at send time and writes one row per recipient
-  (idempotently), then marks the fan-out row `expanded`.
+  (e.g. oversight's sweep writes one per new breach, its escalation ladder one per level).
+  The drainer resolves its recipients at send time (by the rules its app registered:
+  notifications/registry.py) and writes one row per recipient (idempotently), then marks
+  the fan-out row `expanded`.
 - A recipient row goes pending -> sending (claimed in a short transaction) -> sent, or
   back to pending with `next_attempt_at` after a transient failure, or failed.
 """
@@ -13,10 +14,13 @@ Life of a row (see notifications/services.py for the guarantees):
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
+
+from notifications import registry
 
 
 class NotificationStatus(models.TextChoices):
@@ -27,23 +31,28 @@ class NotificationStatus(models.TextChoices):
     EXPANDED = "expanded", _("Sent to each recipient")
 
 
-# Events whose recipient is a citizen's own address (never shown in full to staff).
-CITIZEN_EVENTS = frozenset({"breach_answered", "follow_confirm"})
-
-
 class Notification(models.Model):
     """One message to send to one recipient through one channel.
 
-    `idempotency_key` = (event, recipient, channel, level): nothing is sent twice.
+    What it is about is stored in columns: `subject` (any model: a generic type and id),
+    `subject_event_id` (which of the subject's events it tells of, if any) and
+    `recipient`. `idempotency_key` (notifications.keys) makes each message unique:
+    nothing is sent twice.
     """
 
     event = models.CharField(_("event"), max_length=40)
-    breach = models.ForeignKey(
-        "oversight.Breach",
-        on_delete=models.CASCADE,
+    subject_type = models.ForeignKey(
+        "contenttypes.ContentType",
+        on_delete=models.PROTECT,
+        db_index=False,
         null=True,
         blank=True,
-        related_name="notifications",
+        related_name="+",
+    )
+    subject_id = models.PositiveBigIntegerField(null=True, blank=True)
+    subject = GenericForeignKey("subject_type", "subject_id")
+    subject_event_id = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="Which of the subject's events the message tells of."
     )
     unit = models.ForeignKey(
         "agencies.Unit", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
@@ -135,6 +144,12 @@ class Notification(models.Model):
             models.Index(
                 fields=["parent"], name="notification_parent", condition=Q(parent__isnull=False)
             ),
+            # The messages about one subject (deleting it deletes them: GenericRelation).
+            models.Index(
+                fields=["subject_type", "subject_id"],
+                name="notification_subject",
+                condition=Q(subject_id__isnull=False),
+            ),
             models.Index(
                 fields=["digest"], name="notification_digest", condition=Q(digest__isnull=False)
             ),
@@ -152,7 +167,7 @@ class Notification(models.Model):
     def recipient_display(self) -> str:
         """The recipient as staff and operators see it: a citizen's address is masked
         (w***@example.org), as the complainant's identity is protected everywhere."""
-        if self.event not in CITIZEN_EVENTS or "@" not in self.recipient:
+        if not registry.is_personal(self.event) or "@" not in self.recipient:
             return self.recipient
         local, _at, domain = self.recipient.rpartition("@")
         return f"{local[:1]}***@{domain}"
@@ -306,9 +321,9 @@ class RecipientPreference(models.Model):
     """How one person (one email address) hears about new breaches.
 
     Applies to the new-breach emails (level 0) of every unit the address is a contact of:
-    `mode` "digest" holds them for the unit's daily digest, and `kinds` (BreachKind values;
-    empty: all) filters them. People without a row follow their unit's
-    UnitNotificationPreference. Escalations (levels 1+) always go out by email: they
+    `mode` "digest" holds them for the unit's daily digest, and `kinds` (values of
+    `registry.kind_choices()`, registered by oversight; empty: all) filters them. People
+    without a row follow their unit's UnitNotificationPreference. Escalations (levels 1+) always go out by email: they
     cannot be opted out of. The in-app inbox is not affected.
     """
 
@@ -375,32 +390,3 @@ class NotificationAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.notification_id} {self.result} {self.started_at:%Y-%m-%d %H:%M:%S}"
-
-
-class EscalationPolicy(models.Model):
-    """An agency's escalation ladder, in working days of the unit's calendar.
-
-    Unacknowledged after `unit_head_after_days` -> head of the unit; after
-    `agency_head_after_days` more -> agency head and admins; after `ombudsman_after_days`
-    more -> the ombudsman review queue. Agencies without a row use the defaults.
-    """
-
-    agency = models.OneToOneField(
-        "agencies.Agency", on_delete=models.CASCADE, related_name="escalation_policy"
-    )
-    unit_head_after_days = models.PositiveSmallIntegerField(
-        _("to the head of the unit after (working days)"), default=3
-    )
-    agency_head_after_days = models.PositiveSmallIntegerField(
-        _("then to the agency head after (more working days)"), default=5
-    )
-    ombudsman_after_days = models.PositiveSmallIntegerField(
-        _("then to the ombudsman after (more working days)"), default=10
-    )
-
-    class Meta:
-        verbose_name = _("escalation ladder")
-        verbose_name_plural = _("escalation ladders")
-
-    def __str__(self) -> str:
-        return str(self.agency)

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from agencies.models import Agency, Unit
 from agencies.policy import Action, can
 from core.errors import ApplicationError, PermissionDeniedError
+from notifications import registry
 from notifications.models import (
     EmailAddressHealth,
     RecipientMode,
@@ -25,9 +26,8 @@ from notifications.models import (
     UnitNotificationPreference,
     WebhookEndpoint,
 )
-from notifications.services import units_listing_address
+from notifications.outbox import units_listing_address
 from notifications.webhook_targets import WebhookTargetRefused, webhook_target
-from oversight.models import BreachKind
 
 _validate_url = URLValidator(schemes=["http", "https"])
 
@@ -57,8 +57,9 @@ def recipient_preference_set(
 ) -> RecipientPreference:
     """Save how the acting user's own email address hears about new breaches.
 
-    `kinds` lists the BreachKind values wanted; all of them is stored as [] ("all kinds",
-    so a kind added later is included too).
+    `kinds` lists the kinds wanted (values of `registry.kind_choices()`: the kinds of
+    breach); all of them is stored as [] ("all kinds", so a kind added later is included
+    too).
     """
     _require_user(acting_user)
     email = (acting_user.email or "").strip()
@@ -69,11 +70,10 @@ def recipient_preference_set(
     chosen = set(kinds)
     if not chosen:
         raise ApplicationError(_("Choose at least one kind of breach."), field="kinds")
-    if not chosen <= set(BreachKind.values):
+    known = registry.kind_values()
+    if not chosen <= set(known):
         raise ApplicationError(_("Unknown kind of breach."), field="kinds")
-    stored = (
-        [] if chosen == set(BreachKind.values) else [k for k in BreachKind.values if k in chosen]
-    )
+    stored = [] if chosen == set(known) else [k for k in known if k in chosen]
     preference, _created = RecipientPreference.objects.update_or_create(
         email__iexact=email,
         defaults={"mode": mode, "kinds": stored, "user": acting_user},

@@ -7,7 +7,7 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
-from notifications.services import digest_collect, drain, requeue_stale
+from notifications.outbox import digest_collect, drain, requeue_stale
 
 
 @shared_task(name="notifications.drain", acks_late=True)
@@ -46,20 +46,9 @@ def requeue_task() -> dict[str, int]:
     return counts
 
 
-@shared_task(name="notifications.escalate", acks_late=True)
-def escalate_task() -> dict[int, int]:
-    """Run the escalation ladder, then send what it wrote."""
-    from oversight.escalation import escalate
-
-    raised = escalate()
-    if any(raised.values()):
-        drain_task.delay()
-    return raised
-
-
 @shared_task(name="notifications.digest", acks_late=True)
 def digest_task() -> int:
-    """Gather the day's held breach emails into one digest per recipient, then send them."""
+    """Gather the day's held emails into one digest per recipient, then send them."""
     written = digest_collect()
     if written:
         drain_task.delay()

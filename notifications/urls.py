@@ -1,39 +1,39 @@
 from django.urls import path
 
-from notifications import settings_views, views
+from notifications.views import staff
 
 app_name = "notifications"
 
 urlpatterns = [
-    path("", views.inbox, name="inbox"),
-    path("<int:pk>/read/", views.mark_read, name="read"),
-    path("read-all/", views.mark_all_read, name="read_all"),
-    path("settings/", settings_views.my_settings, name="my_settings"),
-    path("agency/<slug:agency_slug>/", settings_views.agency_settings, name="agency_settings"),
+    path("", staff.inbox, name="inbox"),
+    path("<int:pk>/read/", staff.mark_read, name="read"),
+    path("read-all/", staff.mark_all_read, name="read_all"),
+    path("settings/", staff.my_settings, name="my_settings"),
+    path("agency/<slug:agency_slug>/", staff.agency_settings, name="agency_settings"),
     path(
         "agency/<slug:agency_slug>/webhooks/add/",
-        settings_views.webhook_add,
+        staff.webhook_add,
         name="webhook_add",
     ),
     path(
         "agency/<slug:agency_slug>/webhooks/<int:pk>/edit/",
-        settings_views.webhook_edit,
+        staff.webhook_edit,
         name="webhook_edit",
     ),
     path(
         "agency/<slug:agency_slug>/webhooks/<int:pk>/enable/",
-        settings_views.webhook_enable,
+        staff.webhook_enable,
         name="webhook_enable",
     ),
     path(
         "agency/<slug:agency_slug>/webhooks/<int:pk>/delete/",
-        settings_views.webhook_delete,
+        staff.webhook_delete,
         name="webhook_delete",
     ),
-    path("agency/<slug:agency_slug>/digests/", settings_views.unit_digests, name="unit_digests"),
+    path("agency/<slug:agency_slug>/digests/", staff.unit_digests, name="unit_digests"),
     path(
         "agency/<slug:agency_slug>/addresses/<int:pk>/enable/",
-        settings_views.address_enable,
+        staff.address_enable,
         name="address_enable",
     ),
 ]

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from agencies.policy_admin import PolicyScopedAdmin
-from oversight.models import Breach, BreachRule, SweepError, SweepRun
+from oversight.models import Breach, BreachRule, EscalationPolicy, SweepError, SweepRun
 
 
 @admin.register(Breach)
@@ -33,3 +33,13 @@ class SweepRunAdmin(admin.ModelAdmin):
 class SweepErrorAdmin(admin.ModelAdmin):
     list_display = ("created_at", "kind", "subject_id", "message")
     list_filter = ("kind",)
+
+
+@admin.register(EscalationPolicy)
+class EscalationPolicyAdmin(admin.ModelAdmin):
+    list_display = [
+        "agency",
+        "unit_head_after_days",
+        "agency_head_after_days",
+        "ombudsman_after_days",
+    ]

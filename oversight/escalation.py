@@ -21,8 +21,17 @@ from django.utils import timezone
 from agencies.calendars import calendar_for_unit, working_days_between
 from agencies.models import Unit
 from core.errors import ApplicationError
-from notifications.models import EscalationPolicy, Notification
-from oversight.models import Breach, BreachEscalation, BreachEvent, BreachEventKind, BreachStatus
+from notifications.keys import idempotency_key
+from notifications.models import Notification
+from oversight.models import (
+    Breach,
+    BreachEscalation,
+    BreachEvent,
+    BreachEventKind,
+    BreachStatus,
+    EscalationPolicy,
+)
+from oversight.notices import BREACH_ESCALATED
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +51,13 @@ def ladder_for(agency_id: int) -> tuple[int, int, int]:
 
 
 def escalation_key(breach: Breach, level: int) -> str:
-    return f"breach_escalated:breach{breach.pk}:unit:{breach.unit_id}:email:{level}"
+    return idempotency_key(
+        event=BREACH_ESCALATED,
+        subject=f"breach{breach.pk}",
+        recipient=f"unit:{breach.unit_id}",
+        channel="email",
+        level=level,
+    )
 
 
 def _raise_to(breach_id: int, target: int, now: dt.datetime) -> int:
@@ -58,8 +73,8 @@ def _raise_to(breach_id: int, target: int, now: dt.datetime) -> int:
         Notification.objects.bulk_create(
             [
                 Notification(
-                    event="breach_escalated",
-                    breach=breach,
+                    event=BREACH_ESCALATED,
+                    subject=breach,
                     unit_id=breach.unit_id,
                     channel="email",
                     level=level,

@@ -6,6 +6,7 @@ import datetime as dt
 import secrets
 from typing import Literal
 
+from django.contrib.contenttypes.fields import GenericRelation
 from django.core import signing
 from django.db import models
 from django.db.models import Q
@@ -152,6 +153,13 @@ class Breach(models.Model):
     compensation_paid_amount = models.PositiveBigIntegerField(
         _("compensation paid (Rp)"), null=True, blank=True
     )
+    # The outbox rows about the breach (their subject): deleted with it.
+    notifications = GenericRelation(
+        "notifications.Notification",
+        content_type_field="subject_type",
+        object_id_field="subject_id",
+        related_query_name="breach",
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -270,6 +278,35 @@ class BreachEscalation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.breach_id} level {self.level}"
+
+
+class EscalationPolicy(models.Model):
+    """An agency's escalation ladder, in working days of the unit's calendar.
+
+    Unacknowledged after `unit_head_after_days` -> head of the unit; after
+    `agency_head_after_days` more -> agency head and admins; after `ombudsman_after_days`
+    more -> the ombudsman review queue. Agencies without a row use the defaults.
+    """
+
+    agency = models.OneToOneField(
+        "agencies.Agency", on_delete=models.CASCADE, related_name="escalation_policy"
+    )
+    unit_head_after_days = models.PositiveSmallIntegerField(
+        _("to the head of the unit after (working days)"), default=3
+    )
+    agency_head_after_days = models.PositiveSmallIntegerField(
+        _("then to the agency head after (more working days)"), default=5
+    )
+    ombudsman_after_days = models.PositiveSmallIntegerField(
+        _("then to the ombudsman after (more working days)"), default=10
+    )
+
+    class Meta:
+        verbose_name = _("escalation ladder")
+        verbose_name_plural = _("escalation ladders")
+
+    def __str__(self) -> str:
+        return str(self.agency)
 
 
 # --- The citizen concerned -----------------------------------------------------------------

@@ -8,10 +8,13 @@ from agencies.policy import Action, scope
 from oversight.models import Breach, SweepRun
 
 
+def breaches_with_facts() -> QuerySet[Breach]:
+    """Breaches with what their pages show (agency, unit, service, request)."""
+    return Breach.objects.select_related("agency", "unit", "service", "delivery")
+
+
 def breach_list_for_staff(*, user: Any, kind: str = "", status: str = "") -> QuerySet[Breach]:
-    breaches = scope(user, Breach.objects.all(), Action.VIEW_PRIVATE).select_related(
-        "agency", "unit", "service", "delivery"
-    )
+    breaches = scope(user, breaches_with_facts(), Action.VIEW_PRIVATE)
     if kind:
         breaches = breaches.filter(kind=kind)
     if status:

@@ -13,12 +13,15 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from notifications.keys import idempotency_key, idempotency_key_sql, sql_text
 from notifications.models import Notification
 from oversight.models import Breach, BreachStatus, SweepError, SweepRun
+from oversight.notices import BREACH_CREATED
 from oversight.rules import INSERT_COLUMNS, REGISTRY, Rule, SweepContext, settings_for
 
 logger = logging.getLogger(__name__)
@@ -71,15 +74,43 @@ def _insert(
     return len(created)
 
 
-# The outbox rows of the breaches a CTE named `new` just inserted (PostgreSQL). The values
-# and the idempotency key are exactly those `_write_notifications` gives.
+def outbox_key(breach_id: int, unit_id: int) -> str:
+    """The idempotency key of a new breach's outbox row (one per breach)."""
+    return idempotency_key(
+        event=BREACH_CREATED,
+        subject=str(breach_id),
+        recipient=f"unit:{unit_id}",
+        channel="email",
+        level=0,
+    )
+
+
+# The same key, as SQL over the columns of `new` (the same layout: notifications.keys).
+OUTBOX_KEY_SQL = idempotency_key_sql(
+    event=sql_text(BREACH_CREATED),
+    subject="new.id",
+    recipient=f"{sql_text('unit:')} || new.unit_id",
+    channel=sql_text("email"),
+    level="0",
+)
+
+# The breach's content type, read in the statement rather than from ContentType's cache: a
+# long-lived worker's cached id would be stale after the table is rebuilt (a test's flush).
+BREACH_TYPE_SQL = (
+    f"(SELECT id FROM {ContentType._meta.db_table} "
+    f"WHERE app_label = {sql_text(Breach._meta.app_label)} "
+    f"AND model = {sql_text(Breach._meta.model_name or '')})"
+)
+
+# The outbox rows of the breaches a CTE named `new` just inserted (PostgreSQL): the breach is
+# the row's subject. The values and the idempotency key are exactly those
+# `_write_notifications` gives.
 OUTBOX_FROM_NEW_SQL = f"""
     INSERT INTO {Notification._meta.db_table}
-        (event, breach_id, unit_id, channel, recipient, level, idempotency_key, status,
-         attempts, created_at, last_error)
-    SELECT 'breach_created', new.id, new.unit_id, 'email', '', 0,
-           'breach_created:' || new.id || ':unit:' || new.unit_id || ':email:0', 'pending',
-           0, statement_timestamp(), ''
+        (event, subject_type_id, subject_id, unit_id, channel, recipient, level,
+         idempotency_key, status, attempts, created_at, last_error)
+    SELECT {sql_text(BREACH_CREATED)}, {BREACH_TYPE_SQL}, new.id, new.unit_id, 'email', '', 0,
+           {OUTBOX_KEY_SQL}, 'pending', 0, statement_timestamp(), ''
     FROM new
     ON CONFLICT (idempotency_key) DO NOTHING"""
 
@@ -88,14 +119,16 @@ def _write_notifications(created: list[tuple[int, int]]) -> None:
     """The outbox rows for new breaches, in the same transaction as the breaches."""
     if not created:
         return
+    breach_type = ContentType.objects.get_for_model(Breach)
     rows = [
         Notification(
-            event="breach_created",
-            breach_id=breach_id,
+            event=BREACH_CREATED,
+            subject_type=breach_type,
+            subject_id=breach_id,
             unit_id=unit_id,
             channel="email",
             level=0,
-            idempotency_key=f"breach_created:{breach_id}:unit:{unit_id}:email:0",
+            idempotency_key=outbox_key(breach_id, unit_id),
         )
         for breach_id, unit_id in created
     ]

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from oversight.answers import citizen_followers_purge_unconfirmed
+from notifications.tasks import drain_task
+from oversight.escalation import escalate
+from oversight.followers import citizen_followers_purge_unconfirmed
 from oversight.sweep import sweep
 
 
@@ -17,3 +19,13 @@ def purge_unconfirmed_followers_task() -> int:
     """The beat-scheduled purge (daily) of citizen followers who never confirmed their
     address. Idempotent: a duplicate run deletes nothing more."""
     return citizen_followers_purge_unconfirmed()
+
+
+@shared_task(name="oversight.escalate", acks_late=True)
+def escalate_task() -> dict[int, int]:
+    """The beat-scheduled escalation ladder (every 15 minutes), then a drain of what it
+    wrote. Idempotent: each breach is raised once per level."""
+    raised = escalate()
+    if any(raised.values()):
+        drain_task.delay()
+    return raised

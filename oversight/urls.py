@@ -1,9 +1,37 @@
+"""The breach pages, all under /staff/breaches/ (config/urls.py), in the two namespaces they
+had: "oversight" (the list) and "breach_answers" (one breach and its answers, the
+ombudsman's queue, the one-click acknowledge link of the emails). The list used to be at
+/staff/oversight/breaches/: the old paths redirect for good (emails already sent link to
+them)."""
+
 from django.urls import path
+from django.views.generic import RedirectView
 
-from oversight import views
+from oversight.views import public, staff
 
-app_name = "oversight"
+list_patterns = (
+    [path("", staff.breach_list, name="breaches")],
+    "oversight",
+)
 
-urlpatterns = [
-    path("breaches/", views.breach_list, name="breaches"),
+answer_patterns = (
+    [
+        path("queue/", staff.ombudsman_queue, name="queue"),
+        path("<int:pk>/", staff.breach_detail, name="detail"),
+        path("<int:pk>/answer/", staff.breach_answer, name="answer"),
+        path("<int:pk>/compensation/", staff.breach_compensation_view, name="compensation"),
+        path("<int:pk>/decide/", staff.breach_decide_view, name="decide"),
+        path("acknowledge/<str:token>/", public.acknowledge_link, name="ack"),
+    ],
+    "breach_answers",
+)
+
+_to_the_list = RedirectView.as_view(
+    pattern_name="oversight:breaches", permanent=True, query_string=True
+)
+
+# /staff/oversight/...: where the list was.
+legacy_patterns = [
+    path("", _to_the_list),
+    path("breaches/", _to_the_list),
 ]

@@ -7,7 +7,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from notifications.models import Notification
-from notifications.services import drain
+from notifications.outbox import drain
 from oversight.escalation import escalate
 from oversight.models import BreachEscalation, BreachEvent, BreachStatus
 from tests.delivery.conftest import wib

@@ -14,7 +14,7 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from notifications.models import Notification
-from notifications.services import drain
+from notifications.outbox import drain
 from oversight.answers import breach_explain, breach_remedy
 from oversight.models import CitizenFollower
 from tests.e2e.test_accessibility import BLOCKING, _violations

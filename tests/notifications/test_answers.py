@@ -10,7 +10,7 @@ from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from notifications.services import drain
+from notifications.outbox import drain
 from oversight.escalation import escalate
 from oversight.models import Breach, BreachEscalation, BreachEvent, BreachStatus
 from tests.accounts.conftest import login_verified

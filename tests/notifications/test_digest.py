@@ -8,7 +8,7 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from notifications.models import Notification, NotificationStatus, UnitNotificationPreference
-from notifications.services import digest_collect, digest_key, drain
+from notifications.outbox import digest_collect, digest_key, drain
 from tests.notifications.conftest import late_breach
 
 CONTACTS = {"layanan@unit-a.go.id", "pengaduan@unit-a.go.id"}
@@ -50,7 +50,7 @@ def test_breaches_are_held_then_sent_as_one_digest_per_recipient_per_day(
         )
     )
     assert digest.status == NotificationStatus.SENT
-    assert {i.breach for i in digest.digest_items.all()} == {first, second}
+    assert {i.subject for i in digest.digest_items.all()} == {first, second}
     assert {r.status for r in held.all()} == {NotificationStatus.EXPANDED}
 
     # A breach later the same day waits for tomorrow's digest: never two digests a day.

@@ -23,7 +23,7 @@ from notifications.models import (
     NotificationAttempt,
     NotificationStatus,
 )
-from notifications.services import drain, expand_fanouts
+from notifications.outbox import drain, expand_fanouts
 from notifications.settings_services import email_address_enable
 from oversight.escalation import escalate
 from tests.accounts.conftest import en, login_verified

@@ -8,11 +8,11 @@ from django.core import mail
 from django.db import connection
 from django.urls import reverse
 
-from notifications.models import EscalationPolicy, Notification
-from notifications.services import drain
+from notifications.models import Notification
+from notifications.outbox import drain
 from oversight.answers import breach_acknowledge
 from oversight.escalation import escalate
-from oversight.models import BreachEscalation, BreachEvent
+from oversight.models import BreachEscalation, BreachEvent, EscalationPolicy
 from tests.accounts.conftest import login_verified
 from tests.delivery.conftest import wib
 from tests.notifications.conftest import late_breach

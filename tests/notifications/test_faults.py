@@ -18,7 +18,7 @@ import pytest
 from delivery.services import delivery_record
 from notifications.channels import message_id
 from notifications.models import Notification, NotificationStatus
-from notifications.services import conf, drain, requeue_stale
+from notifications.outbox import conf, drain, requeue_stale
 from notifications.tasks import drain_task
 from oversight.models import Breach
 from tests.delivery.conftest import wib

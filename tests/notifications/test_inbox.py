@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from agencies.models import Role
 from notifications.models import Notification, NotificationStatus
-from notifications.services import drain, expand_fanouts
+from notifications.outbox import drain, expand_fanouts
 from oversight.escalation import escalate
 from tests.accounts.conftest import en, login_verified
 from tests.delivery.conftest import wib

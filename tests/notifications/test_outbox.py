@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from notifications.channels import message_id
 from notifications.models import AttemptResult, Notification, NotificationStatus
-from notifications.services import drain, notification_resend, requeue_stale
+from notifications.outbox import drain, notification_resend, requeue_stale
 from tests.notifications.conftest import late_breach
 
 CONTACTS = {"layanan@unit-a.go.id", "pengaduan@unit-a.go.id"}

@@ -22,7 +22,7 @@ from notifications.models import (
     WebhookEndpoint,
     WebhookFailure,
 )
-from notifications.services import digest_collect, drain, expand_fanouts
+from notifications.outbox import digest_collect, drain, expand_fanouts
 from oversight.escalation import escalate
 from oversight.models import BreachKind
 from tests.accounts.conftest import en, login_verified

@@ -36,7 +36,7 @@ from notifications.models import (
     WebhookEndpoint,
     WebhookFailure,
 )
-from notifications.services import drain, webhook_record
+from notifications.outbox import drain, webhook_record
 from notifications.settings_services import webhook_endpoint_create
 from notifications.webhook_targets import (
     WebhookHostNotFound,

@@ -11,7 +11,7 @@ from django.utils import translation
 from agencies.models import Unit
 from core.errors import ApplicationError
 from notifications.models import Notification, WebhookEndpoint
-from notifications.services import expand_fanouts
+from notifications.outbox import expand_fanouts
 from notifications.settings_services import webhook_endpoint_create, webhook_endpoint_update
 from tests.accounts.conftest import login_verified
 from tests.delivery.conftest import wib

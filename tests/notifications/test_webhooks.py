@@ -21,7 +21,7 @@ from notifications.models import (
     WebhookEndpoint,
     WebhookFailure,
 )
-from notifications.services import drain
+from notifications.outbox import drain
 from tests.notifications.conftest import free_port, late_breach
 
 SECRET = "s3cret-for-tests"

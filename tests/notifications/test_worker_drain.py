@@ -31,14 +31,12 @@ def test_the_drainer_sweeper_and_ladder_are_scheduled(db):
     from django_celery_beat.models import PeriodicTask
 
     tasks = {t.task: t for t in PeriodicTask.objects.filter(task__startswith="notifications.")}
-    assert set(tasks) == {
-        "notifications.drain",
-        "notifications.requeue",
-        "notifications.escalate",
-        "notifications.digest",
-    }
+    assert set(tasks) == {"notifications.drain", "notifications.requeue", "notifications.digest"}
     assert all(t.enabled for t in tasks.values())
     assert (
         tasks["notifications.drain"].interval.every,
         tasks["notifications.drain"].interval.period,
     ) == (1, "minutes")
+    # The escalation ladder is oversight's task now, on the same schedule.
+    ladder = PeriodicTask.objects.get(task="oversight.escalate")
+    assert ladder.enabled and (ladder.interval.every, ladder.interval.period) == (15, "minutes")

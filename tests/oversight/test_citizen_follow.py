@@ -20,8 +20,8 @@ from django.utils.translation import gettext
 
 from charter.services import charter_draft_create, charter_publish
 from notifications.models import Notification, NotificationStatus
-from notifications.services import drain, idempotency_key
-from oversight import answers
+from notifications.outbox import drain, idempotency_key
+from oversight import answers, followers
 from oversight.models import FOLLOWER_CONFIRM_SALT, BreachEvent, CitizenFollower
 from oversight.tasks import purge_unconfirmed_followers_task
 from tests.delivery.conftest import wib
@@ -142,11 +142,11 @@ def test_following_writes_an_unconfirmed_follower_and_one_confirmation_email(cli
     assert (
         row.channel,
         row.recipient,
-        row.breach_id,
+        row.subject,
         row.unit_id,
         row.level,
         row.status,
-    ) == ("email", CITIZEN, None, delivery.unit_id, 0, NotificationStatus.PENDING)
+    ) == ("email", CITIZEN, follower, delivery.unit_id, 0, NotificationStatus.PENDING)
     moment = follower.confirmation_sent_at.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     assert row.idempotency_key == idempotency_key(
         event="follow_confirm",
@@ -178,7 +178,7 @@ def test_following_writes_an_unconfirmed_follower_and_one_confirmation_email(cli
 
 def test_a_rolled_back_follow_writes_no_confirmation(delivery):
     with pytest.raises(RuntimeError), transaction.atomic():
-        answers.citizen_follow(delivery=delivery, email=CITIZEN)
+        followers.citizen_follow(delivery=delivery, email=CITIZEN)
         raise RuntimeError("boom")
     assert not CitizenFollower.objects.exists()
     assert not Notification.objects.filter(event="follow_confirm").exists()
@@ -227,10 +227,12 @@ def test_a_second_follow_within_an_hour_sends_no_second_confirmation(client, smt
     follower = CitizenFollower.objects.get(delivery=delivery)
     sent_at = follower.confirmation_sent_at
     assert sent_at is not None
-    answers.citizen_follow(delivery=delivery, email=CITIZEN, now=sent_at + dt.timedelta(minutes=59))
+    followers.citizen_follow(
+        delivery=delivery, email=CITIZEN, now=sent_at + dt.timedelta(minutes=59)
+    )
     assert Notification.objects.filter(event="follow_confirm").count() == 1
     # An hour later, asking again sends a new link (a lost or expired email is not a dead end).
-    answers.citizen_follow(delivery=delivery, email=CITIZEN, now=sent_at + dt.timedelta(hours=1))
+    followers.citizen_follow(delivery=delivery, email=CITIZEN, now=sent_at + dt.timedelta(hours=1))
     assert Notification.objects.filter(event="follow_confirm").count() == 2
     drain()
     assert len(of_event(smtp, "follow_confirm")) == 2
@@ -238,7 +240,7 @@ def test_a_second_follow_within_an_hour_sends_no_second_confirmation(client, smt
 
 def test_a_confirmed_address_following_again_gets_no_confirmation(client, delivery):
     follower = follow_confirmed(client, delivery)
-    answers.citizen_follow(
+    followers.citizen_follow(
         delivery=delivery, email=CITIZEN, now=timezone.now() + dt.timedelta(days=2)
     )
     assert Notification.objects.filter(event="follow_confirm").count() == 1
@@ -250,7 +252,7 @@ def test_a_confirmed_address_following_again_gets_no_confirmation(client, delive
 def test_staff_see_only_how_many_follow(client, breach, delivery, editor_a):
     follow_confirmed(client, delivery)
     # An address that never confirmed is not counted: it will not be told of the answer.
-    answers.citizen_follow(delivery=delivery, email="belum.konfirmasi@example.org")
+    followers.citizen_follow(delivery=delivery, email="belum.konfirmasi@example.org")
     client.force_login(editor_a)
     page = client.get(reverse("breach_answers:detail", kwargs={"pk": breach.pk}))
     assert page.status_code == 200
@@ -375,7 +377,7 @@ def test_a_link_for_a_deleted_follower_has_nothing_to_confirm(client, delivery):
 def test_a_confirmation_is_not_sent_once_moot(client, smtp, delivery):
     follow(client, delivery)
     follower = CitizenFollower.objects.get(delivery=delivery)
-    answers.citizen_follow_confirm(follower=follower)  # confirmed before the drain
+    followers.citizen_follow_confirm(follower=follower)  # confirmed before the drain
     follow(client, delivery, "lain@example.com")
     CitizenFollower.objects.filter(email="lain@example.com").delete()  # gone before the drain
     drain()
@@ -421,14 +423,15 @@ def test_the_follower_gets_exactly_one_email_after_the_unit_explains(
 
     event = BreachEvent.objects.get(breach=breach, kind="explained")
     row = Notification.objects.get(event="breach_answered")
-    assert (row.channel, row.recipient, row.breach_id, row.unit_id, row.level, row.status) == (
-        "email",
-        CITIZEN,
-        breach.pk,
-        breach.unit_id,
-        0,
-        NotificationStatus.PENDING,
-    )
+    assert (
+        row.channel,
+        row.recipient,
+        row.subject,
+        row.subject_event_id,
+        row.unit_id,
+        row.level,
+        row.status,
+    ) == ("email", CITIZEN, breach, event.pk, breach.unit_id, 0, NotificationStatus.PENDING)
     assert row.idempotency_key == idempotency_key(
         event="breach_answered",
         subject=f"breach:{breach.pk}:event:{event.pk}",
@@ -494,7 +497,7 @@ def test_remedy_dispute_and_compensation_each_tell_the_follower(
     events = BreachEvent.objects.filter(
         breach=breach, kind__in=["disputed", "remedied", "compensated"]
     )
-    assert {r.idempotency_key.split(":")[4] for r in rows} == {str(e.pk) for e in events}
+    assert {r.subject_event_id for r in rows} == {e.pk for e in events}
 
 
 def test_the_compensation_email_says_what_was_paid(
@@ -605,7 +608,7 @@ def test_the_purge_deletes_only_unconfirmed_followers_older_than_seven_days(clie
     emails.append("diminta-lagi@example.com")
     for email in emails:
         follow(client, delivery, email)
-    answers.citizen_follow_confirm(
+    followers.citizen_follow_confirm(
         follower=CitizenFollower.objects.get(email="terkonfirmasi@example.com")
     )
     eight_days_ago = now - dt.timedelta(days=8)
@@ -622,7 +625,7 @@ def test_the_purge_deletes_only_unconfirmed_followers_older_than_seven_days(clie
         confirmation_sent_at=now - dt.timedelta(days=6, hours=23),
     )
 
-    assert answers.citizen_followers_purge_unconfirmed(now=now) == 1
+    assert followers.citizen_followers_purge_unconfirmed(now=now) == 1
     assert set(CitizenFollower.objects.values_list("email", flat=True)) == {
         "baru@example.com",
         "terkonfirmasi@example.com",
@@ -634,11 +637,11 @@ def test_the_purge_deletes_only_unconfirmed_followers_older_than_seven_days(clie
     )
     assert "lama@example.com" not in set(recipients) and recipients.count() == 3
     # Idempotent.
-    assert answers.citizen_followers_purge_unconfirmed(now=now) == 0
+    assert followers.citizen_followers_purge_unconfirmed(now=now) == 0
     assert CitizenFollower.objects.count() == 3
     # A day later the newer one has aged out too (through the beat task).
     later = now + dt.timedelta(days=1)
-    assert answers.citizen_followers_purge_unconfirmed(now=later) == 1
+    assert followers.citizen_followers_purge_unconfirmed(now=later) == 1
     assert not CitizenFollower.objects.filter(email="baru@example.com").exists()
     assert purge_unconfirmed_followers_task() == 0
 

@@ -109,17 +109,19 @@ def test_each_rule_flags_exactly_the_expected_subjects(service, approver_a):
     )
     assert result.created["late_delivery"] == 2
     # Every new breach wrote its notification request (one pending e-mail fan-out row to its
-    # unit, keyed by event, breach, unit, channel and level) in the same statement.
+    # unit, about the breach, keyed by event, breach, unit, channel and level) in the same
+    # statement.
     outbox = set(
         Notification.objects.values_list(
-            "event", "breach_id", "unit_id", "channel", "recipient", "level", "status",
+            "event", "subject_type__app_label", "subject_type__model", "subject_id",
+            "subject_event_id", "unit_id", "channel", "recipient", "level", "status",
             "idempotency_key",
         )
     )  # fmt: skip
     assert outbox == {
         (
-            "breach_created", b.pk, b.unit_id, "email", "", 0, "pending",
-            f"breach_created:{b.pk}:unit:{b.unit_id}:email:0",
+            "breach_created", "oversight", "breach", b.pk, None, b.unit_id, "email", "", 0,
+            "pending", f"breach_created:{b.pk}:unit:{b.unit_id}:email:0",
         )
         for b in Breach.objects.all()
     }  # fmt: skip
@@ -342,7 +344,7 @@ def test_staff_see_only_their_agencys_breaches(client, cast, service, role, sees
     _record(service, "late", wib(2026, 1, 5), wib(2026, 1, 13, 9))
     sweep(now=NOW)
     login_verified(client, cast[role])  # superusers must pass two-factor first
-    response = client.get("/staff/oversight/breaches/?kind=late_delivery")
+    response = client.get("/staff/breaches/?kind=late_delivery")
     assert response.status_code == 200
     assert response.content.decode().count("data-breach=") == sees
 

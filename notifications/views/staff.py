@@ -1,6 +1,7 @@
-"""Notification settings pages: "My notification settings" (any staff user, for their own
-email address) and "Agency notification settings" (agency admins: webhook endpoints,
-per-unit daily digests and the disabled email addresses of the agency's units)."""
+"""Staff pages of notifications: the in-app inbox (the user's own notifications, unread
+ones first to the eye), "My notification settings" (any staff user, for their own email
+address) and "Agency notification settings" (agency admins: webhook endpoints, per-unit
+daily digests and the disabled email addresses of the agency's units)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,6 +21,7 @@ from accounts.otp import otp_required_for_privileged
 from agencies.models import Agency, Unit
 from agencies.policy import Action, agencies_for, get_permitted
 from core.errors import ApplicationError, PermissionDeniedError
+from notifications import registry
 from notifications.forms import (
     RecipientPreferenceForm,
     UnitDigestForm,
@@ -31,6 +34,8 @@ from notifications.models import (
     UnitNotificationPreference,
     WebhookEndpoint,
 )
+from notifications.outbox import notification_mark_read, notifications_mark_all_read
+from notifications.selectors import inbox_entry, inbox_for_user
 from notifications.settings_services import (
     disabled_addresses_for_agency,
     email_address_enable,
@@ -42,7 +47,6 @@ from notifications.settings_services import (
     webhook_endpoint_enable,
     webhook_endpoint_update,
 )
-from oversight.models import BreachKind
 
 # The new endpoint's secret, kept in the (server-side) session only until the next page
 # shows it once.
@@ -51,6 +55,33 @@ NEW_SECRET_SESSION_KEY = "notifications_new_webhook_secret"  # noqa: S105 - a ke
 
 def _add_error(form: Any, exc: ApplicationError) -> None:
     form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
+# --- The in-app inbox --------------------------------------------------------------------------
+
+
+@otp_required_for_privileged
+def inbox(request: HttpRequest) -> HttpResponse:
+    page = Paginator(inbox_for_user(user=request.user), 50).get_page(request.GET.get("page"))
+    entries = [(notification, inbox_entry(notification)) for notification in page]
+    return render(request, "notifications/inbox.html", {"page": page, "entries": entries})
+
+
+@require_POST
+@otp_required_for_privileged
+def mark_read(request: HttpRequest, pk: int) -> HttpResponse:
+    # Someone else's row (or not an in-app row) is not found: 404, never 403.
+    notification = get_object_or_404(inbox_for_user(user=request.user), pk=pk)
+    notification_mark_read(notification=notification, acting_user=request.user)
+    return redirect("notifications:inbox")
+
+
+@require_POST
+@otp_required_for_privileged
+def mark_all_read(request: HttpRequest) -> HttpResponse:
+    count = notifications_mark_all_read(acting_user=request.user)
+    messages.success(request, _("%(count)d notifications marked as read.") % {"count": count})
+    return redirect("notifications:inbox")
 
 
 # --- My notification settings ---------------------------------------------------------------
@@ -83,7 +114,7 @@ def my_settings(request: HttpRequest) -> HttpResponse:
         form = RecipientPreferenceForm(
             initial={
                 "mode": preference.mode if preference else RecipientMode.IMMEDIATE,
-                "kinds": (preference.kinds if preference else None) or BreachKind.values,
+                "kinds": (preference.kinds if preference else None) or registry.kind_values(),
             }
         )
     return render(

@@ -1,85 +1,25 @@
-"""Staff pages to answer a breach, the ombudsman queue, and the one-click acknowledge link."""
+"""Staff pages of breaches (all under /staff/breaches/): the list, one breach and its
+answers, the ombudsman's decision and review queue."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from django import forms
 from django.contrib import messages
-from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_POST
 
 from accounts.otp import otp_required_for_privileged
-from agencies.policy import Action, can, has_any, scope
+from agencies.policy import Action, can, get_permitted, has_any, scope
 from core.errors import ApplicationError
-from core.forms import Form
-from notifications.channels import ack_token_read
-from notifications.services import conf
 from oversight import answers
 from oversight.compensation import Compensation, breach_compensation
-from oversight.models import (
-    Breach,
-    BreachEscalation,
-    BreachStatus,
-    CitizenFollower,
-    Maladministration,
-)
-
-ANSWER_ACTIONS = [
-    ("acknowledge", gettext_lazy("Acknowledge")),
-    ("explain", gettext_lazy("Explain")),
-    ("remedy", gettext_lazy("Record the remedy")),
-    ("dispute", gettext_lazy("Dispute")),
-]
-
-
-class AnswerForm(Form):
-    action = forms.ChoiceField(label=gettext_lazy("Answer"), choices=ANSWER_ACTIONS)
-    text = forms.CharField(
-        label=gettext_lazy("Text"), required=False, max_length=5000, widget=forms.Textarea
-    )
-    attachment = forms.FileField(
-        label=gettext_lazy("Attachment (PDF, PNG or JPEG, at most 5 MB)"), required=False
-    )
-
-
-class DecideForm(Form):
-    decision = forms.ChoiceField(
-        label=gettext_lazy("Decision"),
-        choices=[
-            (BreachStatus.CONFIRMED.value, gettext_lazy("Confirm")),
-            (BreachStatus.DISMISSED.value, gettext_lazy("Dismiss")),
-        ],
-    )
-    category = forms.ChoiceField(
-        label=gettext_lazy("Maladministration category"),
-        choices=[("", "—"), *Maladministration.choices],
-        required=False,
-    )
-    text = forms.CharField(
-        label=gettext_lazy("Note"), required=False, max_length=5000, widget=forms.Textarea
-    )
-
-
-class CompensationForm(Form):
-    amount = forms.IntegerField(label=gettext_lazy("Amount paid (Rp)"))
-    paid_on = forms.DateField(
-        label=gettext_lazy("Paid on"),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
-
-
-def _breaches(user: Any) -> QuerySet[Breach]:
-    return scope(user, Breach.objects.all(), Action.VIEW_PRIVATE).select_related(
-        "agency", "unit", "service", "delivery"
-    )
+from oversight.forms import AnswerForm, CompensationForm, DecideForm
+from oversight.models import Breach, BreachEscalation, BreachKind, BreachStatus, CitizenFollower
+from oversight.selectors import breach_list_for_staff, breaches_with_facts, sweep_runs_recent
 
 
 def _detail(
@@ -140,16 +80,39 @@ def _detail(
 
 
 @otp_required_for_privileged
+def breach_list(request: HttpRequest) -> HttpResponse:
+    kind = request.GET.get("kind", "")
+    status = request.GET.get("status", "")
+    kind = kind if kind in BreachKind.values else ""
+    status = status if status in BreachStatus.values else ""
+    page = Paginator(
+        breach_list_for_staff(user=request.user, kind=kind, status=status), 50
+    ).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "oversight/breach_list.html",
+        {
+            "page": page,
+            "kinds": BreachKind.choices,
+            "statuses": BreachStatus.choices,
+            "kind": kind,
+            "status": status,
+            "runs": sweep_runs_recent(10),
+        },
+    )
+
+
+@otp_required_for_privileged
 def breach_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _detail(request, get_object_or_404(_breaches(request.user), pk=pk))
+    return _detail(
+        request, get_permitted(request.user, Action.VIEW_PRIVATE, breaches_with_facts(), pk=pk)
+    )
 
 
 @require_POST
 @otp_required_for_privileged
 def breach_answer(request: HttpRequest, pk: int) -> HttpResponse:
-    breach = get_object_or_404(_breaches(request.user), pk=pk)
-    if not can(request.user, Action.ANSWER_BREACH, breach):
-        raise PermissionDenied
+    breach = get_permitted(request.user, Action.ANSWER_BREACH, breaches_with_facts(), pk=pk)
     form = AnswerForm(request.POST, request.FILES)
     if not form.is_valid():
         return _detail(request, breach, answer_form=form, status=400)
@@ -179,9 +142,7 @@ def breach_answer(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @otp_required_for_privileged
 def breach_decide_view(request: HttpRequest, pk: int) -> HttpResponse:
-    breach = get_object_or_404(_breaches(request.user), pk=pk)
-    if not can(request.user, Action.DECIDE_BREACH, breach):
-        raise PermissionDenied
+    breach = get_permitted(request.user, Action.DECIDE_BREACH, breaches_with_facts(), pk=pk)
     form = DecideForm(request.POST)
     if not form.is_valid():
         return _detail(request, breach, decide_form=form, status=400)
@@ -204,9 +165,7 @@ def breach_decide_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @otp_required_for_privileged
 def breach_compensation_view(request: HttpRequest, pk: int) -> HttpResponse:
-    breach = get_object_or_404(_breaches(request.user), pk=pk)
-    if not can(request.user, Action.ANSWER_BREACH, breach):
-        raise PermissionDenied
+    breach = get_permitted(request.user, Action.ANSWER_BREACH, breaches_with_facts(), pk=pk)
     form = CompensationForm(request.POST)
     if not form.is_valid():
         return _detail(request, breach, compensation_form=form, status=400)
@@ -239,51 +198,3 @@ def ombudsman_queue(request: HttpRequest) -> HttpResponse:
     )
     page = Paginator(queue, 50).get_page(request.GET.get("page"))
     return render(request, "oversight/answer_queue.html", {"page": page})
-
-
-@require_http_methods(["GET", "POST"])
-def acknowledge_link(request: HttpRequest, token: str) -> HttpResponse:
-    """The one-click link from the email: GET shows a confirm button, POST acknowledges."""
-    try:
-        data = ack_token_read(token, max_age_seconds=conf("ACK_LINK_MAX_AGE_SECONDS"))
-    except signing.SignatureExpired:
-        return render(
-            request,
-            "oversight/answer_ack.html",
-            {"error": _("This link has expired. Sign in to the staff area to acknowledge.")},
-            status=410,
-        )
-    except signing.BadSignature:
-        return render(
-            request,
-            "oversight/answer_ack.html",
-            {"error": _("This link is not valid. Check that it was copied completely.")},
-            status=400,
-        )
-    breach = (
-        Breach.objects.filter(pk=data["b"], notifications__pk=int(data.get("n") or 0))
-        .select_related("agency", "unit", "service", "delivery")
-        .first()
-    )
-    if breach is None:
-        return render(
-            request,
-            "oversight/answer_ack.html",
-            {"error": _("This breach no longer exists.")},
-            status=404,
-        )
-    done = BreachEscalation.objects.filter(breach=breach, acknowledged_at__isnull=False).exists()
-    error = ""
-    if request.method == "POST" and not done:
-        try:
-            answers.breach_acknowledge(breach=breach, by_email=str(data.get("e") or ""))
-            done = True
-        except ApplicationError as exc:
-            error = exc.message
-        breach.refresh_from_db()
-    return render(
-        request,
-        "oversight/answer_ack.html",
-        {"breach": breach, "done": done, "error": error, "email": data.get("e", "")},
-        status=400 if error else 200,
-    )

@@ -1,0 +1,26 @@
+"""The outbox's own settings (`NOTIFICATIONS = {...}` in Django settings overrides the
+defaults) and the names of its channels."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+DEFAULTS: dict[str, int] = {
+    "RETRY_LIMIT_SECONDS": 24 * 3600,
+    "BACKOFF_BASE_SECONDS": 60,
+    "BACKOFF_MAX_SECONDS": 4 * 3600,
+    "STALE_SENDING_SECONDS": 15 * 60,
+    "PENDING_KICK_SECONDS": 120,
+    "BATCH_SIZE": 100,
+    "WEBHOOK_DISABLE_AFTER": 5,
+    "EMAIL_DISABLE_AFTER": 5,
+}
+
+EMAIL = "email"
+INAPP = "inapp"
+WEBHOOK = "webhook"
+DIGEST = "digest"  # recipient rows held for the unit's daily digest, never sent alone
+
+
+def conf(name: str) -> int:
+    return int(getattr(settings, "NOTIFICATIONS", {}).get(name, DEFAULTS[name]))

@@ -1,0 +1,1 @@
+"""Notification pages: all for signed-in staff (`staff`)."""

@@ -1,0 +1,1 @@
+"""Breach pages: `staff` (signed-in staff) and `public` (the acknowledge link of the emails)."""

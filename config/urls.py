@@ -44,7 +44,7 @@ urlpatterns += i18n_patterns(
     path("staff/oversight/", include(oversight_urls.legacy_patterns)),
     path("staff/inbox/", include("notifications.urls")),
     path("charters/", include("charter.urls")),
-    path("track/", include("delivery.public_urls")),
+    path("track/", include("public_site.tracking_urls")),
     path("admin/", admin.site.urls),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     prefix_default_language=False,

@@ -1,2 +1,3 @@
-"""Delivery pages. `staff`: record, list, change status, import (under /staff/deliveries/).
-The citizen's tracking page is in `delivery.public_views` for now."""
+"""Delivery pages for staff (`staff`: record, list, change status, import, under
+/staff/deliveries/). The citizen's tracking page composes delivery and oversight, so it
+lives in `public_site.views.tracking`."""

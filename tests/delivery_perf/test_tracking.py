@@ -8,8 +8,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from delivery.public_views import TRACK_RATE
 from delivery.services import delivery_extend, delivery_record
+from public_site.views.tracking import TRACK_RATE
 from tests.delivery_perf.conftest import wib
 
 SECRET_REFERENCE = "SK-2026-RAHASIA-0042"

@@ -1,10 +1,11 @@
-"""Public tracking of one delivery by its tracking code (mounted at track/ on the public site)."""
+"""The citizen's tracking page for one delivery, by its tracking code (mounted at track/, namespace
+`track`), and the follow form that asks oversight to tell the citizen of an answer."""
 
 from __future__ import annotations
 
 from django.urls import path
 
-from delivery import public_views
+from public_site.views import tracking as public_views
 
 app_name = "track"
 

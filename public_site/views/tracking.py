@@ -80,7 +80,7 @@ def track_form(request: HttpRequest) -> HttpResponse:
         return HttpResponseRedirect(
             reverse("track:detail", kwargs={"code": form.cleaned_data["code"]})
         )
-    return _private(render(request, "delivery/public/track_form.html", {"form": form}))
+    return _private(render(request, "public/track/form.html", {"form": form}))
 
 
 class FollowForm(Form):
@@ -98,7 +98,7 @@ class FollowForm(Form):
 def _not_found(request: HttpRequest, code: str) -> HttpResponse:
     form = TrackForm(initial={"code": code})
     return _private(
-        render(request, "delivery/public/track_not_found.html", {"form": form}, status=404)
+        render(request, "public/track/not_found.html", {"form": form}, status=404)
     )
 
 
@@ -116,7 +116,7 @@ def _detail(
     return _private(
         render(
             request,
-            "delivery/public/track_detail.html",
+            "public/track/detail.html",
             {
                 "delivery": delivery,
                 "service": delivery.service,
@@ -189,7 +189,7 @@ def track_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     follower, valid = follower_for_signed_token(token)
     if not valid:
         return _private(
-            render(request, "delivery/public/track_unsubscribe.html", {"invalid": True}, status=400)
+            render(request, "public/track/unsubscribe.html", {"invalid": True}, status=400)
         )
     done = follower is None  # a valid link whose address is already forgotten
     service = follower.delivery.service if follower is not None else None
@@ -199,7 +199,7 @@ def track_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     return _private(
         render(
             request,
-            "delivery/public/track_unsubscribe.html",
+            "public/track/unsubscribe.html",
             {"done": done, "service": service},
         )
     )
@@ -212,7 +212,7 @@ def track_confirm(request: HttpRequest, token: str) -> HttpResponse:
     follower, link = follower_for_confirmation_token(token)
     if link != "valid":
         return _private(
-            render(request, "delivery/public/track_confirm.html", {"state": link}, status=400)
+            render(request, "public/track/confirm.html", {"state": link}, status=400)
         )
     if request.method == "POST" and follower is not None:
         follower = citizen_follow_confirm(follower=follower)
@@ -225,7 +225,7 @@ def track_confirm(request: HttpRequest, token: str) -> HttpResponse:
     return _private(
         render(
             request,
-            "delivery/public/track_confirm.html",
+            "public/track/confirm.html",
             {"state": state, "service": follower.delivery.service if follower else None},
         )
     )

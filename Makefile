@@ -14,7 +14,7 @@ audit:
 	bash scripts/audit.sh $(AUDIT_ARGS)
 
 lint:
-	.venv/bin/ruff check . && .venv/bin/ruff format --check . && MAKLUMAT_TESTING=1 .venv/bin/mypy .
+	.venv/bin/ruff check . && .venv/bin/ruff format --check . && MAKLUMAT_TESTING=1 .venv/bin/mypy . && .venv/bin/lint-imports
 
 fmt:
 	.venv/bin/ruff check --fix . && .venv/bin/ruff format .

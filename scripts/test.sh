@@ -82,6 +82,8 @@ env -u MAKLUMAT_TESTING -u DJANGO_ALLOW_ASYNC_UNSAFE DEBUG=0 SECRET_KEY="$("$PY"
   ALLOWED_HOSTS=maklumat.example.org "$PY" manage.py check --deploy --fail-level WARNING
 log "makemigrations --check"
 "$PY" manage.py makemigrations --check --dry-run
+log "lint-imports (the floor plan: apps depend downward only, docs/architecture.md)"
+"$VENV/bin/lint-imports" --no-cache
 
 log "pytest"
 set +e

@@ -20,7 +20,12 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from agencies.calendars import calendar_for_unit, calendar_national, calendar_rebuild
+from agencies.calendars import (
+    CalendarDays,
+    calendar_for_unit,
+    calendar_national,
+    calendar_rebuild,
+)
 from agencies.models import Calendar, CalendarDay, Membership, Role
 from delivery.models import DeliveryStatus, Outcome, ServiceDelivery
 from delivery.services import delivery_extend, delivery_pause, delivery_record
@@ -43,18 +48,14 @@ EXTENSION_REASONS = [
 ]
 
 
-@dataclass
-class _CalendarIndex:
-    """One calendar's materialised days, for choosing realistic completion dates."""
-
-    working_index: dict[dt.date, int]
-    working_by_index: dict[int, dt.date]
-
-    def add_days(self, start: dt.date, days: int, *, working: bool) -> dt.date | None:
-        if not working:
-            return start + dt.timedelta(days=days)
-        index = self.working_index.get(start)
-        return None if index is None else self.working_by_index.get(index + days)
+def _add_days(days_of: CalendarDays, start: dt.date, days: int, *, working: bool) -> dt.date | None:
+    """`days` (working or calendar) days after `start`, read off the one clock's preloaded
+    calendar; None outside its materialised span."""
+    if not working:
+        return start + dt.timedelta(days=days)
+    day = days_of.day_on(start)
+    target = None if day is None else days_of.working_day(day.working_day_index + days)
+    return None if target is None else target.date
 
 
 @dataclass
@@ -83,19 +84,6 @@ def ensure_national_calendar(today: dt.date) -> Calendar:
     if present < 2:
         calendar_rebuild(calendar, span=(first, last), notify=False)
     return calendar
-
-
-def _index(calendar: Calendar) -> _CalendarIndex:
-    rows = CalendarDay.objects.filter(calendar=calendar).values_list(
-        "date", "working_day_index", "is_working_day"
-    )
-    working_index: dict[dt.date, int] = {}
-    working_by_index: dict[int, dt.date] = {}
-    for day, index, working in rows:
-        working_index[day] = index
-        if working:
-            working_by_index[index] = day
-    return _CalendarIndex(working_index, working_by_index)
 
 
 def _local(day: dt.date, hour: int, minute: int, offset_hours: int) -> dt.datetime:
@@ -141,7 +129,7 @@ def _plan(
     now: dt.datetime,
     services: list[Service],
     versions: dict[int, list[StandardVersion]],
-    calendars: dict[int, tuple[Calendar, _CalendarIndex]],
+    calendars: dict[int, tuple[Calendar, CalendarDays]],
 ) -> list[_Spec]:
     """Decide every delivery up front, so the random sequence never depends on what the
     database already holds (that is what makes a re-run skip exactly the same rows)."""
@@ -242,7 +230,7 @@ def _plan(
             else:
                 taken = rng.randint(value // 3, value) if rng.random() < 0.7 else value
             start_day = clock_start.astimezone(dt.timezone(dt.timedelta(hours=offset))).date()
-            done_day = index.add_days(start_day, taken, working=working)
+            done_day = _add_days(index, start_day, taken, working=working)
             if done_day is None:
                 continue
             completed_at = _local(done_day, rng.randint(9, 15), rng.randrange(0, 60, 5), offset)
@@ -280,12 +268,12 @@ def seed_deliveries(
     if not services:
         return 0
     versions = _versions(services)
-    indexes: dict[int, _CalendarIndex] = {}
-    calendars: dict[int, tuple[Calendar, _CalendarIndex]] = {}
+    indexes: dict[int, CalendarDays] = {}
+    calendars: dict[int, tuple[Calendar, CalendarDays]] = {}
     for service in services:
         calendar = calendar_for_unit(service.unit)
         if calendar.pk not in indexes:
-            indexes[calendar.pk] = _index(calendar)
+            indexes[calendar.pk] = CalendarDays.preloaded(calendar)
         calendars[service.pk] = (calendar, indexes[calendar.pk])
 
     specs = _plan(

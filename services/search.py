@@ -459,7 +459,7 @@ def _has_child(model: Any) -> Q:
 def _component_conditions() -> list[Q]:
     """Mirror of services.components.COMPONENTS, one condition per component, in order.
 
-    tests/public/test_figures.py checks that it agrees with `completeness()`.
+    tests/public_site/test_pages.py checks that it agrees with `completeness()`.
     """
     from services.models import CostItem
 

@@ -12,7 +12,9 @@ from django.conf import settings
 from django.db import connections
 
 from agencies.models import Role
+from services.models import StandardVersion
 from tests import factories
+from tests.registry import make_draft, make_published, make_service
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -110,6 +112,41 @@ def national(db: Any) -> Any:
     calendar = calendar_national()
     calendar_rebuild(calendar, span=(2025, 2027))
     return calendar
+
+
+# --- The API: a client, a login, and agency A's registry content --------------------
+@pytest.fixture
+def api() -> Any:
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+@pytest.fixture
+def as_user(api: Any) -> Any:
+    """Log a user in through the session, second factor confirmed (None stays anonymous)."""
+    from tests.accounts.conftest import login_verified
+
+    def login(user: Any) -> Any:
+        if user is not None:
+            login_verified(api, user)
+        return api
+
+    return login
+
+
+@pytest.fixture
+def published_a(unit_a: Any) -> StandardVersion:
+    """Agency A's service with a published standard (v1) and no draft."""
+    service = make_service(unit_a.agency, unit_a, "KTP Elektronik", channels=["counter"])
+    return make_published(service, decree_number="SK 1/2025")
+
+
+@pytest.fixture
+def draft_a(unit_a: Any) -> StandardVersion:
+    """Agency A's service whose only version is a complete draft."""
+    service = make_service(unit_a.agency, unit_a, "Akta Kelahiran", channels=["online"])
+    return make_draft(service)
 
 
 # --- A real Celery worker on the real Redis broker ------------------------------

@@ -2,53 +2,35 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import pytest
 
 from charter.models import Charter
-from charter.services import charter_draft_create, charter_new_version, charter_publish
+from charter.services import charter_new_version, charter_publish
 from services.models import Service, StandardVersion
-from services.services import service_create, standard_draft_create, standard_publish
-from tests.factories import complete_version_data
-
-PLEDGE = "Kami sanggup melayani sesuai standar pelayanan (tanpa pungutan liar)."
-
-
-def make_service(agency: Any, unit: Any, name: str, editor: Any) -> Service:
-    return service_create(agency=agency, unit=unit, name=name, acting_user=editor)
+from services.services import standard_publish
+from tests.factories import CharterFactory
+from tests.registry import make_draft, make_service
 
 
 def publish_standard(
     service: Service, editor: Any, approver: Any, **overrides: Any
 ) -> StandardVersion:
-    data, children = complete_version_data(**overrides.pop("data", {}))
-    children.update(overrides.pop("children", {}))
-    version = standard_draft_create(
-        service=service, acting_user=editor, data=data, children=children
+    """Drafted by `editor`, published by `approver` (who must confirm nothing missing)."""
+    version = make_draft(
+        service, overrides.pop("children", {}), acting_user=editor, **overrides.pop("data", {})
     )
     return standard_publish(
         version=version, acting_user=approver, decree_number="800/12-Disdukcapil"
     )
 
 
-def make_charter(unit: Any, services: list[Service], editor: Any, **fields: Any) -> Charter:
-    values: dict[str, Any] = {
-        "pledge": PLEDGE,
-        "signatory_name": "Dra. Siti Rahmawati",
-        "signatory_title": "Kepala Unit Pelayanan",
-        "signed_on": dt.date(2025, 1, 2),
-        "compensation_per_day": 20000,
-        "compensation_cap": 500000,
-    }
-    values.update(fields)
-    return charter_draft_create(unit=unit, services=services, acting_user=editor, **values)
-
-
 @pytest.fixture
 def service_a(agency_a: Any, unit_a: Any, editor_a: Any, approver_a: Any) -> Service:
-    service = make_service(agency_a, unit_a, "Kartu Tanda Penduduk Elektronik", editor_a)
+    service = make_service(
+        agency_a, unit_a, "Kartu Tanda Penduduk Elektronik", acting_user=editor_a
+    )
     publish_standard(
         service,
         editor_a,
@@ -80,7 +62,8 @@ def service_a(agency_a: Any, unit_a: Any, editor_a: Any, approver_a: Any) -> Ser
 @pytest.fixture
 def published_charter(unit_a: Any, service_a: Service, editor_a: Any, approver_a: Any) -> Charter:
     return charter_publish(
-        charter=make_charter(unit_a, [service_a], editor_a), acting_user=approver_a
+        charter=CharterFactory.create(unit=unit_a, services=[service_a], acting_user=editor_a),
+        acting_user=approver_a,
     )
 
 
@@ -94,4 +77,4 @@ def superseded_charter(published_charter: Charter, editor_a: Any, approver_a: An
 
 @pytest.fixture
 def draft_charter(unit_a: Any, service_a: Service, editor_a: Any) -> Charter:
-    return make_charter(unit_a, [service_a], editor_a)
+    return CharterFactory.create(unit=unit_a, services=[service_a], acting_user=editor_a)

@@ -85,10 +85,14 @@ def test_compensation_text_in_rupiah_per_language(published_charter) -> None:
 
 
 def test_no_compensation_promise_no_text(unit_a, service_a, editor_a) -> None:
-    from tests.charter.conftest import make_charter
+    from tests.factories import CharterFactory
 
-    charter = make_charter(
-        unit_a, [service_a], editor_a, compensation_per_day=None, compensation_cap=None
+    charter = CharterFactory.create(
+        unit=unit_a,
+        services=[service_a],
+        acting_user=editor_a,
+        compensation_per_day=None,
+        compensation_cap=None,
     )
     assert posters.compensation_text(charter) == ""
 
@@ -182,9 +186,10 @@ def test_standard_pdf_has_the_essentials(service_a, size, expected) -> None:
 
 
 def test_standard_pdf_lists_costs_in_rupiah(agency_a, unit_a, editor_a, approver_a) -> None:
-    from tests.charter.conftest import make_service, publish_standard
+    from tests.charter.conftest import publish_standard
+    from tests.registry import make_service
 
-    service = make_service(agency_a, unit_a, "Izin Reklame", editor_a)
+    service = make_service(agency_a, unit_a, "Izin Reklame", acting_user=editor_a)
     version = publish_standard(
         service,
         editor_a,

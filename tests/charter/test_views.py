@@ -10,9 +10,10 @@ from django.utils import translation
 
 from charter import posters
 from tests.charter import pdftext
-from tests.charter.conftest import make_service, publish_standard
+from tests.charter.conftest import publish_standard
 from tests.charter.qrread import segno_matrix, svg_matrix
 from tests.charter.test_posters import A3, A4, assert_page_size
+from tests.registry import make_service
 
 pytestmark = pytest.mark.django_db
 
@@ -243,7 +244,7 @@ def test_standard_pdf_download(client, service_a, query, expected, suffix) -> No
 def test_service_without_published_standard_is_404(
     client, agency_a, unit_a, editor_a, suffix
 ) -> None:
-    service = make_service(agency_a, unit_a, "Akta Kelahiran", editor_a)
+    service = make_service(agency_a, unit_a, "Akta Kelahiran", acting_user=editor_a)
     assert client.get(f"/charters/service/dinas-a/{service.slug}/{suffix}").status_code == 404
 
 

@@ -105,7 +105,7 @@ def page_type_urls(*, editor: Any, agency: Any, unit: Any) -> dict[str, str]:
     from demo.management.commands.seed_demo import seed_registry
     from services.models import Service
     from services.services import standard_open_consultation
-    from tests.services.helpers import make_draft, make_service
+    from tests.registry import make_draft, make_service
 
     seed_registry()
     consultation = standard_open_consultation(

@@ -27,7 +27,7 @@ from delivery.services import (
     delivery_resume,
 )
 from tests.delivery.conftest import wib
-from tests.services.helpers import make_published, make_service
+from tests.registry import make_published, make_service
 
 D = dt.date
 

@@ -30,7 +30,7 @@ from delivery.models import ACTIVE_STATUSES, ServiceDelivery
 from delivery.services import delivery_pause, delivery_record, delivery_resume
 from services.models import TimeUnit
 from tests.delivery.conftest import JAKARTA, wib
-from tests.services.helpers import make_published, make_service
+from tests.registry import make_published, make_service
 
 D = dt.date
 SPAN = (2025, 2027)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.services.helpers import make_service
+from tests.registry import make_service
 
 pytestmark = pytest.mark.e2e
 

@@ -12,7 +12,7 @@ from oversight.escalation import escalate
 from oversight.models import BreachEscalation, BreachEvent, BreachStatus
 from tests.delivery.conftest import wib
 from tests.notifications.conftest import late_breach
-from tests.services.helpers import make_published, make_service
+from tests.registry import make_published, make_service
 
 pytestmark = pytest.mark.e2e
 

@@ -13,11 +13,10 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-from delivery.services import delivery_record
 from oversight.models import Breach
-from oversight.sweep import sweep
 from tests.delivery.conftest import wib
-from tests.services.helpers import make_published, make_service
+from tests.factories import BreachFactory
+from tests.registry import make_published, make_service
 
 logging.getLogger("mail.log").setLevel(logging.WARNING)
 
@@ -106,12 +105,4 @@ def service(agency_a: Any, unit_a: Any, national: Any) -> Any:
 
 def late_breach(service: Any, ref: str = "late", *, swept_at: Any = SWEPT_AT) -> Breach:
     """One late-delivery breach, created by the real sweep with its outbox row."""
-    delivery_record(
-        service=service,
-        reference=ref,
-        submitted_at=wib(2026, 1, 5),
-        file_complete_at=wib(2026, 1, 5),
-        completed_at=wib(2026, 1, 20),
-    )
-    sweep(now=swept_at, kinds=["late_delivery"])
-    return Breach.objects.get(kind="late_delivery", delivery__reference=ref)
+    return BreachFactory.create(service=service, reference=ref, swept_at=swept_at)

@@ -8,12 +8,13 @@ from django.urls import reverse
 
 from notifications.models import Notification
 from tests.accounts.conftest import login_verified
+from tests.factories import NotificationFactory
 
 CITIZEN = "warga.pelapor@example.org"
 
 
 def _row(event: str, recipient: str, key: str) -> Notification:
-    return Notification.objects.create(
+    return NotificationFactory.create(
         event=event, channel="email", recipient=recipient, idempotency_key=key
     )
 

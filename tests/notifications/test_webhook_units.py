@@ -16,7 +16,7 @@ from notifications.settings_services import webhook_endpoint_create, webhook_end
 from tests.accounts.conftest import login_verified
 from tests.delivery.conftest import wib
 from tests.notifications.conftest import late_breach
-from tests.services.helpers import make_published, make_service
+from tests.registry import make_published, make_service
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from notifications.models import Notification
 from oversight.models import Breach, BreachRule, BreachStatus, SweepRun
 from oversight.sweep import sweep
 from tests.delivery.conftest import wib
-from tests.services.helpers import make_published, make_service
+from tests.registry import make_published, make_service
 
 NOW = wib(2026, 2, 1, 12, 0)
 

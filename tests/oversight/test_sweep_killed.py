@@ -22,7 +22,7 @@ from oversight.models import Breach, SweepRun
 from oversight.sweep import sweep
 from oversight.tasks import sweep_task
 from tests.delivery.conftest import wib
-from tests.services.helpers import make_published, make_service
+from tests.registry import make_published, make_service
 from tests.workers import database_url, start_worker, wait_for
 
 pytestmark = pytest.mark.worker

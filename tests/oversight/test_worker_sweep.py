@@ -5,7 +5,7 @@ import pytest
 from oversight.models import Breach, SweepRun
 from oversight.tasks import sweep_task
 from tests.delivery.conftest import wib
-from tests.services.helpers import make_published, make_service
+from tests.registry import make_published, make_service
 
 pytestmark = pytest.mark.worker
 

@@ -4,7 +4,7 @@ from django.contrib.admin.sites import site
 from django.test import RequestFactory
 
 from services.models import Service
-from tests.services.helpers import make_service
+from tests.registry import make_service
 
 
 def test_admin_querysets_are_scoped_by_the_policy(agency_a, unit_a, unit_b, editor_a, superuser):

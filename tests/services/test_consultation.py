@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from services.models import ConsultationComment
 from services.services import standard_open_consultation, standard_publish
-from tests.services.helpers import make_draft, make_service
+from tests.registry import make_draft, make_service
 
 
 def _open(editor, agency, unit, days=7):

@@ -17,7 +17,7 @@ from services.selectors import (
     version_list_visible,
 )
 from services.services import service_create, standard_draft_create
-from tests.public.helpers import publish_service
+from tests.registry import publish_service
 
 # Who may read agency A's drafts: its members, the ombudsman, superusers.
 SEES_A_DRAFTS = {"editor_a", "approver_a", "admin_a", "ombudsman", "superuser"}

@@ -19,7 +19,7 @@ from services.services import (
     standard_submit_for_approval,
 )
 from tests import factories
-from tests.services.helpers import make_draft, make_published, make_service
+from tests.registry import make_draft, make_published, make_service
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from services.models import Service, StandardVersion, VersionStatus
 from tests.accounts.conftest import login_verified
-from tests.services.helpers import make_draft, make_published, make_service
+from tests.registry import make_draft, make_published, make_service
 
 ROLES = ["anonymous", "editor_a", "approver_a", "admin_a", "editor_b", "ombudsman", "superuser"]
 

@@ -20,6 +20,7 @@ from agencies.models import Agency
 from core.errors import ApplicationError
 from core.forms import Form
 from oversight.answers import CLOSED
+from oversight.forms import FastSelect
 from oversight.models import Breach, BreachKind, BreachStatus, Maladministration
 from oversight.selectors import DESK_DEFAULT_SORT, DESK_SORTS, desk_cursor_read
 
@@ -52,8 +53,9 @@ class DeskForm(Form):
 
 
 class ReviewDeskFilter(django_filters.FilterSet):
-    agency = django_filters.ModelChoiceFilter(
-        label=_("Agency"), queryset=Agency.objects.only("pk", "name").order_by("name")
+    # Plain (id, name) choices, not model instances: hundreds of agencies on every page.
+    agency = django_filters.ChoiceFilter(
+        label=_("Agency"), field_name="agency_id", choices=[], widget=FastSelect
     )
     region = django_filters.CharFilter(
         label=_("Region (Kemendagri code: 32 a province, 32.73 a city)"),
@@ -65,11 +67,14 @@ class ReviewDeskFilter(django_filters.FilterSet):
     )
     unit = IdFilter(label=_("Unit (number)"), field_name="unit_id")
     service = IdFilter(label=_("Service (number)"), field_name="service_id")
-    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=BreachKind.choices)
+    kind = django_filters.ChoiceFilter(
+        label=_("Kind"), choices=BreachKind.choices, widget=FastSelect
+    )
     category = django_filters.ChoiceFilter(
         label=_("Maladministration category"),
         choices=Maladministration.choices,
         method="filter_category",
+        widget=FastSelect,
     )
     status = django_filters.ChoiceFilter(
         label=_("Status"),
@@ -80,6 +85,7 @@ class ReviewDeskFilter(django_filters.FilterSet):
         ],
         empty_label=_("Awaiting a decision"),
         method="filter_status",
+        widget=FastSelect,
     )
     age = IdFilter(
         label=_("Older than (days)"),
@@ -88,7 +94,7 @@ class ReviewDeskFilter(django_filters.FilterSet):
         max_value=AGE_MAX_DAYS,
     )
     assigned = django_filters.ChoiceFilter(
-        label=_("Assigned to"), choices=[], method="filter_assigned"
+        label=_("Assigned to"), choices=[], method="filter_assigned", widget=FastSelect
     )
     reason = django_filters.ChoiceFilter(
         label=_("On the desk because"),
@@ -98,12 +104,14 @@ class ReviewDeskFilter(django_filters.FilterSet):
             ("pulled", _("Pulled in by a reviewer")),
         ],
         method="filter_reason",
+        widget=FastSelect,
     )
     sort = django_filters.ChoiceFilter(
         label=_("Sort"),
         choices=[(key, sort.label) for key, sort in DESK_SORTS.items()],
         empty_label=None,
         method="keep",
+        widget=FastSelect,
     )
     after = django_filters.CharFilter(method="keep", max_length=200, widget=forms.HiddenInput)
 
@@ -115,6 +123,10 @@ class ReviewDeskFilter(django_filters.FilterSet):
     def __init__(self, *args: Any, reviewers: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.reviewers = reviewers
+        self.filters["agency"].extra["choices"] = [
+            (str(pk), name)
+            for pk, name in Agency.objects.order_by("name").values_list("pk", "name")
+        ]
         self.filters["assigned"].extra["choices"] = [
             ("me", _("Me")),
             ("nobody", _("Nobody")),
@@ -128,7 +140,9 @@ class ReviewDeskFilter(django_filters.FilterSet):
         return queryset  # read by the view (sort, cursor), not a filter
 
     def filter_region(self, queryset: QuerySet[Breach], name: str, value: str) -> QuerySet[Breach]:
-        return queryset.filter(agency__region_code__startswith=value)
+        # A subquery, not a join: PostgreSQL reads the few agencies first.
+        agencies = Agency.objects.filter(region_code__startswith=value).values("pk")
+        return queryset.filter(agency_id__in=agencies)
 
     def filter_category(
         self, queryset: QuerySet[Breach], name: str, value: str

@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.forms.utils import flatatt
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy
 
 from core.forms import Form
@@ -54,6 +57,25 @@ class CompensationForm(Form):
     )
 
 
+class FastSelect(forms.Select):
+    """A <select> written in Python rather than through the widget templates: the desk's
+    filters list every agency (hundreds of options), which the templates render in tens
+    of milliseconds."""
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        selected = {str(v) for v in self.format_value(value)}
+        # Plain escaping and joining (format_html per option costs more than the rest).
+        options = "".join(
+            f'<option value="{escape(key)}"{" selected" if str(key) in selected else ""}>'
+            f"{escape(label)}</option>"
+            for key, label in self.choices
+        )
+        attrs = flatatt(self.build_attrs(self.attrs, attrs))
+        return mark_safe(f'<select name="{escape(name)}"{attrs}>{options}</select>')  # noqa: S308
+
+
 # --- The review desk ---------------------------------------------------------------------
 
 BULK_ACTIONS = [
@@ -70,8 +92,12 @@ class DeskBulkForm(Form):
     breach = forms.TypedMultipleChoiceField(
         label=gettext_lazy("Breaches"), coerce=int, choices=[], required=False
     )
-    action = forms.ChoiceField(label=gettext_lazy("Action"), choices=BULK_ACTIONS)
-    assignee = forms.ChoiceField(label=gettext_lazy("Colleague"), choices=[], required=False)
+    action = forms.ChoiceField(
+        label=gettext_lazy("Action"), choices=BULK_ACTIONS, widget=FastSelect
+    )
+    assignee = forms.ChoiceField(
+        label=gettext_lazy("Colleague"), choices=[], required=False, widget=FastSelect
+    )
     text = forms.CharField(
         label=gettext_lazy("Message or reason"),
         required=False,

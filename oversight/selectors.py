@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -54,6 +54,7 @@ DESK_SORTS: dict[str, DeskSort] = {
 }
 DESK_DEFAULT_SORT = "oldest"
 DESK_PAGE_SIZE = 50
+DESK_COUNT_CAP = 1000
 
 
 @dataclass(frozen=True)
@@ -120,11 +121,19 @@ def desk_page(
     return DeskPage(rows=found, next_cursor=desk_cursor(sort, found[-1]) if more else "")
 
 
-def desk_counts(*, queryset: QuerySet[Breach]) -> dict[str, int]:
-    """How many breaches of the (filtered) desk are in each state: one GROUP BY."""
-    counts = dict.fromkeys(BreachStatus.values, 0)
-    for status, count in (
-        queryset.order_by().values_list("status").annotate(n=Count("pk")).values_list("status", "n")
-    ):
-        counts[status] = count
-    return counts
+def desk_counts(*, queryset: QuerySet[Breach], cap: int = DESK_COUNT_CAP) -> dict[str, int]:
+    """How many breaches of the (filtered) desk are in each state, counted up to `cap`
+    (a count above it is `cap + 1`: "more than cap"). One query; each state's count stops
+    at cap + 1 rows, so counting the whole national desk costs no more than a page."""
+    from django.db import connections
+
+    parts, params = [], []
+    for status in BreachStatus.values:
+        sliced = queryset.filter(status=status).order_by().values("pk")[: cap + 1]
+        sql, part_params = sliced.query.sql_with_params()
+        parts.append(f"(SELECT count(*) FROM ({sql}) AS s)")  # noqa: S608 (the ORM's SQL)
+        params.extend(part_params)
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        row = cursor.fetchone()
+    return dict(zip(BreachStatus.values, (int(n) for n in row), strict=True))

@@ -27,6 +27,7 @@ from oversight.forms import (
 )
 from oversight.models import Breach, BreachEscalation, BreachKind, BreachStatus, CitizenFollower
 from oversight.selectors import (
+    DESK_COUNT_CAP,
     DeskPage,
     breach_list_for_staff,
     breaches_with_facts,
@@ -246,8 +247,10 @@ def _queue_page(
             "filter": filterset,
             "page": page,
             "counts": [
-                (value, label, counts.get(value, 0)) for value, label in BreachStatus.choices
+                (value, label, _count(counts.get(value, 0)))
+                for value, label in BreachStatus.choices
             ],
+            "detail_base": reverse("breach_answers:detail", kwargs={"pk": 0})[: -len("0/")],
             "counts_query": counts_query.urlencode(),
             "query": here,
             "next_query": _with(here, after=page.next_cursor) if page and page.next_cursor else "",
@@ -258,6 +261,11 @@ def _queue_page(
         },
         status=status,
     )
+
+
+def _count(count: int) -> str:
+    """A state's count as shown: exact up to the cap, then "1000+"."""
+    return f"{DESK_COUNT_CAP}+" if count > DESK_COUNT_CAP else str(count)
 
 
 def _with(query: str, **params: str) -> str:

@@ -72,8 +72,8 @@ class FastSelect(forms.Select):
             f"{escape(label)}</option>"
             for key, label in self.choices
         )
-        attrs = flatatt(self.build_attrs(self.attrs, attrs))
-        return mark_safe(f'<select name="{escape(name)}"{attrs}>{options}</select>')  # noqa: S308
+        flat = flatatt(self.build_attrs(self.attrs, attrs))
+        return mark_safe(f'<select name="{escape(name)}"{flat}>{options}</select>')  # noqa: S308
 
 
 # --- The review desk ---------------------------------------------------------------------

@@ -127,7 +127,8 @@ def desk_counts(*, queryset: QuerySet[Breach], cap: int = DESK_COUNT_CAP) -> dic
     at cap + 1 rows, so counting the whole national desk costs no more than a page."""
     from django.db import connections
 
-    parts, params = [], []
+    parts: list[str] = []
+    params: list[Any] = []
     for status in BreachStatus.values:
         sliced = queryset.filter(status=status).order_by().values("pk")[: cap + 1]
         sql, part_params = sliced.query.sql_with_params()

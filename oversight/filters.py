@@ -20,7 +20,7 @@ from agencies.models import Agency
 from core.errors import ApplicationError
 from core.forms import Form
 from oversight.answers import CLOSED
-from oversight.forms import FastSelect
+from oversight.forms import FastHiddenInput, FastNumberInput, FastSelect, FastTextInput
 from oversight.models import Breach, BreachKind, BreachStatus, Maladministration
 from oversight.selectors import DESK_DEFAULT_SORT, DESK_SORTS, desk_cursor_read
 
@@ -35,6 +35,7 @@ class IdFilter(django_filters.NumberFilter):
     field_class = forms.IntegerField
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", FastNumberInput)
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", ID_MAX)
         super().__init__(*args, **kwargs)
@@ -61,6 +62,7 @@ class ReviewDeskFilter(django_filters.FilterSet):
         label=_("Region (Kemendagri code: 32 a province, 32.73 a city)"),
         method="filter_region",
         max_length=13,
+        widget=FastTextInput,
         validators=[
             RegexValidator(r"^\d{2}(\.\d{2}){0,3}$", _("Enter a region code such as 32 or 32.73."))
         ],
@@ -113,7 +115,7 @@ class ReviewDeskFilter(django_filters.FilterSet):
         method="keep",
         widget=FastSelect,
     )
-    after = django_filters.CharFilter(method="keep", max_length=200, widget=forms.HiddenInput)
+    after = django_filters.CharFilter(method="keep", max_length=200, widget=FastHiddenInput)
 
     class Meta:
         model = Breach

@@ -76,6 +76,34 @@ class FastSelect(forms.Select):
         return mark_safe(f'<select name="{escape(name)}"{flat}>{options}</select>')  # noqa: S308
 
 
+class FastInput(forms.Widget):
+    """An <input> written in Python (see FastSelect): the desk's page renders a dozen."""
+
+    input_type = "text"
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        final = self.build_attrs(self.attrs, attrs)
+        shown = self.format_value(value)
+        if shown is not None and shown != "":
+            final["value"] = shown
+        flat = flatatt(final)
+        return mark_safe(f'<input type="{self.input_type}" name="{escape(name)}"{flat}>')  # noqa: S308
+
+
+class FastTextInput(FastInput, forms.TextInput):
+    input_type = "text"
+
+
+class FastNumberInput(FastInput, forms.NumberInput):
+    input_type = "number"
+
+
+class FastHiddenInput(FastInput, forms.HiddenInput):
+    input_type = "hidden"
+
+
 # --- The review desk ---------------------------------------------------------------------
 
 BULK_ACTIONS = [
@@ -104,7 +132,7 @@ class DeskBulkForm(Form):
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-    q = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)
+    q = forms.CharField(required=False, max_length=2000, widget=FastHiddenInput)
 
     def __init__(self, *args: Any, reviewers: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -134,5 +162,7 @@ def _is_id(value: Any) -> bool:
 
 
 class SavedFilterForm(Form):
-    name = forms.CharField(label=gettext_lazy("Name of the view"), max_length=80)
-    q = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)
+    name = forms.CharField(
+        label=gettext_lazy("Name of the view"), max_length=80, widget=FastTextInput
+    )
+    q = forms.CharField(required=False, max_length=2000, widget=FastHiddenInput)

@@ -53,10 +53,15 @@ CLOSED = {
     BreachStatus.DISMISSED,
     BreachStatus.CONFIRMED,
     BreachStatus.RESOLVED,
+    BreachStatus.OUT_OF_AUTHORITY,
 }
 # A confirmed breach may still be compensated (the payment often follows the decision);
 # a dismissed one, or one that disappeared when the data was corrected, owes nothing.
-NOT_COMPENSABLE = {BreachStatus.DISMISSED, BreachStatus.RESOLVED}
+NOT_COMPENSABLE = {
+    BreachStatus.DISMISSED,
+    BreachStatus.RESOLVED,
+    BreachStatus.OUT_OF_AUTHORITY,
+}
 
 
 def _locked(breach: Breach) -> tuple[Breach, BreachEscalation]:
@@ -209,6 +214,7 @@ def breach_dispute(
         _acknowledge(locked, escalation, now=now, actor=acting_user, via="staff")
         escalation.disputed_at = now
         escalation.save(update_fields=["disputed_at"])
+        locked.enter_desk(now)  # a disputed breach is the ombudsman's to decide
         event = _event(
             locked, BreachEventKind.DISPUTED, now=now, actor=acting_user, via="staff", text=text
         )
@@ -225,7 +231,8 @@ def breach_decide(
     text: str = "",
     now: dt.datetime | None = None,
 ) -> Breach:
-    """The ombudsman confirms (with a maladministration category) or dismisses a breach."""
+    """The ombudsman confirms (with a maladministration category) or dismisses a breach
+    (which puts it on the review desk, if it was not there: the desk lists what was decided)."""
     now = now or timezone.now()
     if not can(acting_user, Action.DECIDE_BREACH, breach):
         raise PermissionDeniedError()
@@ -239,6 +246,7 @@ def breach_decide(
         locked, _escalation = _locked(breach)
         if locked.status in CLOSED:
             raise ApplicationError(_("This breach is closed."), code="closed")
+        locked.enter_desk(now)
         locked.status = decision
         locked.resolved_at = now
         fields = ["status", "resolved_at"]

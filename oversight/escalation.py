@@ -99,6 +99,8 @@ def _raise_to(breach_id: int, target: int, now: dt.datetime) -> int:
         escalation.level = target
         escalation.escalated_at = now
         escalation.save(update_fields=["level", "escalated_at"])
+        if target >= TOP_LEVEL:
+            breach.enter_desk(now)  # the top of the ladder is the ombudsman's review desk
         return len(levels)
 
 

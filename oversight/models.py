@@ -35,6 +35,9 @@ class BreachStatus(models.TextChoices):
     DISMISSED = "dismissed", _("Dismissed")
     CONFIRMED = "confirmed", _("Confirmed")
     RESOLVED = "resolved", _("Resolved by correction")
+    # Closed from the review desk: the matter is not the ombudsman's to decide (a reason is
+    # recorded in the breach's events).
+    OUT_OF_AUTHORITY = "out_of_authority", _("Closed: outside the ombudsman's authority")
 
 
 class Maladministration(models.TextChoices):
@@ -88,6 +91,9 @@ class BreachRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.agency or _('national')}"
+
+
+ON_DESK = Q(on_desk_at__isnull=False)
 
 
 class Breach(models.Model):
@@ -160,6 +166,20 @@ class Breach(models.Model):
         object_id_field="subject_id",
         related_query_name="breach",
     )
+    # The ombudsman's review desk (oversight/desk.py): since when the breach is on it
+    # (escalated to the top of the ladder, disputed, or pulled in by a reviewer; empty: not
+    # on the desk) and which reviewer holds it. Nullable, so the sweep's set-based INSERT,
+    # which names its columns, leaves them empty.
+    on_desk_at = models.DateTimeField(_("on the review desk since"), null=True, blank=True)
+    assignee = models.ForeignKey(
+        "accounts.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,  # the partial desk index below
+        verbose_name=_("assigned to"),
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -174,6 +194,20 @@ class Breach(models.Model):
         indexes = [
             models.Index(fields=["agency", "status"], name="breach_agency_status"),
             models.Index(fields=["service", "status"], name="breach_service_status"),
+            # The review desk's filters and keyset orders (oversight/selectors.py): partial,
+            # so the millions of breaches never on the desk cost nothing to index.
+            *[
+                models.Index(fields=[*prefix, "occurred_at", "id"], name=name, condition=ON_DESK)
+                for name, prefix in (
+                    ("breach_desk_occurred", ()),
+                    ("breach_desk_agency", ("agency",)),
+                    ("breach_desk_status", ("status",)),
+                    ("breach_desk_assignee", ("assignee",)),
+                )
+            ],
+            models.Index(
+                fields=["on_desk_at", "id"], name="breach_desk_entered", condition=ON_DESK
+            ),
         ]
 
     def __str__(self) -> str:
@@ -181,6 +215,12 @@ class Breach(models.Model):
 
     def policy_owner(self) -> tuple[int, int]:
         return self.agency_id, self.unit_id
+
+    def enter_desk(self, now: dt.datetime) -> None:
+        """Put this (locked) breach on the review desk, once: it stays there, decided or not."""
+        if self.on_desk_at is None:
+            self.on_desk_at = now
+            self.save(update_fields=["on_desk_at"])
 
 
 class SweepRun(models.Model):
@@ -232,6 +272,11 @@ class BreachEventKind(models.TextChoices):
     ESCALATED = "escalated", _("Escalated")
     DECIDED = "decided", _("Decided by the ombudsman")
     COMPENSATED = "compensated", _("Compensation paid")
+    # The review desk (oversight/desk.py).
+    PULLED_IN = "pulled_in", _("Pulled into review")
+    ASSIGNED = "assigned", _("Assigned")
+    EXPLANATION_ASKED = "explanation_asked", _("Explanation requested by the ombudsman")
+    OUT_OF_AUTHORITY = "out_of_authority", _("Closed as outside the ombudsman's authority")
 
 
 class BreachEvent(models.Model):
@@ -404,3 +449,31 @@ def follower_for_confirmation_token(
         .first()
     )
     return follower, "valid"
+
+
+# --- The review desk -----------------------------------------------------------------------
+
+
+class SavedQueueFilter(models.Model):
+    """A reviewer's named view of the review desk: the query string of its filters.
+
+    Only its owner sees, uses or deletes it (oversight/desk.py)."""
+
+    owner = models.ForeignKey(
+        "accounts.User", on_delete=models.CASCADE, related_name="saved_queue_filters"
+    )
+    name = models.CharField(_("name"), max_length=80)
+    query = models.CharField(_("filters"), max_length=1000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name", "pk"]
+        verbose_name = _("saved review-desk filter")
+        verbose_name_plural = _("saved review-desk filters")
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="saved_queue_filter_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name

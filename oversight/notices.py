@@ -46,6 +46,9 @@ from oversight.models import (
 
 BREACH_CREATED = "breach_created"
 BREACH_ESCALATED = "breach_escalated"
+# A reviewer at the desk asks the unit to explain a breach (oversight/desk.py); the row's
+# subject event is the request (its text is the reviewer's question).
+EXPLANATION_ASKED = "breach_explanation_asked"
 ACK_SALT = "maklumat.breach-acknowledge"
 ACK_LINK_MAX_AGE_SECONDS = 30 * 24 * 3600  # NOTIFICATIONS["ACK_LINK_MAX_AGE_SECONDS"] overrides
 ANSWERING_ROLES = [
@@ -222,6 +225,42 @@ def _breach_email(notification: Notification, language: str) -> Email:
     return render_email("oversight/email/breach", context)
 
 
+def _explanation_email(notification: Notification, language: str) -> Email:
+    """The ombudsman asks the unit to explain a breach: the question and where to answer."""
+    breach = notification.subject
+    if not isinstance(breach, Breach):
+        raise Moot("The breach is gone.")
+    request = (
+        BreachEvent.objects.filter(pk=notification.subject_event_id, breach=breach).first()
+        if notification.subject_event_id is not None
+        else None
+    )
+    context: dict[str, Any] = {
+        "notification": notification,
+        "breach": breach,
+        "unit": breach.unit,
+        "agency": breach.agency,
+        "question": request.text if request is not None else "",
+        "detail_url": absolute_url(reverse("breach_answers:detail", kwargs={"pk": breach.pk})),
+        "language": language,
+    }
+    return render_email("oversight/email/explanation_asked", context)
+
+
+def explanation_inbox_entry(row: Notification) -> InboxEntry:
+    breach = row.subject
+    if not isinstance(breach, Breach):
+        return InboxEntry(title=row.event)
+    kind = breach.get_kind_display()
+    return InboxEntry(
+        title=f"{_('The ombudsman asks for an explanation')}: {kind}",
+        url=reverse("breach_answers:detail", kwargs={"pk": breach.pk}),
+        detail=breach.service.name if breach.service is not None else "",
+        label=str(kind),
+        data=(("breach", str(breach.pk)),),
+    )
+
+
 def _digest_email(notification: Notification, items: list[Notification], language: str) -> Email:
     """The daily digest: every new breach of the unit held for this recipient."""
     context = {
@@ -342,6 +381,18 @@ def register() -> None:
                 inbox_entry=breach_inbox_entry,
             )
         )
+    # Level 0: the unit's contacts by email and the staff who may answer in their inbox;
+    # nobody opts out of the ombudsman's question.
+    registry.register(
+        MessageType(
+            event=EXPLANATION_ASKED,
+            render_email=_explanation_email,
+            recipients=breach_recipients,
+            inapp_users=breach_inapp_users,
+            webhook_payload=breach_webhook_payload,
+            inbox_entry=explanation_inbox_entry,
+        )
+    )
     registry.register(
         MessageType(event=CITIZEN_EVENT, render_email=_answer_email, personal_recipient=True)
     )

@@ -1,11 +1,19 @@
 from __future__ import annotations
 
+import base64
+import binascii
+import datetime as dt
+import json
+from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from agencies.policy import Action, scope
-from oversight.models import Breach, SweepRun
+from core.errors import ApplicationError
+from oversight.models import Breach, BreachStatus, SweepRun
 
 
 def breaches_with_facts() -> QuerySet[Breach]:
@@ -24,3 +32,109 @@ def breach_list_for_staff(*, user: Any, kind: str = "", status: str = "") -> Que
 
 def sweep_runs_recent(limit: int = 20) -> QuerySet[SweepRun]:
     return SweepRun.objects.order_by("-started_at")[:limit]
+
+
+# --- The ombudsman's review desk -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeskSort:
+    """One whitelisted order of the desk: a breach column, then the id (keyset pagination)."""
+
+    field: str
+    descending: bool
+    label: Any
+
+
+DESK_SORTS: dict[str, DeskSort] = {
+    "oldest": DeskSort("occurred_at", False, gettext_lazy("Oldest breach first")),
+    "newest": DeskSort("occurred_at", True, gettext_lazy("Newest breach first")),
+    "waiting": DeskSort("on_desk_at", False, gettext_lazy("Longest on the desk first")),
+    "arrived": DeskSort("on_desk_at", True, gettext_lazy("Latest on the desk first")),
+}
+DESK_DEFAULT_SORT = "oldest"
+DESK_PAGE_SIZE = 50
+DESK_COUNT_CAP = 1000
+
+
+@dataclass(frozen=True)
+class DeskPage:
+    rows: list[Breach]
+    next_cursor: str  # empty: this is the last page
+
+
+def review_desk(*, user: Any) -> QuerySet[Breach]:
+    """Every breach on the review desk the user may decide (reviewers: all agencies)."""
+    return scope(user, Breach.objects.filter(on_desk_at__isnull=False), Action.DECIDE_BREACH)
+
+
+def desk_cursor(sort: str, breach: Breach) -> str:
+    """The opaque cursor of the page after `breach` (its sort key and id, base64 JSON)."""
+    value = getattr(breach, DESK_SORTS[sort].field)
+    raw = json.dumps([sort, value.isoformat(), breach.pk], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def desk_cursor_read(sort: str, cursor: str) -> tuple[dt.datetime, int]:
+    """(sort key, id) of a cursor made for this order; ApplicationError otherwise."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        made_for, value, pk = json.loads(raw)
+        when = dt.datetime.fromisoformat(value)
+        if made_for != sort or not isinstance(pk, int) or not 0 < pk < 2**63 or when.tzinfo is None:
+            raise ValueError(cursor)
+    except (ValueError, TypeError, UnicodeDecodeError, binascii.Error):
+        raise ApplicationError(
+            _("This page link is not valid: start again from the first page."),
+            code="invalid",
+            field="after",
+        ) from None
+    return when, pk
+
+
+def desk_page(
+    *, queryset: QuerySet[Breach], sort: str, cursor: str = "", size: int = DESK_PAGE_SIZE
+) -> DeskPage:
+    """One page of the desk, keyset-paginated: the rows after the cursor in the sort order
+    (sort key, then id), read straight off the desk's partial indexes however deep the page."""
+    order = DESK_SORTS[sort]
+    rows = queryset
+    if cursor:
+        value, pk = desk_cursor_read(sort, cursor)
+        # The redundant bound (key >= value) lets PostgreSQL start the index scan there.
+        if order.descending:
+            rows = rows.filter(**{f"{order.field}__lte": value}).filter(
+                Q(**{f"{order.field}__lt": value}) | Q(pk__lt=pk)
+            )
+        else:
+            rows = rows.filter(**{f"{order.field}__gte": value}).filter(
+                Q(**{f"{order.field}__gt": value}) | Q(pk__gt=pk)
+            )
+    prefix = "-" if order.descending else ""
+    found = list(
+        rows.select_related("agency", "unit", "service", "escalation", "assignee").order_by(
+            f"{prefix}{order.field}", f"{prefix}pk"
+        )[: size + 1]
+    )
+    more = len(found) > size
+    found = found[:size]
+    return DeskPage(rows=found, next_cursor=desk_cursor(sort, found[-1]) if more else "")
+
+
+def desk_counts(*, queryset: QuerySet[Breach], cap: int = DESK_COUNT_CAP) -> dict[str, int]:
+    """How many breaches of the (filtered) desk are in each state, counted up to `cap`
+    (a count above it is `cap + 1`: "more than cap"). One query; each state's count stops
+    at cap + 1 rows, so counting the whole national desk costs no more than a page."""
+    from django.db import connections
+
+    parts: list[str] = []
+    params: list[Any] = []
+    for status in BreachStatus.values:
+        sliced = queryset.filter(status=status).order_by().values("pk")[: cap + 1]
+        sql, part_params = sliced.query.sql_with_params()
+        parts.append(f"(SELECT count(*) FROM ({sql}) AS s)")  # noqa: S608 (the ORM's SQL)
+        params.extend(part_params)
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        row = cursor.fetchone()
+    return dict(zip(BreachStatus.values, (int(n) for n in row), strict=True))

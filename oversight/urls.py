@@ -17,6 +17,10 @@ list_patterns = (
 answer_patterns = (
     [
         path("queue/", staff.ombudsman_queue, name="queue"),
+        path("queue/bulk/", staff.queue_bulk, name="queue_bulk"),
+        path("queue/views/", staff.queue_filter_save, name="queue_filter_save"),
+        path("queue/views/<int:pk>/delete/", staff.queue_filter_delete, name="queue_filter_delete"),
+        path("<int:pk>/pull-in/", staff.breach_pull_in_view, name="pull_in"),
         path("<int:pk>/", staff.breach_detail, name="detail"),
         path("<int:pk>/answer/", staff.breach_answer, name="answer"),
         path("<int:pk>/compensation/", staff.breach_compensation_view, name="compensation"),

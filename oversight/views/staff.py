@@ -6,20 +6,36 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.otp import otp_required_for_privileged
-from agencies.policy import Action, can, get_permitted, has_any, scope
+from agencies.policy import Action, can, get_permitted
 from core.errors import ApplicationError
-from oversight import answers
+from oversight import answers, desk
 from oversight.compensation import Compensation, breach_compensation
-from oversight.forms import AnswerForm, CompensationForm, DecideForm
+from oversight.filters import ReviewDeskFilter
+from oversight.forms import (
+    AnswerForm,
+    CompensationForm,
+    DecideForm,
+    DeskBulkForm,
+    SavedFilterForm,
+)
 from oversight.models import Breach, BreachEscalation, BreachKind, BreachStatus, CitizenFollower
-from oversight.selectors import breach_list_for_staff, breaches_with_facts, sweep_runs_recent
+from oversight.selectors import (
+    DESK_COUNT_CAP,
+    DeskPage,
+    breach_list_for_staff,
+    breaches_with_facts,
+    desk_counts,
+    desk_page,
+    review_desk,
+    sweep_runs_recent,
+)
 
 
 def _detail(
@@ -74,6 +90,9 @@ def _detail(
                 }
             ),
             "followers": followers,
+            "can_pull_in": breach.on_desk_at is None
+            and breach.status not in answers.CLOSED
+            and desk.is_reviewer(request.user),
         },
         status=status,
     )
@@ -184,17 +203,164 @@ def breach_compensation_view(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("breach_answers:detail", pk=breach.pk)
 
 
+# --- The ombudsman's review desk ------------------------------------------------------------
+
+
+def _reviewer_only(request: HttpRequest) -> None:
+    if not desk.is_reviewer(request.user):
+        raise PermissionDenied
+
+
+def _queue_url(query: str = "") -> str:
+    query = desk.filters_query(query)
+    return reverse("breach_answers:queue") + (f"?{query}" if query else "")
+
+
+def _queue_page(
+    request: HttpRequest,
+    query: QueryDict,
+    *,
+    bulk_form: DeskBulkForm | None = None,
+    saved_form: SavedFilterForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    reviewers = list(desk.reviewers())
+    filterset = ReviewDeskFilter(
+        query, queryset=review_desk(user=request.user), request=request, reviewers=reviewers
+    )
+    page: DeskPage | None = None
+    counts: dict[str, int] = {}
+    if filterset.is_valid():
+        page = desk_page(
+            queryset=filterset.qs, sort=filterset.order_key, cursor=filterset.after_cursor
+        )
+        counts = desk_counts(queryset=filterset.counted())
+    else:
+        status = 400
+    here = desk.filters_query(query.urlencode())
+    counts_query = QueryDict(here, mutable=True)
+    counts_query.pop("status", None)
+    return render(
+        request,
+        "oversight/answer_queue.html",
+        {
+            "filter": filterset,
+            "page": page,
+            "counts": [
+                (value, label, _count(counts.get(value, 0)))
+                for value, label in BreachStatus.choices
+            ],
+            "detail_base": reverse("breach_answers:detail", kwargs={"pk": 0})[: -len("0/")],
+            "counts_query": counts_query.urlencode(),
+            "query": here,
+            "next_query": _with(here, after=page.next_cursor) if page and page.next_cursor else "",
+            "first_query": here if query.get("after") else None,
+            "saved": desk.saved_filters_of(request.user),
+            "bulk_form": bulk_form or DeskBulkForm(reviewers=reviewers, initial={"q": here}),
+            "saved_form": saved_form or SavedFilterForm(initial={"q": here}),
+        },
+        status=status,
+    )
+
+
+def _count(count: int) -> str:
+    """A state's count as shown: exact up to the cap, then "1000+"."""
+    return f"{DESK_COUNT_CAP}+" if count > DESK_COUNT_CAP else str(count)
+
+
+def _with(query: str, **params: str) -> str:
+    data = QueryDict(query, mutable=True)
+    for name, value in params.items():
+        data[name] = value
+    return data.urlencode()
+
+
 @otp_required_for_privileged
 def ombudsman_queue(request: HttpRequest) -> HttpResponse:
-    """Breaches escalated past the whole ladder, or disputed by their unit, awaiting a decision."""
-    if not has_any(request.user, Action.DECIDE_BREACH):
-        raise PermissionDenied
-    queue = (
-        scope(request.user, Breach.objects.all(), Action.DECIDE_BREACH)
-        .filter(Q(escalation__level__gte=3) | Q(escalation__disputed_at__isnull=False))
-        .exclude(status__in=answers.CLOSED)
-        .select_related("agency", "unit", "service", "escalation")
-        .order_by("occurred_at")
+    """The review desk: everything awaiting an ombudsman's eyes, across all agencies,
+    filtered by the URL's query string."""
+    _reviewer_only(request)
+    return _queue_page(request, request.GET)
+
+
+@require_POST
+@otp_required_for_privileged
+def queue_bulk(request: HttpRequest) -> HttpResponse:
+    """An action on the selected rows of the desk; the desk's filtered view comes back."""
+    _reviewer_only(request)
+    reviewers = list(desk.reviewers())
+    form = DeskBulkForm(request.POST, reviewers=reviewers)
+    query = QueryDict(desk.filters_query(request.POST.get("q", "")[:2000]))
+    if not form.is_valid():
+        return _queue_page(request, query, bulk_form=form, status=400)
+    ids, action, text = (
+        form.cleaned_data["breach"],
+        form.cleaned_data["action"],
+        form.cleaned_data["text"],
     )
-    page = Paginator(queue, 50).get_page(request.GET.get("page"))
-    return render(request, "oversight/answer_queue.html", {"page": page})
+    try:
+        if action == "assign_me":
+            done = desk.breaches_assign(
+                breach_ids=ids, acting_user=request.user, assignee=request.user
+            )
+        elif action == "assign":
+            done = desk.breaches_assign(
+                breach_ids=ids, acting_user=request.user, assignee=form.assignee_user()
+            )
+        elif action == "explain":
+            done = desk.breaches_request_explanation(
+                breach_ids=ids, acting_user=request.user, text=text
+            )
+        else:
+            done = desk.breaches_close_out_of_authority(
+                breach_ids=ids, acting_user=request.user, reason=text
+            )
+    except ApplicationError as exc:
+        field = exc.field if exc.field in form.fields else None
+        form.add_error(field, exc.message)
+        return _queue_page(request, query, bulk_form=form, status=400)
+    messages.success(request, _("Done for %(count)d breaches.") % {"count": done})
+    return redirect(_queue_url(query.urlencode()))
+
+
+@require_POST
+@otp_required_for_privileged
+def queue_filter_save(request: HttpRequest) -> HttpResponse:
+    _reviewer_only(request)
+    form = SavedFilterForm(request.POST)
+    query = QueryDict(desk.filters_query(request.POST.get("q", "")[:2000]))
+    if not form.is_valid():
+        return _queue_page(request, query, saved_form=form, status=400)
+    try:
+        desk.saved_filter_save(
+            owner=request.user, name=form.cleaned_data["name"], query=query.urlencode()
+        )
+    except ApplicationError as exc:
+        form.add_error("name", exc.message)
+        return _queue_page(request, query, saved_form=form, status=400)
+    messages.success(request, _("The view is saved."))
+    return redirect(_queue_url(query.urlencode()))
+
+
+@require_POST
+@otp_required_for_privileged
+def queue_filter_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    _reviewer_only(request)
+    if not desk.saved_filter_delete(owner=request.user, pk=pk):
+        raise Http404
+    messages.success(request, _("The view is deleted."))
+    return redirect("breach_answers:queue")
+
+
+@require_POST
+@otp_required_for_privileged
+def breach_pull_in_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """A reviewer puts this breach on the review desk."""
+    breach = get_permitted(request.user, Action.DECIDE_BREACH, breaches_with_facts(), pk=pk)
+    try:
+        desk.breach_pull_in(breach=breach, acting_user=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("breach_answers:detail", pk=breach.pk)
+    messages.success(request, _("The breach is on the review desk."))
+    return redirect("breach_answers:detail", pk=breach.pk)

@@ -27,6 +27,7 @@ from core.errors import ApplicationError
 from core.forms import Form
 from delivery.models import TRACKING_ALPHABET, DeliveryStatus, ServiceDelivery
 from delivery.selectors import delivery_get_by_tracking_code
+from feedback.selectors import survey_answered
 from oversight.followers import citizen_follow, citizen_follow_confirm, citizen_unfollow
 from oversight.models import follower_for_confirmation_token, follower_for_signed_token
 from services.models import TimeUnit
@@ -97,9 +98,7 @@ class FollowForm(Form):
 
 def _not_found(request: HttpRequest, code: str) -> HttpResponse:
     form = TrackForm(initial={"code": code})
-    return _private(
-        render(request, "public/track/not_found.html", {"form": form}, status=404)
-    )
+    return _private(render(request, "public/track/not_found.html", {"form": form}, status=404))
 
 
 def _time_taken_unit_is_days(delivery: ServiceDelivery) -> bool:
@@ -128,6 +127,9 @@ def _detail(
                 and delivery.due_at is not None
                 and delivery.due_at < timezone.now(),
                 "follow_form": follow_form or FollowForm(),
+                # The satisfaction survey opens once the request is completed, once per request.
+                "survey_answered": delivery.status == DeliveryStatus.COMPLETED
+                and survey_answered(delivery=delivery),
             },
             status=status,
         )
@@ -211,9 +213,7 @@ def track_confirm(request: HttpRequest, token: str) -> HttpResponse:
     """The link in the confirmation email: GET asks, POST confirms (idempotent)."""
     follower, link = follower_for_confirmation_token(token)
     if link != "valid":
-        return _private(
-            render(request, "public/track/confirm.html", {"state": link}, status=400)
-        )
+        return _private(render(request, "public/track/confirm.html", {"state": link}, status=400))
     if request.method == "POST" and follower is not None:
         follower = citizen_follow_confirm(follower=follower)
     if follower is None:  # a genuine link whose address was deleted (or unsubscribed)

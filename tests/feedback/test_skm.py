@@ -7,7 +7,7 @@ from fractions import Fraction
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from feedback.skm import (
@@ -156,9 +156,16 @@ def test_krejcie_morgan_small_and_bad() -> None:
 
 
 scores = st.integers(min_value=1, max_value=4)
-responses = st.lists(st.lists(scores, min_size=9, max_size=9), min_size=1, max_size=40)
+responses = st.lists(st.lists(scores, min_size=9, max_size=9), min_size=1, max_size=25)
+# The machine is shared: no deadline, and no complaint when generation is slow.
+survey_settings = settings(
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
+@survey_settings
 @given(responses)
 def test_matches_the_slow_obvious_twin(rows: list[list[int]]) -> None:
     result = skm_result(rows)
@@ -173,6 +180,7 @@ def test_matches_the_slow_obvious_twin(rows: list[list[int]]) -> None:
         assert result.nrr[index] == Fraction(sum(row[index] for row in rows), n)
 
 
+@survey_settings
 @given(responses)
 def test_grade_agrees_with_the_shown_value(rows: list[list[int]]) -> None:
     result = skm_result(rows)
@@ -190,17 +198,20 @@ def test_grade_agrees_with_the_shown_value(rows: list[list[int]]) -> None:
     assert abs(Fraction(shown) - result.converted) <= Fraction(1, 200)
 
 
+@survey_settings
 @given(responses)
 def test_order_of_respondents_does_not_matter(rows: list[list[int]]) -> None:
     assert skm_result(rows) == skm_result(list(reversed(rows)))
 
 
+@survey_settings
 @given(responses)
 def test_sums_form_matches(rows: list[list[int]]) -> None:
     sums = [sum(row[index] for row in rows) for index in range(9)]
     assert skm_result_from_sums(sums=sums, respondents=len(rows)) == skm_result(rows)
 
 
+@survey_settings
 @given(st.integers(min_value=1, max_value=10**9))
 def test_krejcie_morgan_properties(population: int) -> None:
     sample = krejcie_morgan(population)

@@ -257,3 +257,10 @@ def test_results_split_open_survey_from_after_request(client: Any, completed: An
     assert "data-channels" in html
     assert "Survei terbuka" in html and "Setelah permohonan" in html
     assert "1 di antaranya melalui survei terbuka (50%)" in html
+
+
+def test_unit_page_links_its_survey_and_results(client: Any, service_a: Any) -> None:
+    unit = service_a.unit
+    html = client.get(unit.get_absolute_url()).content.decode()
+    assert _results(unit) in html
+    assert _open(unit) in html

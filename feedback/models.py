@@ -120,9 +120,11 @@ class SurveyResponse(models.Model):
                 )
                 for name in SCORE_FIELDS
             ),
+            # An answer after a request names no device. (Its request may later be deleted:
+            # the answer stays in the unit's results, so the link is SET_NULL, not required.)
             models.CheckConstraint(
-                condition=Q(channel="open") | Q(delivery__isnull=False, device=""),
-                name="survey_after_request_has_delivery",
+                condition=Q(channel="open") | Q(device=""),
+                name="survey_after_request_no_device",
             ),
             models.UniqueConstraint(
                 fields=["unit", "period", "device"],

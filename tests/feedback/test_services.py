@@ -109,3 +109,13 @@ def test_the_database_refuses_a_score_out_of_range(completed: Any) -> None:
     response.score_cost = 5
     with pytest.raises(IntegrityError), transaction.atomic():
         response.save()
+
+
+def test_deleting_a_request_keeps_its_answer_in_the_results(completed: Any) -> None:
+    response = survey_response_submit(
+        unit=completed.unit, delivery=completed, channel="after_request", scores=FOURS
+    )
+    completed.delete()
+    response.refresh_from_db()
+    assert response.delivery is None
+    assert response.scores == tuple(FOURS)

@@ -45,6 +45,7 @@ urlpatterns += i18n_patterns(
     path("staff/inbox/", include("notifications.urls")),
     path("charters/", include("charter.urls")),
     path("track/", include("public_site.tracking_urls")),
+    path("survey/", include("feedback.urls")),
     path("admin/", admin.site.urls),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     prefix_default_language=False,

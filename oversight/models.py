@@ -25,6 +25,8 @@ class BreachKind(models.TextChoices):
     STALE_STANDARD = "stale_standard", _("Standard past its review date")
     MISSING_CHARTER = "missing_charter", _("Unit without a published charter")
     INCOMPLETE_STANDARD = "incomplete_standard", _("Incomplete published standard")
+    # Found by feedback's rule (feedback.breaches), registered into oversight.rules.
+    LOW_SATISFACTION = "low_satisfaction", _("Satisfaction grade below target")
 
 
 class BreachStatus(models.TextChoices):

@@ -27,6 +27,7 @@ from core.errors import ApplicationError
 from core.forms import Form
 from delivery.models import TRACKING_ALPHABET, DeliveryStatus, ServiceDelivery
 from delivery.selectors import delivery_get_by_tracking_code
+from feedback.selectors import survey_answered
 from oversight.followers import citizen_follow, citizen_follow_confirm, citizen_unfollow
 from oversight.models import follower_for_confirmation_token, follower_for_signed_token
 from services.models import TimeUnit
@@ -126,6 +127,9 @@ def _detail(
                 and delivery.due_at is not None
                 and delivery.due_at < timezone.now(),
                 "follow_form": follow_form or FollowForm(),
+                # The satisfaction survey opens once the request is completed, once per request.
+                "survey_answered": delivery.status == DeliveryStatus.COMPLETED
+                and survey_answered(delivery=delivery),
             },
             status=status,
         )

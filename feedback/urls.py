@@ -1,0 +1,24 @@
+"""The survey's public pages (mounted at survey/, namespace `feedback`)."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from feedback.views import public as views
+
+app_name = "feedback"
+
+urlpatterns = [
+    path("request/<str:code>/", views.survey_after_request, name="after_request"),
+    path("<slug:agency_slug>/<slug:unit_slug>/", views.survey_open, name="open"),
+    path(
+        "<slug:agency_slug>/<slug:unit_slug>/results/",
+        views.skm_unit_results,
+        name="unit_results",
+    ),
+    path(
+        "<slug:agency_slug>/<slug:unit_slug>/results/<slug:service_slug>/",
+        views.skm_service_results,
+        name="service_results",
+    ),
+]

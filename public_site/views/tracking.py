@@ -97,9 +97,7 @@ class FollowForm(Form):
 
 def _not_found(request: HttpRequest, code: str) -> HttpResponse:
     form = TrackForm(initial={"code": code})
-    return _private(
-        render(request, "public/track/not_found.html", {"form": form}, status=404)
-    )
+    return _private(render(request, "public/track/not_found.html", {"form": form}, status=404))
 
 
 def _time_taken_unit_is_days(delivery: ServiceDelivery) -> bool:
@@ -211,9 +209,7 @@ def track_confirm(request: HttpRequest, token: str) -> HttpResponse:
     """The link in the confirmation email: GET asks, POST confirms (idempotent)."""
     follower, link = follower_for_confirmation_token(token)
     if link != "valid":
-        return _private(
-            render(request, "public/track/confirm.html", {"state": link}, status=400)
-        )
+        return _private(render(request, "public/track/confirm.html", {"state": link}, status=400))
     if request.method == "POST" and follower is not None:
         follower = citizen_follow_confirm(follower=follower)
     if follower is None:  # a genuine link whose address was deleted (or unsubscribed)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Q
 from django.utils import timezone
 
 from agencies.calendars import working_days_between
@@ -38,19 +37,19 @@ def _local_date(moment: dt.datetime, utc_offset_hours: int) -> dt.date:
 def charter_in_force(unit_id: int, moment: dt.datetime, day: dt.date) -> Charter | None:
     """The unit's charter that bound it at `moment` (local date `day`).
 
-    A charter binds from the day it was signed until it is superseded or withdrawn; a
-    newer version that was signed but not yet published does not displace the one the
-    citizen was shown, so the oldest version still binding wins. A later charter never
-    changes an earlier promise.
+    A charter binds from the day it was signed until a newer one, signed later, takes over,
+    or until it is withdrawn (then the unit has none until it signs a new one). Drafts bind
+    nobody. A later charter never changes an earlier promise.
     """
-    return (
+    latest = (
         Charter.objects.exclude(status=CharterStatus.DRAFT)
         .filter(unit_id=unit_id, signed_on__lte=day)
-        .filter(Q(superseded_at__isnull=True) | Q(superseded_at__gt=moment))
-        .filter(Q(withdrawn_at__isnull=True) | Q(withdrawn_at__gt=moment))
-        .order_by("number")
+        .order_by("-signed_on", "-number")
         .first()
     )
+    if latest is None or (latest.withdrawn_at is not None and latest.withdrawn_at <= moment):
+        return None
+    return latest
 
 
 def breach_compensation(breach: Breach, *, today: dt.date | None = None) -> Compensation | None:

@@ -223,5 +223,6 @@ def test_a_request_submitted_after_the_charter_was_withdrawn_is_owed_nothing(
     assert compensation is not None and compensation.per_day == 20_000
     from oversight.compensation import charter_in_force
 
-    later = charter.withdrawn_at + dt.timedelta(days=1)  # type: ignore[operator]
+    assert charter.withdrawn_at is not None
+    later: dt.datetime = charter.withdrawn_at + dt.timedelta(days=1)
     assert charter_in_force(unit_a.pk, later, later.date()) is None

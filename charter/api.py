@@ -167,6 +167,13 @@ class CharterViewSet(
             base = charter_list_for_staff(user=user)
         return _with_content(base).order_by("unit__agency__name", "unit__name", "-number")
 
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        if request.method not in permissions.SAFE_METHODS:
+            # Every body is checked (size, depth, control characters) before any lookup, so
+            # a malformed body is refused the same way whatever the charter id.
+            request.data  # noqa: B018
+
     def _respond(self, charter: Charter, code: int = status.HTTP_200_OK) -> Response:
         detail = _with_content(Charter.objects.filter(pk=charter.pk)).get()
         return Response(CharterSerializer(detail).data, status=code)

@@ -27,12 +27,15 @@ class CharterStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
     PUBLISHED = "published", _("Published")
     SUPERSEDED = "superseded", _("Superseded")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
 class Charter(models.Model):
     """Maklumat pelayanan of one unit."""
 
-    LIFECYCLE_FIELDS = frozenset({"status", "superseded_at", "updated_at"})
+    LIFECYCLE_FIELDS = frozenset(
+        {"status", "superseded_at", "withdrawn_at", "withdrawn_reason", "updated_at"}
+    )
 
     unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="charters")
     number = models.PositiveIntegerField(_("version number"))
@@ -52,6 +55,12 @@ class Charter(models.Model):
     compensation_cap = models.PositiveBigIntegerField(
         _("compensation cap (Rp)"), null=True, blank=True
     )
+    decree_number = models.CharField(_("decree number"), max_length=120, blank=True)
+    sanction_statement = models.TextField(
+        _("sanction statement"),
+        blank=True,
+        help_text=_("What the unit accepts if it breaks its promise."),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -59,6 +68,8 @@ class Charter(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     published_at = models.DateTimeField(null=True, blank=True)
     superseded_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_reason = models.TextField(_("reason for withdrawal"), blank=True)
 
     history = HistoricalRecords(m2m_fields=[services])
 
@@ -104,6 +115,11 @@ class Charter(models.Model):
                         code="immutable",
                     )
         super().save(*args, **kwargs)
+
+    @property
+    def in_force_until(self) -> Any:
+        """When this charter stopped binding the unit (None while it still does)."""
+        return self.superseded_at or self.withdrawn_at
 
     def compensation_owed(self, days_late: int) -> int:
         """Rupiah owed for `days_late` days of delay, capped (cf. Karnataka's Sakala)."""

@@ -72,10 +72,11 @@ def poster_size(value: str | None) -> PosterSize:
 
 # --- Reads --------------------------------------------------------------------
 def charter_get_for_poster(*, pk: int) -> Charter:
-    """A published or superseded charter (drafts are never public)."""
+    """A published or superseded charter (drafts are never public; a withdrawn charter
+    must not be printed and hung again)."""
     return (
         Charter.objects.select_related("unit__agency")
-        .exclude(status=CharterStatus.DRAFT)
+        .filter(status__in=(CharterStatus.PUBLISHED, CharterStatus.SUPERSEDED))
         .get(pk=pk)
     )
 

@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet
 from agencies.policy import Action, scope
 from charter.models import Charter, CharterStatus
 
-PUBLIC_STATUSES = (CharterStatus.PUBLISHED, CharterStatus.SUPERSEDED)
+PUBLIC_STATUSES = (CharterStatus.PUBLISHED, CharterStatus.SUPERSEDED, CharterStatus.WITHDRAWN)
 
 
 def charter_list_visible(*, user: Any) -> QuerySet[Charter]:
@@ -17,3 +17,8 @@ def charter_list_visible(*, user: Any) -> QuerySet[Charter]:
     the agency's private data."""
     private = scope(user, Charter.objects.all(), Action.VIEW_PRIVATE, agency_field="unit__agency")
     return Charter.objects.filter(Q(status__in=PUBLIC_STATUSES) | Q(pk__in=private.values("pk")))
+
+
+def charter_list_for_staff(*, user: Any) -> QuerySet[Charter]:
+    """Every charter, drafts included, of the units whose private data the user may view."""
+    return scope(user, Charter.objects.all(), Action.VIEW_PRIVATE, agency_field="unit__agency")

@@ -35,6 +35,7 @@ urlpatterns += i18n_patterns(
     path("accounts/", include((accounts_patterns, "accounts"))),
     path("staff/", include("staff.urls")),
     path("staff/standards/", include("services.staff_urls")),
+    path("staff/charters/", include("charter.staff_urls")),
     path("staff/import/", include("services.import_urls")),
     path("staff/agency/", include("agencies.staff_urls")),
     path("staff/api-keys/", include("agencies.api_key_urls")),

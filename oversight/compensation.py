@@ -1,6 +1,7 @@
 """What the charter's compensation promise owes the citizen for a late request.
 
-A unit's published charter may promise a sum per working day of delay, capped. For a
+The unit's charter in force when the request was submitted (see `charter_in_force`) may
+promise a sum per working day of delay, capped. For a
 late delivery (completed after its due date) or an overdue open request, the days of
 delay are the working days of the delivery's own calendar after the due date (the
 extended due date, when the office extended it) up to the completion date, or up to
@@ -33,8 +34,22 @@ def _local_date(moment: dt.datetime, utc_offset_hours: int) -> dt.date:
     return (moment.astimezone(dt.UTC) + dt.timedelta(hours=utc_offset_hours)).date()
 
 
-def published_charter(unit_id: int) -> Charter | None:
-    return Charter.objects.filter(unit_id=unit_id, status=CharterStatus.PUBLISHED).first()
+def charter_in_force(unit_id: int, moment: dt.datetime, day: dt.date) -> Charter | None:
+    """The unit's charter that bound it at `moment` (local date `day`).
+
+    A charter binds from the day it was signed until a newer one, signed later, takes over,
+    or until it is withdrawn (then the unit has none until it signs a new one). Drafts bind
+    nobody. A later charter never changes an earlier promise.
+    """
+    latest = (
+        Charter.objects.exclude(status=CharterStatus.DRAFT)
+        .filter(unit_id=unit_id, signed_on__lte=day)
+        .order_by("-signed_on", "-number")
+        .first()
+    )
+    if latest is None or (latest.withdrawn_at is not None and latest.withdrawn_at <= moment):
+        return None
+    return latest
 
 
 def breach_compensation(breach: Breach, *, today: dt.date | None = None) -> Compensation | None:
@@ -46,14 +61,18 @@ def breach_compensation(breach: Breach, *, today: dt.date | None = None) -> Comp
     """
     if breach.kind not in DELAY_KINDS or breach.delivery_id is None:
         return None
-    charter = published_charter(breach.unit_id)
-    if charter is None or not charter.compensation_per_day:
-        return None
     delivery = breach.delivery
     assert delivery is not None  # delivery_id is set
+    # The promise the citizen was given is the one in force when they applied.
     if delivery.due_date is None:
         return None
     calendar = delivery.calendar
+    submitted = delivery.submitted_at
+    charter = charter_in_force(
+        breach.unit_id, submitted, _local_date(submitted, calendar.utc_offset_hours)
+    )
+    if charter is None or not charter.compensation_per_day:
+        return None
     if delivery.completed_at is not None:
         end = _local_date(delivery.completed_at, calendar.utc_offset_hours)
     else:

@@ -277,7 +277,13 @@ def unit_detail(request: HttpRequest, agency_slug: str, slug: str) -> HttpRespon
         Unit.objects.select_related("agency"), agency__slug=agency_slug, slug=slug
     )
     services = service_list_public().filter(unit=unit)
-    charter = unit.charters.filter(status=CharterStatus.PUBLISHED).first()
+    charters = list(
+        unit.charters.exclude(status=CharterStatus.DRAFT)
+        .only("pk", "number", "status", "pledge", "signed_on", "unit_id")
+        .order_by("-number")
+    )
+    charter = next((c for c in charters if c.status == CharterStatus.PUBLISHED), None)
+    earlier = [c for c in charters if c is not charter]
     figures = standards_figures(by="unit", ids=[unit.pk]).get(unit.pk, StandardsFigures())
     return render(
         request,
@@ -287,6 +293,7 @@ def unit_detail(request: HttpRequest, agency_slug: str, slug: str) -> HttpRespon
             "agency": unit.agency,
             "services": services,
             "charter": charter,
+            "earlier_charters": earlier,
             "figures": figures,
         },
     )

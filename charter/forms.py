@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Unit
 from charter.models import Charter
+from core.forms import Form, ModelForm
 from services.models import Service
 
 FORM_FIELDS = [
@@ -29,7 +30,7 @@ def _unit_label(unit: Unit) -> str:
     return f"{unit.agency.short_name or unit.agency.name} · {unit.name}"
 
 
-class UnitChoiceForm(forms.Form):
+class UnitChoiceForm(Form):
     unit = forms.ModelChoiceField(label=_("Unit"), queryset=Unit.objects.none())
 
     def __init__(self, *args: Any, units: QuerySet[Unit], **kwargs: Any) -> None:
@@ -40,13 +41,7 @@ class UnitChoiceForm(forms.Form):
         field.label_from_instance = _unit_label  # type: ignore[method-assign,assignment]
 
 
-if TYPE_CHECKING:
-    _CharterModelForm = forms.ModelForm[Charter]
-else:  # ModelForm is generic only in django-stubs
-    _CharterModelForm = forms.ModelForm
-
-
-class CharterForm(_CharterModelForm):
+class CharterForm(ModelForm):
     """The content of a draft charter; the services offered are the unit's agency's own."""
 
     class Meta:
@@ -80,7 +75,7 @@ class CharterForm(_CharterModelForm):
         pass
 
 
-class WithdrawForm(forms.Form):
+class WithdrawForm(Form):
     reason = forms.CharField(
         label=_("Reason for withdrawal"),
         widget=forms.Textarea(attrs={"rows": 3}),

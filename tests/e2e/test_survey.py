@@ -18,7 +18,7 @@ from feedback.models import SurveyResponse
 from services.services import standard_draft_create, standard_publish
 from tests import factories
 from tests.e2e.test_accessibility import BLOCKING, _violations
-from tests.services.helpers import make_service
+from tests.registry import make_service
 
 pytestmark = pytest.mark.e2e
 

@@ -10,7 +10,7 @@ from django.core.cache import cache
 from delivery.services import delivery_record
 from services.services import standard_draft_create, standard_publish
 from tests import factories
-from tests.services.helpers import make_service
+from tests.registry import make_service
 
 JAKARTA = dt.timezone(dt.timedelta(hours=7))
 

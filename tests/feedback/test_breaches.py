@@ -17,7 +17,7 @@ from oversight.sweep import sweep
 from services.services import standard_draft_create, standard_publish
 from tests import factories
 from tests.feedback.conftest import wib
-from tests.services.helpers import make_service
+from tests.registry import make_service
 
 pytestmark = pytest.mark.django_db
 

@@ -27,7 +27,7 @@ from tests.delivery.conftest import wib
 from tests.notifications import conftest as notifications_conftest
 from tests.notifications.conftest import late_breach
 from tests.oversight.desk_world import desk_breach
-from tests.services.helpers import make_service
+from tests.registry import make_service
 
 service = notifications_conftest.service  # the fixture, shared
 

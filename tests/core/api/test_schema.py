@@ -25,8 +25,11 @@ ENDPOINTS = {
     "/api/versions/{id}/submit/": {"post"},
     "/api/versions/{id}/publish/": {"post"},
     "/api/versions/{id}/new-version/": {"post"},
-    "/api/charters/": {"get"},
-    "/api/charters/{id}/": {"get"},
+    "/api/charters/": {"get", "post"},
+    "/api/charters/{id}/": {"get", "patch"},
+    "/api/charters/{id}/publish/": {"post"},
+    "/api/charters/{id}/new-version/": {"post"},
+    "/api/charters/{id}/withdraw/": {"post"},
 }
 
 

@@ -14,9 +14,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Field, Q, QuerySet, Sum
 from django.db.models.functions import TruncQuarter
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Unit
 from delivery.models import DeliveryStatus, ServiceDelivery
@@ -231,3 +232,95 @@ def skm_closed_period_results(*, since: dt.datetime, now: dt.datetime) -> list[U
         )
         for row in rows
     ]
+
+
+@dataclass(frozen=True)
+class ProfileCount:
+    value: str  # the stored choice, "" for "not stated"
+    label: object  # str or lazy translation
+    count: int
+
+
+@dataclass(frozen=True)
+class ProfileGroup:
+    field: str
+    label: object
+    counts: list[ProfileCount]
+
+
+@dataclass(frozen=True)
+class SkmReport:
+    """One unit's survey report for one period, in the shape agencies publish."""
+
+    unit: Unit
+    period: str
+    start: dt.date  # first day of the period
+    end: dt.date  # last day of the period
+    figures: PeriodResult | None  # None: nobody answered in the period
+    profile: list[ProfileGroup]
+    suggestions: list[str]
+
+
+# The respondent's profile as the questionnaire asks it (PermenPANRB 14/2017, annex).
+PROFILE_FIELDS: tuple[str, ...] = ("age_band", "sex", "education", "occupation")
+
+
+def _profile_field(name: str) -> Field[Any, Any]:
+    model_field = SurveyResponse._meta.get_field(name)
+    assert isinstance(model_field, Field)
+    return model_field
+
+
+def _profile(*, responses: QuerySet[SurveyResponse]) -> list[ProfileGroup]:
+    """Counts per answer of each profile question, in one aggregate row (one query)."""
+    aggregates: dict[str, Any] = {}
+    for name in PROFILE_FIELDS:
+        for value, _label in [*(_profile_field(name).choices or []), ("", "")]:
+            aggregates[f"{name}__{value}"] = Count("id", filter=Q(**{name: value}))
+    row = responses.aggregate(**aggregates)
+    groups = []
+    for name in PROFILE_FIELDS:
+        model_field = _profile_field(name)
+        counts = [
+            ProfileCount(value=str(value), label=label, count=int(row[f"{name}__{value}"]))
+            for value, label in model_field.choices or []
+        ]
+        counts.append(ProfileCount(value="", label=_("Not stated"), count=int(row[f"{name}__"])))
+        groups.append(ProfileGroup(field=name, label=model_field.verbose_name, counts=counts))
+    return groups
+
+
+def skm_report(*, unit: Unit, period: str) -> SkmReport:
+    """The unit's report for `period` (ValueError if `period` is not one, see feedback.periods).
+
+    Every figure is skm_periods' (so feedback.skm's): the report adds the respondents'
+    profile and the suggestions' text, never who wrote them. Four queries at most, whatever
+    the number of responses.
+    """
+    start, after = period_bounds(period)
+    figures = next((p for p in skm_periods(unit=unit) if p.period == period), None)
+    if figures is None:
+        return SkmReport(
+            unit=unit,
+            period=period,
+            start=start,
+            end=after - dt.timedelta(days=1),
+            figures=None,
+            profile=[],
+            suggestions=[],
+        )
+    responses = _responses(unit=unit, service=None).filter(period=period)
+    suggestions = list(
+        responses.exclude(suggestion="")
+        .order_by("submitted_at", "pk")
+        .values_list("suggestion", flat=True)
+    )
+    return SkmReport(
+        unit=unit,
+        period=period,
+        start=start,
+        end=after - dt.timedelta(days=1),
+        figures=figures,
+        profile=_profile(responses=responses),
+        suggestions=suggestions,
+    )

@@ -21,4 +21,14 @@ urlpatterns = [
         views.skm_service_results,
         name="service_results",
     ),
+    path(
+        "<slug:agency_slug>/<slug:unit_slug>/report/<str:period>/",
+        views.skm_unit_report,
+        name="unit_report",
+    ),
+    path(
+        "<slug:agency_slug>/<slug:unit_slug>/report/<str:period>/pdf/",
+        views.skm_unit_report_pdf,
+        name="unit_report_pdf",
+    ),
 ]

@@ -29,8 +29,9 @@ from delivery.models import TRACKING_ALPHABET, DeliveryStatus
 from delivery.selectors import delivery_get_by_tracking_code
 from feedback.forms import SurveyForm
 from feedback.models import SurveyChannel, SurveyResponse
-from feedback.periods import period_of
-from feedback.selectors import skm_periods, survey_answered
+from feedback.periods import PERIOD_PATTERN, period_of
+from feedback.reports import grade_label, period_dates, sample_text, skm_report_pdf
+from feedback.selectors import SkmReport, skm_periods, skm_report, survey_answered
 from feedback.services import device_key, survey_response_submit
 from services.models import Service
 from services.selectors import service_list_public
@@ -227,3 +228,58 @@ def skm_service_results(
     unit = _unit(agency_slug, unit_slug)
     service = get_object_or_404(Service, unit=unit, slug=service_slug)
     return _results(request, unit, service)
+
+
+def _report(agency_slug: str, unit_slug: str, period: str) -> SkmReport:
+    # The URL takes any text: anything but a period ("2026-Q4") is no page, not an error.
+    if not PERIOD_PATTERN.match(period):
+        raise Http404
+    return skm_report(unit=_unit(agency_slug, unit_slug), period=period)
+
+
+def _report_pdf_url(request: HttpRequest, report: SkmReport) -> str:
+    return request.build_absolute_uri(
+        reverse(
+            "feedback:unit_report",
+            kwargs={
+                "agency_slug": report.unit.agency.slug,
+                "unit_slug": report.unit.slug,
+                "period": report.period,
+            },
+        )
+    )
+
+
+@require_safe
+def skm_unit_report(
+    request: HttpRequest, agency_slug: str, unit_slug: str, period: str
+) -> HttpResponse:
+    """The unit's printable SKM report for one period (print CSS; the PDF is linked)."""
+    report = _report(agency_slug, unit_slug, period)
+    result = report.figures.result if report.figures else None
+    return render(
+        request,
+        "feedback/report.html",
+        {
+            "report": report,
+            "unit": report.unit,
+            "agency": report.unit.agency,
+            "figures": report.figures,
+            "result": result,
+            "grade_label": grade_label(result.grade) if result else "",
+            "period_dates": period_dates(report),
+            "sample_text": sample_text(report),
+        },
+    )
+
+
+@require_safe
+def skm_unit_report_pdf(
+    request: HttpRequest, agency_slug: str, unit_slug: str, period: str
+) -> HttpResponse:
+    report = _report(agency_slug, unit_slug, period)
+    pdf = skm_report_pdf(report=report, url=_report_pdf_url(request, report))
+    response = HttpResponse(pdf, content_type="application/pdf")
+    filename = f"skm-{report.unit.agency.slug}-{report.unit.slug}-{report.period}.pdf"
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response

@@ -69,6 +69,7 @@ UNIT_FIELDS = frozenset(
         "head_name",
         "head_title",
         "head_email",
+        "contact_emails",
         "weekly_hours",
         "calendar",
         "opens_at",

@@ -11,7 +11,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.validators import URLValidator
+from django.core.validators import EmailValidator, URLValidator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -148,6 +148,19 @@ class UnitForm(UnitCreateForm):
     head_email = forms.EmailField(
         label=gettext_lazy("Email of the head"), max_length=254, required=False
     )
+    address = forms.CharField(
+        label=gettext_lazy("Address"), max_length=500, required=False, widget=forms.Textarea
+    )
+    phone = forms.CharField(label=gettext_lazy("Phone"), max_length=40, required=False)
+    contact_emails = forms.CharField(
+        label=gettext_lazy("Contact emails for notices"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy(
+            "One address per line: where breach notices and other notifications for this unit go."
+        ),
+    )
     calendar = forms.ModelChoiceField(
         label=gettext_lazy("Work calendar"),
         queryset=Calendar.objects.order_by("name"),
@@ -168,6 +181,17 @@ class UnitForm(UnitCreateForm):
             self.fields[f"closes_{day}"] = forms.TimeField(
                 label=format_lazy("{}: {}", name, gettext_lazy("closes at")), required=False
             )
+
+    def clean_address(self) -> str:
+        return str(self.cleaned_data["address"]).replace("\r\n", "\n").strip()
+
+    def clean_contact_emails(self) -> list[str]:
+        addresses = [line.strip() for line in str(self.cleaned_data["contact_emails"]).splitlines()]
+        addresses = list(dict.fromkeys(a for a in addresses if a))
+        validate = EmailValidator()
+        for address in addresses:
+            validate(address)
+        return addresses
 
     def days(self) -> list[tuple[Any, Any, Any]]:
         return [(WEEKDAYS[day], self[f"opens_{day}"], self[f"closes_{day}"]) for day in range(7)]
@@ -200,6 +224,9 @@ def _unit_initial(unit: Unit) -> dict[str, Any]:
         "head_name": unit.head_name,
         "head_title": unit.head_title,
         "head_email": unit.head_email,
+        "address": unit.address,
+        "phone": unit.phone,
+        "contact_emails": "\n".join(str(e) for e in unit.contact_emails or []),
         "calendar": unit.calendar_id,
     }
     for day, pair in (unit.weekly_hours or {}).items():
@@ -313,6 +340,9 @@ def unit_edit(request: HttpRequest, agency_slug: str, unit_slug: str) -> HttpRes
                 head_name=data["head_name"],
                 head_title=data["head_title"],
                 head_email=data["head_email"],
+                address=data["address"],
+                phone=data["phone"],
+                contact_emails=data["contact_emails"],
                 calendar=data["calendar"],
                 weekly_hours=form.weekly_hours(),
             )

@@ -155,7 +155,14 @@ def _unit_url(unit: Any, name: str = "agency_admin:unit") -> str:
 
 
 def _edit(unit: Any, **changes: Any) -> dict[str, Any]:
-    data = {"name": unit.name, "parent": "", "head_name": "Ibu Sari", "calendar": ""}
+    data = {
+        "name": unit.name,
+        "parent": "",
+        "head_name": "Ibu Sari",
+        "phone": "022-555",
+        "contact_emails": "loket@unit-a.go.id\r\n\r\npengaduan@unit-a.go.id\r\n",
+        "calendar": "",
+    }
     data |= {f"opens_{day}": "08:00" for day in range(6)}
     data |= {f"closes_{day}": "15:00" for day in range(5)} | {"closes_5": "12:00"}
     data.update(changes)
@@ -202,6 +209,8 @@ def test_only_the_agencys_admin_may_create_edit_and_close_units(
         assert new.parent == unit_a and new.agency == agency_a
         unit_a.refresh_from_db()
         assert unit_a.name == "Kantor Baru" and unit_a.head_name == "Ibu Sari"
+        assert unit_a.contact_emails == ["loket@unit-a.go.id", "pengaduan@unit-a.go.id"]
+        assert unit_a.phone == "022-555"
         assert unit_a.weekly_hours["5"] == ["08:00", "12:00"]
         assert "6" not in unit_a.weekly_hours
         # Its new sub-unit is still open: the unit does not close.
@@ -224,6 +233,7 @@ def test_bad_unit_input_gives_indonesian_field_errors(
             unit_a,
             name="",
             head_email="bukan",
+            contact_emails="loket@unit-a.go.id\nbukan email",
             parent=child.pk,
             opens_6="25:00",
             closes_1="07:00",
@@ -234,7 +244,8 @@ def test_bad_unit_input_gives_indonesian_field_errors(
     errors = response.context["form"].errors
     assert errors["name"] == ["Bidang ini harus diisi."]
     assert errors["opens_2"] == ["Isi jam buka dan jam tutup sekaligus."]
-    assert set(errors) >= {"name", "head_email", "opens_6", "opens_2"}
+    assert errors["contact_emails"] == ["Masukkan alamat email yang valid."]
+    assert set(errors) >= {"name", "head_email", "contact_emails", "opens_6", "opens_2"}
     # With the fields right, the service's rules speak: a cycle, then hours out of order.
     response = client.post(_unit_url(unit_a), _edit(unit_a, parent=child.pk))
     assert response.status_code == 400

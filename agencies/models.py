@@ -114,7 +114,17 @@ class Unit(models.Model):
     longitude = models.DecimalField(
         _("longitude"), max_digits=9, decimal_places=6, null=True, blank=True
     )
+    weekly_hours = models.JSONField(
+        _("service hours per weekday"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            "Weekday (Monday = 0) to [opens, closes] as HH:MM; a day left out is closed. "
+            "Empty: the calendar's working days, from “opens at” to “closes at”."
+        ),
+    )
     is_active = models.BooleanField(_("active"), default=True)
+    closed_on = models.DateField(_("closed on"), null=True, blank=True)
     calendar = models.ForeignKey(
         "agencies.Calendar",
         on_delete=models.PROTECT,

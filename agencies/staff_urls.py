@@ -5,6 +5,14 @@ from agencies.views import staff as views
 app_name = "agency_admin"
 
 urlpatterns = [
+    path("<slug:agency_slug>/profile/", views.agency_profile, name="profile"),
+    path("<slug:agency_slug>/units/", views.units, name="units"),
+    path("<slug:agency_slug>/units/<slug:unit_slug>/", views.unit_edit, name="unit"),
+    path(
+        "<slug:agency_slug>/units/<slug:unit_slug>/close/",
+        views.unit_close_view,
+        name="unit_close",
+    ),
     path("<slug:agency_slug>/members/", views.members, name="members"),
     path("<slug:agency_slug>/members/invite/", views.member_invite, name="member_invite"),
     path(

@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
 from agencies.models import Agency, AgencyLevel, Unit
-from agencies.selectors import agencies_by_region, agency_regions
+from agencies.selectors import agencies_by_region, agency_regions, unit_week
 from charter.models import Charter, CharterStatus
 from core.forms import Form
 from services.components import completeness
@@ -274,7 +274,9 @@ def agency_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @require_safe
 def unit_detail(request: HttpRequest, agency_slug: str, slug: str) -> HttpResponse:
     unit = get_object_or_404(
-        Unit.objects.select_related("agency"), agency__slug=agency_slug, slug=slug
+        Unit.objects.select_related("agency", "calendar", "agency__calendar"),
+        agency__slug=agency_slug,
+        slug=slug,
     )
     services = service_list_public().filter(unit=unit)
     charters = list(
@@ -295,6 +297,7 @@ def unit_detail(request: HttpRequest, agency_slug: str, slug: str) -> HttpRespon
             "charter": charter,
             "earlier_charters": earlier,
             "figures": figures,
+            "week": unit_week(unit),
         },
     )
 

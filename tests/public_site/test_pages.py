@@ -262,8 +262,9 @@ def test_agency_and_unit_pages_have_constant_query_counts(
     with django_assert_num_queries(8):
         client.get(agency_a.get_absolute_url())
     # unit; services; versions; cost items; charter; figures; the performance panel (3), whose
-    # cached figures also give the figures section its on-time rate.
-    with django_assert_num_queries(9):
+    # cached figures also give the figures section its on-time rate; the national calendar's
+    # days off (the unit's service days).
+    with django_assert_num_queries(10):
         client.get(unit_a.get_absolute_url())
 
 

@@ -107,7 +107,11 @@ def seed_surveys(*, seed: int = DEFAULT_SEED, now: dt.datetime | None = None) ->
             scores, profile, suggestion = _scores(rng, mood), _profile(rng), _suggestion(rng)
             assert delivery.completed_at is not None
             answered_at = delivery.completed_at + dt.timedelta(hours=rng.randint(1, 48))
-            if not answers or answered_at > now or delivery.pk in answered:
+            if answered_at > now:
+                # Which requests are answered must not depend on the clock, or a second run
+                # minutes later would answer one more: a recent request is answered at once.
+                answered_at = delivery.completed_at
+            if not answers or delivery.pk in answered:
                 continue
             survey_response_submit(
                 unit=delivery.unit,

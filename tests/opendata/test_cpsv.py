@@ -192,3 +192,13 @@ def test_catalogue_batches_cost_a_fixed_number_of_queries(
     with django_assert_num_queries(18):
         batches = list(cpsv_catalogue_batches(batch_size=2))
     assert [len(b) for b in batches] == [2, 2, 1]
+
+
+def test_demo_catalogue_conforms_to_the_cpsv_ap_shapes(client: Any, shacl_report: Any) -> None:
+    from demo.management.commands.seed_demo import seed_registry
+
+    seed_registry()
+    text = _catalogue(client)
+    conforms, report = shacl_report(text)
+    assert conforms, report
+    assert len(list(parse_jsonld(text).subjects(RDF.type, CPSV.PublicService))) > 10

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "feedback",
     "staff",
     "public_site",
+    "opendata",
     "demo",
 ]
 

@@ -28,6 +28,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", core_views.api_docs, name="api-docs"),
     path("csp-report/", core_views.csp_report, name="csp-report"),
+    # Data documents: language-neutral, so outside the language prefixes.
+    path("opendata/", include("opendata.urls")),
 ]
 
 urlpatterns += i18n_patterns(

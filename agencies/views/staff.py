@@ -47,8 +47,11 @@ from core.client_ip import client_ip
 from core.errors import ApplicationError, PermissionDeniedError
 from core.forms import Form
 
-# --- The agency's profile --------------------------------------------------------------------
+# Indentation levels of the unit tree page (static/css/site.css: .tree-depth-0 to -9).
+TREE_INDENT_LEVELS = 10
 
+
+# --- The agency's profile --------------------------------------------------------------------
 
 class AgencyProfileForm(Form):
     name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
@@ -249,7 +252,7 @@ def _render_units(
 
     def walk(parent: int | None, depth: int) -> None:
         for unit in children.get(parent, []):
-            tree.append((depth, unit))
+            tree.append((min(depth, TREE_INDENT_LEVELS - 1), unit))  # CSS has that many
             walk(unit.pk, depth + 1)
 
     walk(None, 0)

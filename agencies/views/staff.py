@@ -53,6 +53,7 @@ TREE_INDENT_LEVELS = 10
 
 # --- The agency's profile --------------------------------------------------------------------
 
+
 class AgencyProfileForm(Form):
     name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
     short_name = forms.CharField(label=gettext_lazy("Short name"), max_length=60, required=False)

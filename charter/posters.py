@@ -303,6 +303,13 @@ def compensation_text(charter: Charter) -> str:
     return text + "."
 
 
+def decree_text(charter: Charter) -> str:
+    """The decree that enacted the charter, or "" when it names none."""
+    if not charter.decree_number:
+        return ""
+    return _("Decree No. %(number)s") % {"number": charter.decree_number}
+
+
 def charter_poster_pdf(*, charter: Charter, url: str, size: PosterSize) -> bytes:
     """The maklumat pelayanan as a one-page PDF poster (it flows on when many services)."""
     scale = SCALE[size]
@@ -338,6 +345,8 @@ def charter_poster_pdf(*, charter: Charter, url: str, size: PosterSize) -> bytes
     compensation = compensation_text(charter)
     if compensation:
         story += [Spacer(1, 6 * scale), _p(compensation, styles["strong"])]
+    if charter.sanction_statement:
+        story += [Spacer(1, 6 * scale), _p(charter.sanction_statement, styles["body"])]
 
     services = [_p(s.name, styles["body"]) for s in charter_services(charter)]
     story.append(_p(_("Services covered"), styles["h2"]))
@@ -346,12 +355,14 @@ def charter_poster_pdf(*, charter: Charter, url: str, size: PosterSize) -> bytes
     )
     story.append(Spacer(1, 12 * scale))
 
-    signature = [
+    signature: list[Flowable] = [
         _p(_date(charter.signed_on), styles["body"]),
         _p(charter.signatory_title, styles["body"]),
         Spacer(1, 36 * scale),  # room for the signature and the office stamp
         _p(charter.signatory_name, styles["strong"]),
     ]
+    if charter.decree_number:
+        signature.append(_p(decree_text(charter), styles["body"]))
     qr = _qr_block(
         url, scale, _("Scan to read this charter and the standards of its services online"), styles
     )

@@ -54,6 +54,7 @@ def charter_poster(request: HttpRequest, pk: int) -> HttpResponse:
         "charter": charter,
         "services": posters.charter_services(charter),
         "compensation": posters.compensation_text(charter),
+        "decree": posters.decree_text(charter),
         "size": size,
         "title": posters.CHARTER_TITLE,
         "public_url": url,

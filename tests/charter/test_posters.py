@@ -202,3 +202,37 @@ def test_standard_pdf_lists_costs_in_rupiah(agency_a, unit_a, editor_a, approver
     assert "Retribusi" in text
     assert "Rp 150.000" in text
     assert "Gratis" not in text
+
+
+def test_the_poster_prints_the_decree_and_the_sanction_statement(
+    unit_a, service_a, editor_a, approver_a
+) -> None:
+    """The signed maklumat names the decree that enacted it and the sanction it accepts."""
+    from charter.services import charter_publish
+    from tests.factories import CharterFactory
+
+    charter = charter_publish(
+        charter=CharterFactory.create(
+            unit=unit_a,
+            services=[service_a],
+            acting_user=editor_a,
+            decree_number="800/45/Disdukcapil/2025",
+            sanction_statement="Apabila kami ingkar, kami siap menerima sanksi sesuai peraturan.",
+        ),
+        acting_user=approver_a,
+    )
+    with translation.override("id"):
+        text = pdftext.text(posters.charter_poster_pdf(charter=charter, url=URL, size="a4"))
+    assert "Nomor SK 800/45/Disdukcapil/2025" in text
+    assert "Apabila kami ingkar, kami siap menerima sanksi sesuai peraturan." in text
+    with translation.override("en"):
+        assert posters.decree_text(charter) == "Decree No. 800/45/Disdukcapil/2025"
+
+
+def test_a_charter_without_decree_or_sanction_prints_neither(published_charter) -> None:
+    assert posters.decree_text(published_charter) == ""
+    with translation.override("id"):
+        text = pdftext.text(
+            posters.charter_poster_pdf(charter=published_charter, url=URL, size="a4")
+        )
+    assert "Nomor SK" not in text

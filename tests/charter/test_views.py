@@ -265,3 +265,26 @@ def test_withdrawn_standard_has_no_poster(client, service_a, approver_a) -> None
     standard_withdraw(version=service_a.versions.get(), reason="Dicabut", acting_user=approver_a)
     assert client.get(standard_urls(service_a)[0]).status_code == 404
     assert client.get(standard_urls(service_a)[1]).status_code == 404
+
+
+def test_charter_poster_page_shows_the_decree_and_sanction(
+    client, unit_a, service_a, editor_a, approver_a
+) -> None:
+    from charter.services import charter_publish
+    from tests.factories import CharterFactory
+
+    charter = charter_publish(
+        charter=CharterFactory.create(
+            unit=unit_a,
+            services=[service_a],
+            acting_user=editor_a,
+            decree_number="800/45/2025",
+            sanction_statement="Kami siap menerima <sanksi> sesuai peraturan.",
+        ),
+        acting_user=approver_a,
+    )
+    html = client.get(charter_urls(charter.pk)[0]).content.decode()
+    assert '<p class="poster-decree">Nomor SK 800/45/2025</p>' in html
+    assert "Kami siap menerima &lt;sanksi&gt; sesuai peraturan." in html
+    english = client.get("/en" + charter_urls(charter.pk)[0]).content.decode()
+    assert "Decree No. 800/45/2025" in english

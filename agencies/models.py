@@ -24,6 +24,21 @@ class AgencyLevel(models.TextChoices):
     OTHER = "other", _("Other public body")
 
 
+class AccessFacility(models.TextChoices):
+    """Facilities for vulnerable groups (component 8 of the standard; PermenPANRB on services
+    friendly to vulnerable groups): people with disabilities, the elderly, pregnant women,
+    nursing mothers and children. Where a unit or a location has them, the public pages list
+    them and the public search filters on them (agencies/facilities.py)."""
+
+    RAMP = "ramp", _("Ramp")
+    ACCESSIBLE_TOILET = "accessible_toilet", _("Accessible toilet")
+    PRIORITY_COUNTER = "priority_counter", _("Priority counter")
+    LACTATION_ROOM = "lactation_room", _("Lactation room")
+    CHILDREN_AREA = "children_area", _("Children's play area")
+    SIGN_LANGUAGE_BRAILLE = "sign_language_braille", _("Sign-language or braille service")
+    WHEELCHAIR = "wheelchair", _("Wheelchair available")
+
+
 class Agency(models.Model):
     """Penyelenggara pelayanan publik: the public body that provides services."""
 
@@ -134,6 +149,13 @@ class Unit(models.Model):
         verbose_name=_("work calendar"),
         help_text=_("Empty: the agency's calendar."),
     )
+    facilities = models.JSONField(
+        _("facilities for vulnerable groups"),
+        default=list,
+        blank=True,
+        help_text=_("Keys of AccessFacility, in their order."),
+    )
+    facilities_note = models.TextField(_("other facilities"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -33,7 +33,16 @@ from agencies.api_keys import (
     can_manage_ombudsman_keys,
 )
 from agencies.invitations import INVITABLE_ROLES, invitation_create, invitation_list_open
-from agencies.models import Agency, ApiKeyEvent, ApiKeyScope, Calendar, Membership, Role, Unit
+from agencies.models import (
+    AccessFacility,
+    Agency,
+    ApiKeyEvent,
+    ApiKeyScope,
+    Calendar,
+    Membership,
+    Role,
+    Unit,
+)
 from agencies.policy import Action, get_permitted
 from agencies.services import (
     PROFILE_FIELDS,
@@ -171,6 +180,19 @@ class UnitForm(UnitCreateForm):
         required=False,
         empty_label=gettext_lazy("The agency's calendar"),
     )
+    facilities = forms.MultipleChoiceField(
+        label=gettext_lazy("Facilities for vulnerable groups"),
+        choices=AccessFacility.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    facilities_note = forms.CharField(
+        label=gettext_lazy("Other facilities"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=gettext_lazy("E.g. reserved parking for people with disabilities."),
+    )
 
     def __init__(self, *args: Any, agency: Agency, unit: Unit, **kwargs: Any) -> None:
         super().__init__(*args, agency=agency, **kwargs)
@@ -188,6 +210,9 @@ class UnitForm(UnitCreateForm):
 
     def clean_address(self) -> str:
         return str(self.cleaned_data["address"]).replace("\r\n", "\n").strip()
+
+    def clean_facilities_note(self) -> str:
+        return str(self.cleaned_data["facilities_note"]).replace("\r\n", "\n").strip()
 
     def clean_contact_emails(self) -> list[str]:
         addresses = [line.strip() for line in str(self.cleaned_data["contact_emails"]).splitlines()]
@@ -232,6 +257,8 @@ def _unit_initial(unit: Unit) -> dict[str, Any]:
         "phone": unit.phone,
         "contact_emails": "\n".join(str(e) for e in unit.contact_emails or []),
         "calendar": unit.calendar_id,
+        "facilities": list(unit.facilities or []),
+        "facilities_note": unit.facilities_note,
     }
     for day, pair in (unit.weekly_hours or {}).items():
         initial[f"opens_{day}"], initial[f"closes_{day}"] = pair
@@ -349,6 +376,8 @@ def unit_edit(request: HttpRequest, agency_slug: str, unit_slug: str) -> HttpRes
                 contact_emails=data["contact_emails"],
                 calendar=data["calendar"],
                 weekly_hours=form.weekly_hours(),
+                facilities=data["facilities"],
+                facilities_note=data["facilities_note"],
             )
         except PermissionDeniedError as exc:
             raise PermissionDenied from exc

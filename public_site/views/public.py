@@ -25,6 +25,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
+from agencies.facilities import facility_items
 from agencies.models import Agency, AgencyLevel, Unit
 from agencies.selectors import agencies_by_region, agency_regions, unit_week
 from charter.models import Charter, CharterStatus
@@ -298,6 +299,7 @@ def unit_detail(request: HttpRequest, agency_slug: str, slug: str) -> HttpRespon
             "earlier_charters": earlier,
             "figures": figures,
             "week": unit_week(unit),
+            "facilities": facility_items(unit.facilities),
         },
     )
 

@@ -167,9 +167,12 @@ def has_facility(key: str, *, field: str = "facilities") -> Q:
 
 
 def units_with_facility(key: str) -> QuerySet[Any]:
-    """The ids of the units that have this facility themselves."""
-    from agencies.models import Unit
+    """The ids of the units that have this facility, themselves or at an open location where
+    they have a counter (a subquery, for `unit__in`)."""
+    from agencies.models import Counter, Location, Unit
 
     if key not in ORDER:
         return Unit.objects.none().values("pk")
-    return Unit.objects.filter(has_facility(key)).values("pk")
+    places = Location.objects.filter(has_facility(key), is_active=True).values("pk")
+    at_places = Counter.objects.filter(location__in=places).values("unit_id")
+    return Unit.objects.filter(has_facility(key) | Q(pk__in=at_places)).values("pk")

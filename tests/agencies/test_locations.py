@@ -325,3 +325,8 @@ def test_the_staff_location_pages_have_flat_query_counts(
         assert client.get(list_url).status_code == 200
     with django_assert_max_num_queries(8):
         assert client.get(edit_url).status_code == 200
+    unit_url = reverse(
+        "agency_admin:unit_locations", kwargs={"agency_slug": agency_a.slug, "unit_slug": unit.slug}
+    )
+    with django_assert_max_num_queries(8):
+        assert client.get(unit_url).status_code == 200

@@ -77,7 +77,7 @@ def test_a_citizen_finds_the_public_service_mall_from_the_service_page(page, tra
 
 
 def test_no_serious_or_critical_axe_violation_on_the_new_pages(
-    page, admin_a, agency_a, transactional_db
+    page, admin_a, agency_a, unit_a, transactional_db
 ):
     seed_registry()
     seed_locations()
@@ -96,6 +96,8 @@ def test_no_serious_or_critical_axe_violation_on_the_new_pages(
     staff = [
         f"/staff/agency/{agency_a.slug}/locations/",
         f"/staff/agency/{agency_a.slug}/locations/{location.slug}/",
+        f"/staff/agency/{agency_a.slug}/units/{unit_a.slug}/",
+        f"/staff/agency/{agency_a.slug}/units/{unit_a.slug}/locations/",
     ]
     problems: dict[str, list[dict]] = {}
     _login_with_code(page, admin_a)

@@ -11,7 +11,9 @@ from agencies.models import (
     AgencyApiKey,
     Calendar,
     CalendarException,
+    Counter,
     Invitation,
+    Location,
     Membership,
     Unit,
 )
@@ -33,6 +35,27 @@ class UnitAdmin(PolicyScopedAdmin):
     list_filter = ("agency",)
     search_fields = ("name",)
     policy_unit_field = "pk"
+
+
+@admin.register(Location)
+class LocationAdmin(PolicyScopedAdmin):
+    """Locations are kept on the staff pages (agencies/locations.py checks what they hold);
+    here they are read, found and audited."""
+
+    list_display = ("name", "kind", "city", "province", "host_agency", "is_active")
+    list_filter = ("kind", "province")
+    search_fields = ("name", "city", "province", "host_agency__name")
+    policy_agency_field = "host_agency"
+    policy_unit_field = None
+    readonly_fields = ("facilities", "weekly_hours")
+
+
+@admin.register(Counter)
+class CounterAdmin(PolicyScopedAdmin):
+    list_display = ("unit", "location", "label")
+    search_fields = ("unit__name", "location__name")
+    policy_agency_field = "unit__agency"
+    policy_unit_field = "unit"
 
 
 @admin.register(Membership)

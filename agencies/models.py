@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -22,6 +23,21 @@ class AgencyLevel(models.TextChoices):
     REGENCY = "regency", _("Regency")
     CITY = "city", _("City")
     OTHER = "other", _("Other public body")
+
+
+class AccessFacility(models.TextChoices):
+    """Facilities for vulnerable groups (component 8 of the standard; PermenPANRB on services
+    friendly to vulnerable groups): people with disabilities, the elderly, pregnant women,
+    nursing mothers and children. Where a unit or a location has them, the public pages list
+    them and the public search filters on them (agencies/facilities.py)."""
+
+    RAMP = "ramp", _("Ramp")
+    ACCESSIBLE_TOILET = "accessible_toilet", _("Accessible toilet")
+    PRIORITY_COUNTER = "priority_counter", _("Priority counter")
+    LACTATION_ROOM = "lactation_room", _("Lactation room")
+    CHILDREN_AREA = "children_area", _("Children's play area")
+    SIGN_LANGUAGE_BRAILLE = "sign_language_braille", _("Sign-language or braille service")
+    WHEELCHAIR = "wheelchair", _("Wheelchair available")
 
 
 class Agency(models.Model):
@@ -133,6 +149,20 @@ class Unit(models.Model):
         related_name="+",
         verbose_name=_("work calendar"),
         help_text=_("Empty: the agency's calendar."),
+    )
+    facilities = models.JSONField(
+        _("facilities for vulnerable groups"),
+        default=list,
+        blank=True,
+        help_text=_("Keys of AccessFacility, in their order."),
+    )
+    facilities_note = models.TextField(_("other facilities"), blank=True)
+    locations = models.ManyToManyField(
+        "agencies.Location",
+        through="agencies.Counter",
+        related_name="units",
+        blank=True,
+        verbose_name=_("service locations"),
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -434,3 +464,116 @@ class CalendarDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.calendar_id} {self.date}"
+
+
+class LocationKind(models.TextChoices):
+    OFFICE = "office", _("Office")
+    MPP = "mpp", _("Public service mall (MPP)")
+    OTHER = "other", _("Other service point")
+
+
+class Location(models.Model):
+    """A physical place where services are given: an office, a public service mall (Mal
+    Pelayanan Publik, run by its host district or city and hosting the counters of many
+    agencies), or another service point. Units serve at locations through counters."""
+
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=LocationKind.choices)
+    host_agency = models.ForeignKey(
+        Agency,
+        on_delete=models.PROTECT,
+        related_name="hosted_locations",
+        verbose_name=_("host agency"),
+        help_text=_(
+            "The agency that runs the place (for a public service mall, its district or city)."
+        ),
+    )
+    address = models.TextField(_("address"), blank=True)
+    province = models.CharField(_("province"), max_length=120, blank=True)
+    city = models.CharField(_("regency or city"), max_length=120, blank=True)
+    region_code = models.CharField(_("region code"), max_length=13, blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    latitude = models.DecimalField(
+        _("latitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+    )
+    longitude = models.DecimalField(
+        _("longitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+    )
+    weekly_hours = models.JSONField(
+        _("opening hours per weekday"),
+        default=dict,
+        blank=True,
+        help_text=_("Weekday (Monday = 0) to [opens, closes] as HH:MM; a day left out is closed."),
+    )
+    facilities = models.JSONField(_("facilities for vulnerable groups"), default=list, blank=True)
+    facilities_note = models.TextField(_("other facilities"), blank=True)
+    is_active = models.BooleanField(_("open"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("location")
+        verbose_name_plural = _("locations")
+        ordering = ["name"]
+        indexes = [models.Index(fields=["kind", "province", "city"], name="location_kind_region")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(latitude__isnull=False, longitude__isnull=False),
+                name="location_both_coordinates_or_none",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("public:location", kwargs={"slug": self.slug})
+
+    def policy_owner(self) -> tuple[int | None, int | None]:
+        return self.host_agency_id, None
+
+    @property
+    def is_mpp(self) -> bool:
+        return self.kind == LocationKind.MPP
+
+
+class Counter(models.Model):
+    """A unit's counter (loket) at a location: the unit serves there."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="counters")
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="counters")
+    label = models.CharField(
+        _("counter"), max_length=60, blank=True, help_text=_("E.g. “Loket 12”.")
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("counter")
+        verbose_name_plural = _("counters")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "location"], name="counter_one_per_unit_and_location"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit} @ {self.location}"
+
+    def policy_owner(self) -> tuple[int | None, int | None]:
+        return self.unit.agency_id, self.unit_id

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from PIL import Image
 
+from agencies.facilities import facilities_clean
 from agencies.models import Agency, Membership, Role, Unit
 from agencies.policy import Action, can
 from core.audit import mark_history
@@ -50,6 +51,8 @@ def unit_create(*, agency: Agency, name: str, acting_user: Any = None, **fields:
     _check_parent(unit=None, agency=agency, parent=fields.get("parent"))
     if "weekly_hours" in fields:
         fields["weekly_hours"] = weekly_hours_clean(fields["weekly_hours"])
+    if "facilities" in fields:
+        fields["facilities"] = facilities_clean(fields["facilities"])
     slug = fields.pop("slug", None) or _unique_slug(Unit, name, agency=agency)
     unit = Unit(agency=agency, name=name, slug=slug, **fields)
     mark_history(unit, acting_user)
@@ -74,6 +77,8 @@ UNIT_FIELDS = frozenset(
         "calendar",
         "opens_at",
         "closes_at",
+        "facilities",
+        "facilities_note",
     }
 )
 
@@ -134,7 +139,8 @@ def weekly_hours_clean(value: Any) -> dict[str, list[str]]:
 
 @transaction.atomic
 def unit_update(*, unit: Unit, acting_user: Any, **fields: Any) -> Unit:
-    """Rename, move, or change a unit's head, hours or calendar (its agency's admins only)."""
+    """Rename, move, or change a unit's head, hours, calendar or facilities for vulnerable
+    groups (its agency's admins only); the change is in the unit's history, with who made it."""
     if not can(acting_user, Action.MANAGE_AGENCY, unit):
         raise PermissionDeniedError()
     unknown = set(fields) - UNIT_FIELDS
@@ -146,6 +152,8 @@ def unit_update(*, unit: Unit, acting_user: Any, **fields: Any) -> Unit:
         _check_parent(unit=unit, agency=unit.agency, parent=fields["parent"])
     if "weekly_hours" in fields:
         fields["weekly_hours"] = weekly_hours_clean(fields["weekly_hours"])
+    if "facilities" in fields:
+        fields["facilities"] = facilities_clean(fields["facilities"])
     for name, value in fields.items():
         setattr(unit, name, value)
     mark_history(unit, acting_user)

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from agencies.views import locations as location_views
 from agencies.views import staff as views
 
 app_name = "agency_admin"
@@ -12,6 +13,22 @@ urlpatterns = [
         "<slug:agency_slug>/units/<slug:unit_slug>/close/",
         views.unit_close_view,
         name="unit_close",
+    ),
+    path(
+        "<slug:agency_slug>/units/<slug:unit_slug>/locations/",
+        location_views.unit_locations,
+        name="unit_locations",
+    ),
+    path("<slug:agency_slug>/locations/", location_views.locations, name="locations"),
+    path(
+        "<slug:agency_slug>/locations/<slug:location_slug>/",
+        location_views.location_edit,
+        name="location",
+    ),
+    path(
+        "<slug:agency_slug>/counters/<int:counter_id>/remove/",
+        location_views.counter_remove_view,
+        name="counter_remove",
     ),
     path("<slug:agency_slug>/members/", views.members, name="members"),
     path("<slug:agency_slug>/members/invite/", views.member_invite, name="member_invite"),

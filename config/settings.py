@@ -381,6 +381,18 @@ MAKLUMAT = {
     "CALENDAR_YEARS_BACK": env.int("MAKLUMAT_CALENDAR_YEARS_BACK", default=3),
     "CALENDAR_YEARS_AHEAD": env.int("MAKLUMAT_CALENDAR_YEARS_AHEAD", default=3),
 }
+# Maps on location pages (Leaflet from our own static files): the tile server's URL template
+# and its attribution. Empty MAKLUMAT_MAP_TILE_URL: no map, the address and coordinates only.
+# The tile server's origin is added to img-src on the map pages only.
+MAP_TILE_URL: str = env.str(
+    "MAKLUMAT_MAP_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+)
+MAP_TILE_ATTRIBUTION: str = env.str(
+    "MAKLUMAT_MAP_TILE_ATTRIBUTION", default="© OpenStreetMap contributors"
+)
+MAP_TILE_ATTRIBUTION_URL: str = env.str(
+    "MAKLUMAT_MAP_TILE_ATTRIBUTION_URL", default="https://www.openstreetmap.org/copyright"
+)
 # After a sweep writes new outbox rows, ask a worker to drain at once instead of waiting
 # for beat's next minute. Off in the test suite (whose workers are per-test); a broker
 # that is down only delays the send (see notifications.tasks.kick_drain).

@@ -8,7 +8,7 @@ from django.contrib.sitemaps import Sitemap
 from django.db.models import F, QuerySet
 from django.urls import reverse
 
-from agencies.models import Agency, Unit
+from agencies.models import Agency, Location, Unit
 from charter.models import Charter, CharterStatus
 from services.models import Service, VersionStatus
 
@@ -24,7 +24,7 @@ class StaticSitemap(_PublicSitemap):
     changefreq = "daily"
 
     def items(self) -> list[str]:
-        return ["public:home", "public:league"]
+        return ["public:home", "public:league", "public:mpp_list"]
 
     def location(self, item: str) -> str:
         return reverse(item)
@@ -78,10 +78,25 @@ class CharterSitemap(_PublicSitemap):
         return Charter.objects.filter(status=CharterStatus.PUBLISHED).order_by("pk").only("pk")
 
 
+class LocationSitemap(_PublicSitemap):
+    """Every open location's page: offices, public service malls and other service points."""
+
+    priority = 0.6
+
+    def items(self) -> QuerySet[Location]:
+        return (
+            Location.objects.filter(is_active=True).only("pk", "slug", "updated_at").order_by("pk")
+        )
+
+    def lastmod(self, item: Location) -> Any:
+        return item.updated_at
+
+
 SITEMAPS: dict[str, type[Sitemap]] = {
     "static": StaticSitemap,
     "agencies": AgencySitemap,
     "units": UnitSitemap,
     "services": ServiceSitemap,
     "charters": CharterSitemap,
+    "locations": LocationSitemap,
 }

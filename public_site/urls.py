@@ -5,6 +5,7 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import URLPattern, path
 
 from public_site.sitemaps import SITEMAPS
+from public_site.views import locations as location_views
 from public_site.views import public as views
 
 # Under i18n_patterns, in the `public` namespace.
@@ -25,6 +26,9 @@ urlpatterns: list[URLPattern] = [
         name="service_version",
     ),
     path("charters/<int:pk>/", views.charter_detail, name="charter"),
+    path("mpp/", location_views.mpp_list, name="mpp_list"),
+    path("locations/near/", location_views.locations_nearby, name="locations_near"),
+    path("locations/<slug:slug>/", location_views.location_detail, name="location"),
 ]
 
 # Outside the language prefix and any namespace.

@@ -44,7 +44,8 @@ from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 
-from agencies.models import Agency
+from agencies.facilities import facility_in_query, units_with_facility
+from agencies.models import AccessFacility, Agency
 from core.forms import Form
 from services.models import (
     Channel,
@@ -176,6 +177,11 @@ class SearchForm(Form):
         required=False,
         choices=[("", _("Any channel")), *Channel.choices],
     )
+    facility = forms.ChoiceField(
+        label=_("Facility for vulnerable groups"),
+        required=False,
+        choices=[("", _("Any facility")), *AccessFacility.choices],
+    )
     free = forms.BooleanField(label=_("Free services only"), required=False)
     max_days = forms.IntegerField(
         label=_("Finished within (days)"), required=False, min_value=1, max_value=3650
@@ -198,8 +204,14 @@ class SearchForm(Form):
         """The valid filters; an invalid field counts as not given."""
         self.is_valid()
         data = getattr(self, "cleaned_data", {})
+        query = (data.get("q") or "").strip()
+        facility = data.get("facility") or ""
+        if not facility:
+            # "layanan dengan ruang laktasi": the facility's name becomes the filter.
+            facility, query = facility_in_query(query)
         return SearchFilters(
-            query=(data.get("q") or "").strip(),
+            query=query,
+            facility=facility,
             agency=data.get("agency") or "",
             region=data.get("region") or "",
             category=data.get("category") or "",
@@ -218,11 +230,13 @@ class SearchFilters:
     channel: str = ""
     free_only: bool = False
     max_days: int | None = None
+    facility: str = ""
 
     @property
     def any_filter(self) -> bool:
         return bool(
-            self.agency
+            self.facility
+            or self.agency
             or self.region
             or self.category
             or self.channel
@@ -284,6 +298,8 @@ def service_search(*, filters: SearchFilters) -> QuerySet[Service]:
         qs = qs.filter(agency__region_name=filters.region)
     if filters.category:
         qs = qs.filter(category=filters.category)
+    if filters.facility:
+        qs = qs.filter(unit__in=units_with_facility(filters.facility))
     if filters.channel:
         if is_postgresql():
             qs = qs.filter(channels__contains=[filters.channel])

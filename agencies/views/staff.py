@@ -33,7 +33,16 @@ from agencies.api_keys import (
     can_manage_ombudsman_keys,
 )
 from agencies.invitations import INVITABLE_ROLES, invitation_create, invitation_list_open
-from agencies.models import Agency, ApiKeyEvent, ApiKeyScope, Calendar, Membership, Role, Unit
+from agencies.models import (
+    AccessFacility,
+    Agency,
+    ApiKeyEvent,
+    ApiKeyScope,
+    Calendar,
+    Membership,
+    Role,
+    Unit,
+)
 from agencies.policy import Action, get_permitted
 from agencies.services import (
     PROFILE_FIELDS,
@@ -144,7 +153,78 @@ class UnitCreateForm(Form):
         parent.queryset = _unit_choices(agency)
 
 
-class UnitForm(UnitCreateForm):
+def facilities_field() -> forms.MultipleChoiceField:
+    return forms.MultipleChoiceField(
+        label=gettext_lazy("Facilities for vulnerable groups"),
+        choices=AccessFacility.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+
+def facilities_note_field() -> forms.CharField:
+    return forms.CharField(
+        label=gettext_lazy("Other facilities"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=gettext_lazy("E.g. reserved parking for people with disabilities."),
+    )
+
+
+class WeeklyHoursMixin:
+    """Opening and closing time fields per weekday (a unit's service hours, a location's
+    opening hours), in the shape `agencies.services.weekly_hours_clean` stores."""
+
+    fields: dict[str, Any]
+    cleaned_data: dict[str, Any]
+
+    def add_hours_fields(self) -> None:
+        for day in range(7):
+            name = WEEKDAYS[day]
+            self.fields[f"opens_{day}"] = forms.TimeField(
+                label=format_lazy("{}: {}", name, gettext_lazy("opens at")), required=False
+            )
+            self.fields[f"closes_{day}"] = forms.TimeField(
+                label=format_lazy("{}: {}", name, gettext_lazy("closes at")), required=False
+            )
+
+    def days(self) -> list[tuple[Any, Any, Any]]:
+        return [
+            (WEEKDAYS[day], self[f"opens_{day}"], self[f"closes_{day}"])  # type: ignore[index]
+            for day in range(7)
+        ]
+
+    def weekly_hours(self) -> dict[str, list[str]]:
+        hours: dict[str, list[str]] = {}
+        for day in range(7):
+            opens = self.cleaned_data.get(f"opens_{day}")
+            closes = self.cleaned_data.get(f"closes_{day}")
+            if opens is not None and closes is not None:
+                hours[str(day)] = [opens.strftime("%H:%M"), closes.strftime("%H:%M")]
+        return hours
+
+    def clean_hours(self, data: dict[str, Any]) -> None:
+        for day in range(7):
+            opens, closes = data.get(f"opens_{day}"), data.get(f"closes_{day}")
+            if (opens is None) != (closes is None) and not (
+                self.has_error(f"opens_{day}")  # type: ignore[attr-defined]
+                or self.has_error(f"closes_{day}")  # type: ignore[attr-defined]
+            ):
+                missing = f"closes_{day}" if closes is None else f"opens_{day}"
+                self.add_error(  # type: ignore[attr-defined]
+                    missing, _("Give both the opening and the closing time.")
+                )
+
+
+def hours_initial(weekly_hours: dict[str, list[str]] | None) -> dict[str, Any]:
+    initial: dict[str, Any] = {}
+    for day, pair in (weekly_hours or {}).items():
+        initial[f"opens_{day}"], initial[f"closes_{day}"] = pair
+    return initial
+
+
+class UnitForm(WeeklyHoursMixin, UnitCreateForm):
     head_name = forms.CharField(label=gettext_lazy("Head of unit"), max_length=120, required=False)
     head_title = forms.CharField(
         label=gettext_lazy("Title of the head"), max_length=160, required=False
@@ -171,23 +251,21 @@ class UnitForm(UnitCreateForm):
         required=False,
         empty_label=gettext_lazy("The agency's calendar"),
     )
+    facilities = facilities_field()
+    facilities_note = facilities_note_field()
 
     def __init__(self, *args: Any, agency: Agency, unit: Unit, **kwargs: Any) -> None:
         super().__init__(*args, agency=agency, **kwargs)
         parent = self.fields["parent"]
         assert isinstance(parent, forms.ModelChoiceField)
         parent.queryset = _unit_choices(agency, exclude=unit)
-        for day in range(7):
-            name = WEEKDAYS[day]
-            self.fields[f"opens_{day}"] = forms.TimeField(
-                label=format_lazy("{}: {}", name, gettext_lazy("opens at")), required=False
-            )
-            self.fields[f"closes_{day}"] = forms.TimeField(
-                label=format_lazy("{}: {}", name, gettext_lazy("closes at")), required=False
-            )
+        self.add_hours_fields()
 
     def clean_address(self) -> str:
         return str(self.cleaned_data["address"]).replace("\r\n", "\n").strip()
+
+    def clean_facilities_note(self) -> str:
+        return str(self.cleaned_data["facilities_note"]).replace("\r\n", "\n").strip()
 
     def clean_contact_emails(self) -> list[str]:
         addresses = [line.strip() for line in str(self.cleaned_data["contact_emails"]).splitlines()]
@@ -197,27 +275,9 @@ class UnitForm(UnitCreateForm):
             validate(address)
         return addresses
 
-    def days(self) -> list[tuple[Any, Any, Any]]:
-        return [(WEEKDAYS[day], self[f"opens_{day}"], self[f"closes_{day}"]) for day in range(7)]
-
-    def weekly_hours(self) -> dict[str, list[str]]:
-        hours: dict[str, list[str]] = {}
-        for day in range(7):
-            opens = self.cleaned_data.get(f"opens_{day}")
-            closes = self.cleaned_data.get(f"closes_{day}")
-            if opens is not None and closes is not None:
-                hours[str(day)] = [opens.strftime("%H:%M"), closes.strftime("%H:%M")]
-        return hours
-
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        for day in range(7):
-            opens, closes = data.get(f"opens_{day}"), data.get(f"closes_{day}")
-            if (opens is None) != (closes is None) and not (
-                self.has_error(f"opens_{day}") or self.has_error(f"closes_{day}")
-            ):
-                missing = f"closes_{day}" if closes is None else f"opens_{day}"
-                self.add_error(missing, _("Give both the opening and the closing time."))
+        self.clean_hours(data)
         return data
 
 
@@ -232,10 +292,10 @@ def _unit_initial(unit: Unit) -> dict[str, Any]:
         "phone": unit.phone,
         "contact_emails": "\n".join(str(e) for e in unit.contact_emails or []),
         "calendar": unit.calendar_id,
+        "facilities": list(unit.facilities or []),
+        "facilities_note": unit.facilities_note,
     }
-    for day, pair in (unit.weekly_hours or {}).items():
-        initial[f"opens_{day}"], initial[f"closes_{day}"] = pair
-    return initial
+    return initial | hours_initial(unit.weekly_hours)
 
 
 def _render_units(
@@ -349,6 +409,8 @@ def unit_edit(request: HttpRequest, agency_slug: str, unit_slug: str) -> HttpRes
                 contact_emails=data["contact_emails"],
                 calendar=data["calendar"],
                 weekly_hours=form.weekly_hours(),
+                facilities=data["facilities"],
+                facilities_note=data["facilities_note"],
             )
         except PermissionDeniedError as exc:
             raise PermissionDenied from exc

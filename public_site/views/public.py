@@ -25,6 +25,8 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
+from agencies.facilities import facility_items
+from agencies.locations import counters_of_unit
 from agencies.models import Agency, AgencyLevel, Unit
 from agencies.selectors import agencies_by_region, agency_regions, unit_week
 from charter.models import Charter, CharterStatus
@@ -204,6 +206,7 @@ def service_detail(request: HttpRequest, agency_slug: str, slug: str) -> HttpRes
             "same_day": unit in (TimeUnit.HOURS, TimeUnit.MINUTES),
             "working_days": unit == TimeUnit.WORKING_DAYS,
             "review_overdue": bool(version.next_review_date and version.next_review_date < today),
+            "where": list(counters_of_unit(service.unit_id)),
         },
     )
 
@@ -298,6 +301,8 @@ def unit_detail(request: HttpRequest, agency_slug: str, slug: str) -> HttpRespon
             "earlier_charters": earlier,
             "figures": figures,
             "week": unit_week(unit),
+            "facilities": facility_items(unit.facilities),
+            "where": list(counters_of_unit(unit.pk)),
         },
     )
 

@@ -19,7 +19,9 @@ def test_seed_demo_creates_a_realistic_world_and_is_idempotent(db):
 
     call_command("seed_demo", deliveries=300, verbosity=0)
     first = _counts()
-    assert Agency.objects.count() == 3
+    # The registry's three agencies, and the provincial and national ones of the demo's
+    # public service mall (demo/locations.py).
+    assert Agency.objects.count() == 5
     assert Service.objects.count() >= 25
     assert StandardVersion.objects.filter(status="superseded").count() >= 1
     assert StandardVersion.objects.filter(status="published").count() == Service.objects.count()

@@ -135,10 +135,10 @@ def test_service_page_query_count_is_constant_and_the_body_is_cached(
     # service; its versions; charter; the four parts of the standard (first view only);
     # the performance panel's aggregates and its 3/6/12-month periods; the due-date example
     # on the unit's work calendar (calendar, first working day, due day: 4) (all cached
-    # afterwards).
-    with django_assert_num_queries(15):
+    # afterwards); where it can be done (the unit's counters and their locations: 1).
+    with django_assert_num_queries(16):
         first = client.get(prefix + KTP_URL)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         second = client.get(prefix + KTP_URL)
     assert first.context["body"] == second.context["body"]
     assert "Fotokopi Kartu Keluarga (KK)" in second.content.decode()
@@ -151,8 +151,8 @@ def test_service_page_with_many_rows_costs_the_same(
         agency_a, unit_a, "Izin Besar", requirements=[f"Syarat {i}" for i in range(30)]
     )
     # As above: the page, the standard's parts, the panel (figures, periods, months), the
-    # due-date example.
-    with django_assert_num_queries(15):
+    # due-date example, where it can be done.
+    with django_assert_num_queries(16):
         client.get(service.get_absolute_url())
 
 
@@ -263,8 +263,8 @@ def test_agency_and_unit_pages_have_constant_query_counts(
         client.get(agency_a.get_absolute_url())
     # unit; services; versions; cost items; charter; figures; the performance panel (3), whose
     # cached figures also give the figures section its on-time rate; the national calendar's
-    # days off (the unit's service days).
-    with django_assert_num_queries(10):
+    # days off (the unit's service days); where the unit serves (counters and locations).
+    with django_assert_num_queries(11):
         client.get(unit_a.get_absolute_url())
 
 

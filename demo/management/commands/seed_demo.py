@@ -16,6 +16,7 @@ from charter.models import Charter
 from charter.services import charter_draft_create, charter_publish
 from demo import data
 from demo.deliveries import seed_deliveries
+from demo.locations import seed_locations
 from demo.surveys import seed_surveys
 from services.models import Service
 from services.services import service_create, standard_draft_create, standard_publish
@@ -36,6 +37,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             created = seed_registry()
         self.stdout.write(self.style.SUCCESS(f"Demo registry ready ({created} new objects)."))
+        self.stdout.write(f"Demo locations ready ({seed_locations()} new).")
         recorded = seed_deliveries(count=options["deliveries"]) if options["deliveries"] else 0
         self.stdout.write(self.style.SUCCESS(f"Demo deliveries ready ({recorded} new)."))
         answered = seed_surveys()

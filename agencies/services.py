@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from PIL import Image
 
-from agencies.models import Agency, Membership, Role, Unit
+from agencies.models import NATIONAL_ROLES, Agency, Membership, Unit
 from agencies.policy import Action, can
 from core.audit import mark_history
 from core.errors import ApplicationError, PermissionDeniedError
@@ -212,7 +212,7 @@ def membership_grant(
     unit: Unit | None = None,
     acting_user: Any = None,
 ) -> Membership:
-    if role == Role.OMBUDSMAN:
+    if role in NATIONAL_ROLES:
         if acting_user is not None and not acting_user.is_superuser:
             raise PermissionDeniedError()
         agency, unit = None, None

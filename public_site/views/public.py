@@ -29,6 +29,7 @@ from agencies.models import Agency, AgencyLevel, Unit
 from agencies.selectors import agencies_by_region, agency_regions, unit_week
 from charter.models import Charter, CharterStatus
 from core.forms import Form
+from lifeevents.selectors import life_events_for_service
 from services.components import completeness
 from services.deadline_example import unit_example
 from services.models import Facility, Service, StandardVersion, TimeUnit, VersionStatus
@@ -204,6 +205,7 @@ def service_detail(request: HttpRequest, agency_slug: str, slug: str) -> HttpRes
             "same_day": unit in (TimeUnit.HOURS, TimeUnit.MINUTES),
             "working_days": unit == TimeUnit.WORKING_DAYS,
             "review_overdue": bool(version.next_review_date and version.next_review_date < today),
+            "life_events": life_events_for_service(service),
         },
     )
 

@@ -177,8 +177,8 @@ def test_service_document_query_count_is_fixed(
         {"requirements": [{"name": f"Syarat {n}"} for n in range(20)]},
     )
     # Service with agency and unit, its published version, then one query per kind of
-    # child (requirements, steps, costs, complaint channels).
-    with django_assert_num_queries(6):
+    # child (requirements, steps, costs, complaint channels), and its life-event steps.
+    with django_assert_num_queries(7):
         assert client.get(f"/opendata/cpsv-ap/services/{service.pk}.jsonld").status_code == 200
 
 
@@ -187,9 +187,9 @@ def test_catalogue_batches_cost_a_fixed_number_of_queries(
 ) -> None:
     for n in range(5):
         make_published(make_service(unit_a.agency, unit_a, f"Layanan {n}"))
-    # Two full batches and a third of one: six queries a batch, and the last (short)
-    # batch ends the walk without a further query.
-    with django_assert_num_queries(18):
+    # Two full batches and a third of one: seven queries a batch (the sixth: life-event
+    # steps), and the last (short) batch ends the walk without a further query.
+    with django_assert_num_queries(21):
         batches = list(cpsv_catalogue_batches(batch_size=2))
     assert [len(b) for b in batches] == [2, 2, 1]
 

@@ -277,8 +277,14 @@ def journey_view(event: LifeEvent, *, today: dt.date | None = None) -> JourneyVi
             step=step,
             service=step.service,
             version=versions.get(step.service_id),
+            # Only earlier steps (as the services enforce), so a row made around them
+            # (the shell, the admin) cannot put a cycle in the page's arithmetic.
             needs=sorted(
-                (by_pk[d.pk] for d in step.depends_on.all() if d.pk in by_pk),
+                (
+                    by_pk[d.pk]
+                    for d in step.depends_on.all()
+                    if d.pk in by_pk and d.order < step.order
+                ),
                 key=lambda s: s.order,
             ),
             performance=rates.get(step.service.agency_id),

@@ -219,3 +219,19 @@ def test_staff_detail_query_count_is_flat(
     # their dependencies; the step form's services and earlier steps.
     with django_assert_max_num_queries(14):
         assert client.get(reverse("life_events_staff:detail", args=[event.pk])).status_code == 200
+
+
+@pytest.mark.parametrize("count", [1, 6])
+def test_staff_list_query_count_is_flat(
+    client: Any, editor_a: Any, unit_a: Any, django_assert_num_queries: Any, count: int
+) -> None:
+    service = make_service(unit_a.agency, unit_a, "Akta")
+    for n in range(count):
+        event = life_event_create(kind="life", title=f"E{n}", slug=f"e{n}")
+        life_event_step_add(event=event, service=service)
+    login_verified(client, editor_a)
+    # Session, user, memberships (the grants), the device check, the events in scope.
+    with django_assert_num_queries(6):
+        response = client.get(reverse("life_events_staff:list"))
+    assert response.status_code == 200
+    assert len(response.context["events"]) == count

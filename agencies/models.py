@@ -201,12 +201,18 @@ class Role(models.TextChoices):
     APPROVER = "approver", _("Approver")
     AGENCY_ADMIN = "agency_admin", _("Agency administrator")
     OMBUDSMAN = "ombudsman", _("Ombudsman reviewer")
+    # Curates the life events (journeys across agencies) for the whole country.
+    CURATOR = "curator", _("National curator")
+
+
+# Roles held across every agency, by a membership without an agency.
+NATIONAL_ROLES = ("ombudsman", "curator")
 
 
 class Membership(models.Model):
     """A staff member's role in one agency (optionally limited to one unit).
 
-    Ombudsman reviewers belong to no agency: they read every agency.
+    Ombudsman reviewers and national curators belong to no agency: their role spans them all.
     """
 
     user = models.ForeignKey(
@@ -233,8 +239,10 @@ class Membership(models.Model):
         verbose_name_plural = _("memberships")
         constraints = [
             models.CheckConstraint(
-                condition=(Q(role="ombudsman") & Q(agency__isnull=True) & Q(unit__isnull=True))
-                | (~Q(role="ombudsman") & Q(agency__isnull=False)),
+                condition=(
+                    Q(role__in=NATIONAL_ROLES) & Q(agency__isnull=True) & Q(unit__isnull=True)
+                )
+                | (~Q(role__in=NATIONAL_ROLES) & Q(agency__isnull=False)),
                 name="membership_agency_matches_role",
             ),
             models.UniqueConstraint(
@@ -245,6 +253,11 @@ class Membership(models.Model):
                 fields=["user"],
                 condition=Q(role="ombudsman"),
                 name="membership_one_ombudsman_role",
+            ),
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(role="curator"),
+                name="membership_one_curator_role",
             ),
         ]
 

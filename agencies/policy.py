@@ -21,7 +21,7 @@ from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from agencies.models import Membership, Role
+from agencies.models import NATIONAL_ROLES, Membership, Role
 
 
 class Action(enum.StrEnum):
@@ -32,6 +32,7 @@ class Action(enum.StrEnum):
     RECORD_DELIVERY = "record_delivery"  # record and update service deliveries
     ANSWER_BREACH = "answer_breach"  # acknowledge, explain, remedy breaches
     DECIDE_BREACH = "decide_breach"  # ombudsman decisions and compliance scores
+    CURATE_LIFE_EVENTS = "curate_life_events"  # create, edit, publish life events (all agencies)
 
 
 ROLE_ACTIONS: dict[str, frozenset[Action]] = {
@@ -51,6 +52,8 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
     # Ombudsman reviewers read every agency and decide breaches; they never edit
     # an agency's standards.
     Role.OMBUDSMAN: frozenset({Action.VIEW_PRIVATE, Action.DECIDE_BREACH}),
+    # National curators shape journeys across agencies; they see no agency's private data.
+    Role.CURATOR: frozenset({Action.CURATE_LIFE_EVENTS}),
 }
 
 
@@ -102,7 +105,7 @@ def grant_for(user: Any, action: Action) -> Grant:
     for role, agency_id, unit_id in _memberships(user):
         if action not in ROLE_ACTIONS.get(role, frozenset()):
             continue
-        if role == Role.OMBUDSMAN:
+        if role in NATIONAL_ROLES:
             return ALL_GRANT
         if unit_id is not None:
             unit_ids.add(unit_id)
@@ -218,7 +221,7 @@ def get_permitted(
 
 # --- Who must confirm a second factor ---------------------------------------------------------
 # These roles can change who sees and decides what: a stolen password alone must not be enough.
-PRIVILEGED_ROLES: frozenset[str] = frozenset({Role.OMBUDSMAN, Role.AGENCY_ADMIN})
+PRIVILEGED_ROLES: frozenset[str] = frozenset({Role.OMBUDSMAN, Role.AGENCY_ADMIN, Role.CURATOR})
 
 
 def holds_privileged_role(user: Any) -> bool:

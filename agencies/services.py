@@ -18,7 +18,7 @@ from django.utils.translation import ngettext
 from PIL import Image
 
 from agencies.facilities import facilities_clean
-from agencies.models import Agency, Membership, Role, Unit
+from agencies.models import NATIONAL_ROLES, Agency, Membership, Role, Unit
 from agencies.policy import Action, can
 from core.audit import mark_history
 from core.errors import ApplicationError, PermissionDeniedError
@@ -220,7 +220,7 @@ def membership_grant(
     unit: Unit | None = None,
     acting_user: Any = None,
 ) -> Membership:
-    if role == Role.OMBUDSMAN:
+    if role in NATIONAL_ROLES:
         if acting_user is not None and not acting_user.is_superuser:
             raise PermissionDeniedError()
         agency, unit = None, None

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "delivery",
     "oversight",
     "notifications",
+    "lifeevents",
     "feedback",
     "staff",
     "public_site",

@@ -10,13 +10,18 @@ from drf_spectacular.views import SpectacularAPIView
 from accounts import urls as accounts_urls
 from agencies import public_urls as invitation_urls
 from core import views as core_views
+from lifeevents import urls as lifeevent_urls
 from oversight import urls as oversight_urls
 from public_site import urls as public_urls
 from services import public_urls as consultation_urls
 
 # One namespace, several apps' pages: the composed pages of the public site and
 # services' own public consultation.
-public_patterns = [*consultation_urls.urlpatterns, *public_urls.urlpatterns]
+public_patterns = [
+    *consultation_urls.urlpatterns,
+    *public_urls.urlpatterns,
+    *lifeevent_urls.public_patterns,
+]
 # Sign-in pages and the invitation page that ends in one.
 accounts_patterns = [*accounts_urls.urlpatterns, *invitation_urls.urlpatterns]
 
@@ -46,6 +51,7 @@ urlpatterns += i18n_patterns(
     path("staff/breaches/", include(oversight_urls.answer_patterns)),
     path("staff/oversight/", include(oversight_urls.legacy_patterns)),
     path("staff/inbox/", include("notifications.urls")),
+    path("staff/life-events/", include("lifeevents.urls")),
     path("charters/", include("charter.urls")),
     path("track/", include("public_site.tracking_urls")),
     path("survey/", include("feedback.urls")),

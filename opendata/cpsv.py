@@ -18,6 +18,10 @@ Mapping decisions:
   document brought), and the evidence is also the service's cpsv:hasInput.
 - The agency's spatial coverage is Indonesia (the EU country authority IDN), plus its
   Kemendagri region when it has one.
+- A service that is a step of a published life event is cv:isGroupedBy that event, a
+  cv:Event typed cv:LifeEvent or cv:BusinessEvent (its slug the identifier, its title the
+  name), which names the service back with cv:hasRelatedService. The caller attaches the
+  steps as `service.grouping_steps` (lifeevents.selectors.grouping_steps_prefetch).
 """
 
 from __future__ import annotations
@@ -85,6 +89,32 @@ def agency_iri(base: str, agency: Agency) -> str:
 
 def service_iri(base: str, service: Service) -> str:
     return f"{base}/opendata/cpsv-ap/services/{service.pk}"
+
+
+def event_iri(base: str, slug: str) -> str:
+    return f"{base}/opendata/cpsv-ap/events/{slug}"
+
+
+_EVENT_TYPES = {"life": "cv:LifeEvent", "business": "cv:BusinessEvent"}
+
+
+def event_nodes(*, base: str, service: Service) -> list[dict[str, Any]]:
+    """The life and business events grouping the service (from `service.grouping_steps`)."""
+    nodes: dict[str, dict[str, Any]] = {}
+    for step in getattr(service, "grouping_steps", ()):
+        event = step.event
+        iri = event_iri(base, event.slug)
+        node: dict[str, Any] = {
+            "@id": iri,
+            "@type": ["cv:Event", _EVENT_TYPES.get(event.kind, "cv:LifeEvent")],
+            "dct:identifier": event.slug,
+            "dct:title": _text(event.title),
+            "cv:hasRelatedService": _ref(service_iri(base, service)),
+        }
+        if event.description:
+            node["dct:description"] = _text(event.description)
+        nodes[iri] = node
+    return list(nodes.values())
 
 
 def agency_nodes(*, base: str, agency: Agency) -> list[dict[str, Any]]:
@@ -255,6 +285,11 @@ def service_nodes(
     contact_iri = f"{iri}#contact"
     public_service["cv:contactPoint"] = _ref(contact_iri)
     nodes.append(_contact_point(contact_iri, unit, agency))
+
+    events = event_nodes(base=base, service=service)
+    if events:
+        public_service["cv:isGroupedBy"] = [_ref(node["@id"]) for node in events]
+        nodes.extend(events)
 
     head = [public_service]
     if with_agency:

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from django.db.models import QuerySet
 
+from lifeevents.selectors import grouping_steps_prefetch
 from services.models import Service, StandardVersion, VersionStatus
 from services.selectors import current_version, service_with_current_version
 
@@ -15,7 +16,10 @@ CATALOGUE_BATCH = 500
 
 
 def _published_services() -> QuerySet[Service]:
-    return Service.objects.filter(versions__status=VersionStatus.PUBLISHED)
+    # The life events each service is a step of: one more query a document or a batch.
+    return Service.objects.filter(versions__status=VersionStatus.PUBLISHED).prefetch_related(
+        grouping_steps_prefetch()
+    )
 
 
 def cpsv_service_get(*, pk: int) -> tuple[Service, StandardVersion]:

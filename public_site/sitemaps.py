@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from agencies.models import Agency, Location, Unit
 from charter.models import Charter, CharterStatus
+from lifeevents.models import LifeEvent
 from services.models import Service, VersionStatus
 
 
@@ -24,7 +25,7 @@ class StaticSitemap(_PublicSitemap):
     changefreq = "daily"
 
     def items(self) -> list[str]:
-        return ["public:home", "public:league", "public:mpp_list"]
+        return ["public:home", "public:league", "public:mpp_list", "public:life_events"]
 
     def location(self, item: str) -> str:
         return reverse(item)
@@ -92,6 +93,20 @@ class LocationSitemap(_PublicSitemap):
         return item.updated_at
 
 
+class LifeEventSitemap(_PublicSitemap):
+    priority = 0.7
+
+    def items(self) -> QuerySet[LifeEvent]:
+        return (
+            LifeEvent.objects.filter(is_published=True)
+            .order_by("pk")
+            .only("pk", "slug", "updated_at")
+        )
+
+    def lastmod(self, item: LifeEvent) -> Any:
+        return item.updated_at
+
+
 SITEMAPS: dict[str, type[Sitemap]] = {
     "static": StaticSitemap,
     "agencies": AgencySitemap,
@@ -99,4 +114,5 @@ SITEMAPS: dict[str, type[Sitemap]] = {
     "services": ServiceSitemap,
     "charters": CharterSitemap,
     "locations": LocationSitemap,
+    "life-events": LifeEventSitemap,
 }

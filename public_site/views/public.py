@@ -31,6 +31,7 @@ from agencies.models import Agency, AgencyLevel, Unit
 from agencies.selectors import agencies_by_region, agency_regions, unit_week
 from charter.models import Charter, CharterStatus
 from core.forms import Form
+from lifeevents.selectors import life_events_for_service
 from services.components import completeness
 from services.deadline_example import unit_example
 from services.models import Facility, Service, StandardVersion, TimeUnit, VersionStatus
@@ -207,6 +208,7 @@ def service_detail(request: HttpRequest, agency_slug: str, slug: str) -> HttpRes
             "working_days": unit == TimeUnit.WORKING_DAYS,
             "review_overdue": bool(version.next_review_date and version.next_review_date < today),
             "where": list(counters_of_unit(service.unit_id)),
+            "life_events": life_events_for_service(service),
         },
     )
 

@@ -177,8 +177,8 @@ def test_service_document_query_count_is_fixed(
         {"requirements": [{"name": f"Syarat {n}"} for n in range(20)]},
     )
     # Service with agency and unit, its published version, then one query per kind of
-    # child (requirements, steps, costs, complaint channels).
-    with django_assert_num_queries(6):
+    # child (requirements, steps, costs, complaint channels), and its life-event steps.
+    with django_assert_num_queries(7):
         assert client.get(f"/opendata/cpsv-ap/services/{service.pk}.jsonld").status_code == 200
 
 
@@ -187,9 +187,9 @@ def test_catalogue_batches_cost_a_fixed_number_of_queries(
 ) -> None:
     for n in range(5):
         make_published(make_service(unit_a.agency, unit_a, f"Layanan {n}"))
-    # Two full batches and a third of one: six queries a batch, and the last (short)
-    # batch ends the walk without a further query.
-    with django_assert_num_queries(18):
+    # Two full batches and a third of one: seven queries a batch (the sixth: life-event
+    # steps), and the last (short) batch ends the walk without a further query.
+    with django_assert_num_queries(21):
         batches = list(cpsv_catalogue_batches(batch_size=2))
     assert [len(b) for b in batches] == [2, 2, 1]
 
@@ -202,3 +202,44 @@ def test_demo_catalogue_conforms_to_the_cpsv_ap_shapes(client: Any, shacl_report
     conforms, report = shacl_report(text)
     assert conforms, report
     assert len(list(parse_jsonld(text).subjects(RDF.type, CPSV.PublicService))) > 10
+
+
+def test_a_service_grouped_by_life_events_conforms_and_names_them(
+    client: Any, unit_a: Any, shacl_report: Any
+) -> None:
+    from lifeevents.services import life_event_create, life_event_publish, life_event_step_add
+
+    first = make_service(unit_a.agency, unit_a, "Penerbitan NIB")
+    make_published(first)
+    second = make_service(unit_a.agency, unit_a, "Izin Usaha Mikro")
+    make_published(second)
+    business = life_event_create(
+        kind="business", title="Memulai usaha", slug="memulai-usaha", description="Izin dasar."
+    )
+    step = life_event_step_add(event=business, service=first)
+    life_event_step_add(event=business, service=second, depends_on=[step])
+    life_event_publish(event=business)
+    birth = life_event_create(kind="life", title="Kelahiran", slug="kelahiran")
+    life_event_step_add(event=birth, service=first)
+    life_event_publish(event=birth)
+    draft = life_event_create(kind="life", title="Draf", slug="draf")
+    life_event_step_add(event=draft, service=second)  # not published: not in the data
+
+    text = _catalogue(client)
+    conforms, report = shacl_report(text)
+    assert conforms, report
+    graph = parse_jsonld(text)
+    base = "http://testserver/opendata/cpsv-ap"
+    node = URIRef(f"{base}/services/{first.pk}")
+    event = URIRef(f"{base}/events/memulai-usaha")
+    assert set(graph.objects(node, CV.isGroupedBy)) == {event, URIRef(f"{base}/events/kelahiran")}
+    assert (event, RDF.type, CV.BusinessEvent) in graph
+    assert (URIRef(f"{base}/events/kelahiran"), RDF.type, CV.LifeEvent) in graph
+    assert graph.value(event, DCTERMS.identifier) == Literal("memulai-usaha")
+    assert graph.value(event, DCTERMS.title) == Literal("Memulai usaha", lang="id")
+    assert set(graph.objects(event, CV.hasRelatedService)) == {
+        node,
+        URIRef(f"{base}/services/{second.pk}"),
+    }
+    other = URIRef(f"{base}/services/{second.pk}")
+    assert list(graph.objects(other, CV.isGroupedBy)) == [event]

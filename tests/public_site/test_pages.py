@@ -135,7 +135,8 @@ def test_service_page_query_count_is_constant_and_the_body_is_cached(
     # service; its versions; charter; the four parts of the standard (first view only);
     # the performance panel's aggregates and its 3/6/12-month periods; the due-date example
     # on the unit's work calendar (calendar, first working day, due day: 4) (all cached
-    # afterwards); where it can be done (the unit's counters and their locations: 1).
+    # afterwards); where it can be done (the unit's counters and their locations: 1); the life events
+    # the service is part of.
     with django_assert_num_queries(16):
         first = client.get(prefix + KTP_URL)
     with django_assert_num_queries(5):
@@ -151,7 +152,7 @@ def test_service_page_with_many_rows_costs_the_same(
         agency_a, unit_a, "Izin Besar", requirements=[f"Syarat {i}" for i in range(30)]
     )
     # As above: the page, the standard's parts, the panel (figures, periods, months), the
-    # due-date example, where it can be done.
+    # due-date example, where it can be done, the life events.
     with django_assert_num_queries(16):
         client.get(service.get_absolute_url())
 

@@ -235,9 +235,9 @@ def test_public_standard_page_query_count_does_not_grow(
         acting_user=None,
     )
     # Constant: the page, the cached standard body, the performance panel's aggregates
-    # (figures, 3/6/12-month periods, months), and the due-date example on the unit's
-    # calendar (4; cached afterwards).
-    with django_assert_num_queries(15):
+    # (figures, 3/6/12-month periods, months), the due-date example on the unit's
+    # calendar (4; cached afterwards), and the life events the service is part of.
+    with django_assert_num_queries(16):
         response = client.get(service.get_absolute_url())
     assert response.status_code == 200
     assert response.content.decode().count("Syarat ") == requirements

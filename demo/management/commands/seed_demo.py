@@ -16,6 +16,7 @@ from charter.models import Charter
 from charter.services import charter_draft_create, charter_publish
 from demo import data
 from demo.deliveries import seed_deliveries
+from demo.lifeevents import seed_life_events
 from demo.locations import seed_locations
 from demo.surveys import seed_surveys
 from services.models import Service
@@ -42,6 +43,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Demo deliveries ready ({recorded} new)."))
         answered = seed_surveys()
         self.stdout.write(self.style.SUCCESS(f"Demo survey responses ready ({answered} new)."))
+        self.stdout.write(f"Demo life events ready ({seed_life_events()} new).")
 
 
 def _agency(spec: dict[str, Any]) -> tuple[Agency, int]:

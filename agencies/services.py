@@ -18,7 +18,7 @@ from django.utils.translation import ngettext
 from PIL import Image
 
 from agencies.facilities import facilities_clean
-from agencies.models import NATIONAL_ROLES, Agency, Membership, Role, Unit
+from agencies.models import NATIONAL_ROLES, Agency, Membership, Unit
 from agencies.policy import Action, can
 from core.audit import mark_history
 from core.errors import ApplicationError, PermissionDeniedError

@@ -135,11 +135,11 @@ def test_service_page_query_count_is_constant_and_the_body_is_cached(
     # service; its versions; charter; the four parts of the standard (first view only);
     # the performance panel's aggregates and its 3/6/12-month periods; the due-date example
     # on the unit's work calendar (calendar, first working day, due day: 4) (all cached
-    # afterwards); where it can be done (the unit's counters and their locations: 1); the life events
-    # the service is part of.
-    with django_assert_num_queries(16):
+    # afterwards); where it can be done (the unit's counters and their locations: 1); the life
+    # events the service is part of (1).
+    with django_assert_num_queries(17):
         first = client.get(prefix + KTP_URL)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         second = client.get(prefix + KTP_URL)
     assert first.context["body"] == second.context["body"]
     assert "Fotokopi Kartu Keluarga (KK)" in second.content.decode()
@@ -153,7 +153,7 @@ def test_service_page_with_many_rows_costs_the_same(
     )
     # As above: the page, the standard's parts, the panel (figures, periods, months), the
     # due-date example, where it can be done, the life events.
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(17):
         client.get(service.get_absolute_url())
 
 

@@ -45,7 +45,7 @@ class ComplaintForm(Form):
     occurred_on = forms.DateField(
         label=_("When did it happen?"),
         help_text=_("The date of the service. A complaint is taken within 30 days of it."),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     location = forms.CharField(
         label=_("Where (office, counter or place)?"), required=False, max_length=200

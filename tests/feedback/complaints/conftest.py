@@ -56,6 +56,8 @@ def submit(service_a: Any) -> Callable[..., Any]:
             "confidential": True,
             "contact": Contact(name=SECRET_NAME, email=SECRET_EMAIL, phone=SECRET_PHONE),
         }
+        if "now" in overrides and "occurred_on" not in overrides:
+            values["occurred_on"] = timezone.localdate(overrides["now"]) - dt.timedelta(days=1)
         values.update(overrides)
         return complaint_submit(**values)
 

@@ -47,7 +47,7 @@ from services.models import Service
 # one connection, not a script.
 IP_RATE = "10/h"
 SESSION_RATE = "3/h"
-STATUS_RATE = "30/h"
+STATUS_RATE = "60/h"
 GROUP = "feedback.complaint"
 SESSION_COOKIE = "complaint_session"
 SESSION_SALT = "feedback.complaint.session"

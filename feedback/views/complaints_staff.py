@@ -90,7 +90,23 @@ def _detail(
     if not handler:
         actions &= {ComplaintAction.ANSWER}
     forms = forms or {}
+    # Errors of a step whose form is not on the page (a button, or a step no longer offered).
+    shown = {
+        "ask": ComplaintAction.ASK_INFO in actions,
+        "route": ComplaintAction.ROUTE in actions,
+        "forward": ComplaintAction.FORWARD in actions,
+        "answer": ComplaintAction.ANSWER in actions,
+        "close": ComplaintAction.CLOSE in actions,
+        "moderate": handler and ComplaintAction.FORWARD not in actions,
+    }
+    step_errors = [
+        error
+        for name, form in forms.items()
+        if not shown.get(name, False)
+        for error in form.non_field_errors()
+    ]
     context = {
+        "step_errors": step_errors,
         "complaint": complaint,
         "text": privacy.text_for(user, complaint),
         "original": complaint.description if privacy.shows_original(user, complaint) else "",
@@ -277,8 +293,12 @@ def complaint_evidence(request: HttpRequest, pk: int) -> HttpResponse:
     if not privacy.may_see_evidence(request.user, evidence.complaint):
         raise PermissionDenied
     extension = "pdf" if evidence.kind == "pdf" else "jpg"
+    try:
+        handle = evidence.file.open("rb")
+    except FileNotFoundError as exc:  # the row outlived its file (a restore, a purge)
+        raise Http404 from exc
     response: Any = FileResponse(
-        evidence.file.open("rb"),
+        handle,
         content_type=evidence.content_type,
         as_attachment=evidence.kind == "pdf",
         filename=f"bukti-{evidence.complaint.tracking_code}-{evidence.pk}.{extension}",

@@ -10,6 +10,7 @@ from drf_spectacular.views import SpectacularAPIView
 from accounts import urls as accounts_urls
 from agencies import public_urls as invitation_urls
 from core import views as core_views
+from feedback import complaint_urls
 from lifeevents import urls as lifeevent_urls
 from oversight import urls as oversight_urls
 from public_site import urls as public_urls
@@ -55,6 +56,8 @@ urlpatterns += i18n_patterns(
     path("charters/", include("charter.urls")),
     path("track/", include("public_site.tracking_urls")),
     path("survey/", include("feedback.urls")),
+    path("complaints/", include(complaint_urls.public_patterns)),
+    path("staff/complaints/", include(complaint_urls.staff_patterns)),
     path("admin/", admin.site.urls),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     prefix_default_language=False,

@@ -8,6 +8,11 @@ class FeedbackConfig(AppConfig):
 
     def ready(self) -> None:
         from feedback import breaches
+        from feedback.complaints import breaches as complaint_breaches
+        from feedback.complaints import notices as complaint_notices
 
         # Oversight's sweep learns the low-satisfaction rule (oversight is below feedback).
         breaches.register_rules()
+        # ... and the unanswered-complaint rule; the outbox learns the complaint messages.
+        complaint_breaches.register_rules()
+        complaint_notices.register()

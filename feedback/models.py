@@ -146,3 +146,27 @@ class SurveyResponse(models.Model):
     @property
     def scores(self) -> tuple[int, ...]:
         return tuple(getattr(self, name) for name in SCORE_FIELDS)
+
+
+# Complaints live in their own package; their models belong to this app.
+from feedback.complaints.models import (  # noqa: E402
+    Complaint,
+    ComplaintCategory,
+    ComplaintEvent,
+    ComplaintEvidence,
+    EvidenceKind,
+)
+
+__all__ = [
+    "AgeBand",
+    "Complaint",
+    "ComplaintCategory",
+    "ComplaintEvent",
+    "ComplaintEvidence",
+    "Education",
+    "EvidenceKind",
+    "Occupation",
+    "Sex",
+    "SurveyChannel",
+    "SurveyResponse",
+]

@@ -27,6 +27,8 @@ class BreachKind(models.TextChoices):
     INCOMPLETE_STANDARD = "incomplete_standard", _("Incomplete published standard")
     # Found by feedback's rule (feedback.breaches), registered into oversight.rules.
     LOW_SATISFACTION = "low_satisfaction", _("Satisfaction grade below target")
+    # Found by feedback's complaint rule (feedback.complaints.breaches).
+    UNANSWERED_COMPLAINT = "unanswered_complaint", _("Complaint not handled in time")
 
 
 class BreachStatus(models.TextChoices):

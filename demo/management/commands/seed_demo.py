@@ -15,6 +15,7 @@ from agencies.services import agency_create, membership_grant, unit_create
 from charter.models import Charter
 from charter.services import charter_draft_create, charter_publish
 from demo import data
+from demo.complaints import seed_complaints
 from demo.deliveries import seed_deliveries
 from demo.lifeevents import seed_life_events
 from demo.locations import seed_locations
@@ -44,6 +45,7 @@ class Command(BaseCommand):
         answered = seed_surveys()
         self.stdout.write(self.style.SUCCESS(f"Demo survey responses ready ({answered} new)."))
         self.stdout.write(f"Demo life events ready ({seed_life_events()} new).")
+        self.stdout.write(f"Demo complaints ready ({seed_complaints()} new).")
 
 
 def _agency(spec: dict[str, Any]) -> tuple[Agency, int]:

@@ -4,11 +4,9 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('agencies', '0005_curator_role'),
-        ('agencies', '0006_locations_and_counters'),
+        ("agencies", "0005_curator_role"),
+        ("agencies", "0006_locations_and_counters"),
     ]
 
-    operations = [
-    ]
+    operations = []

@@ -16,6 +16,7 @@ from accounts.otp import otp_required_for_privileged
 from agencies.policy import Action, can, get_permitted
 from core.errors import ApplicationError
 from oversight import answers, desk
+from oversight.breach_facts import breach_facts
 from oversight.breach_list import (
     LIST_PAGE_SIZE,
     breach_list_scoped,
@@ -24,7 +25,6 @@ from oversight.breach_list import (
     services_for_list,
     units_for_list,
 )
-from oversight.compensation import Compensation, breach_compensation
 from oversight.filters import BreachListFilter, ReviewDeskFilter
 from oversight.forms import (
     AnswerForm,
@@ -33,7 +33,7 @@ from oversight.forms import (
     DeskBulkForm,
     SavedFilterForm,
 )
-from oversight.models import Breach, BreachEscalation, BreachStatus, CitizenFollower
+from oversight.models import Breach, BreachStatus, CitizenFollower
 from oversight.selectors import (
     DESK_COUNT_CAP,
     DeskPage,
@@ -54,12 +54,8 @@ def _detail(
     compensation_form: CompensationForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    escalation = BreachEscalation.objects.filter(breach=breach).first()
-    compensation: Compensation | None = None
-    try:
-        compensation = breach_compensation(breach)
-    except ApplicationError:  # the delivery's calendar does not cover the dates yet
-        compensation = None
+    facts = breach_facts(breach)
+    escalation, compensation = facts.escalation, facts.compensation
     # Staff see how many citizens follow the request (confirmed addresses: those who will be
     # told of the answer), never who (the complainant's identity).
     followers = (
@@ -74,6 +70,7 @@ def _detail(
         "oversight/answer_detail.html",
         {
             "breach": breach,
+            "facts": facts,
             "escalation": escalation,
             "events": breach.events.select_related("actor"),
             "can_answer": can(request.user, Action.ANSWER_BREACH, breach)

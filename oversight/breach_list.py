@@ -112,7 +112,7 @@ class OpenBreachFigures:
     band, total)."""
 
     bands: tuple[AgeBand, ...] = AGE_BANDS
-    rows: list[tuple[str, str, list[int], int]] = field(default_factory=list)
+    rows: list[tuple[str, str, list[tuple[AgeBand, int]], int]] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -141,7 +141,7 @@ def open_breaches_by_kind_and_age(
             (
                 row["kind"],
                 str(labels.get(row["kind"], row["kind"])),
-                [row[f"band_{band.key}"] for band in AGE_BANDS],
+                [(band, row[f"band_{band.key}"]) for band in AGE_BANDS],
                 row["total"],
             )
         )

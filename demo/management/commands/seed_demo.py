@@ -16,6 +16,7 @@ from charter.models import Charter
 from charter.services import charter_draft_create, charter_publish
 from demo import data
 from demo.deliveries import seed_deliveries
+from demo.flagship import seed_flagship
 from demo.surveys import seed_surveys
 from services.models import Service
 from services.services import service_create, standard_draft_create, standard_publish
@@ -38,6 +39,9 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Demo registry ready ({created} new objects)."))
         recorded = seed_deliveries(count=options["deliveries"]) if options["deliveries"] else 0
         self.stdout.write(self.style.SUCCESS(f"Demo deliveries ready ({recorded} new)."))
+        self.stdout.write(
+            f"Demo flagship requests ready ({seed_flagship() if options['deliveries'] else 0} new)."
+        )
         answered = seed_surveys()
         self.stdout.write(self.style.SUCCESS(f"Demo survey responses ready ({answered} new)."))
 

@@ -30,15 +30,6 @@ def breaches_with_facts() -> QuerySet[Breach]:
     )
 
 
-def breach_list_for_staff(*, user: Any, kind: str = "", status: str = "") -> QuerySet[Breach]:
-    breaches = scope(user, breaches_with_facts(), Action.VIEW_PRIVATE)
-    if kind:
-        breaches = breaches.filter(kind=kind)
-    if status:
-        breaches = breaches.filter(status=status)
-    return breaches.order_by("-occurred_at")
-
-
 def sweep_runs_recent(limit: int = 20) -> QuerySet[SweepRun]:
     return SweepRun.objects.order_by("-started_at")[:limit]
 

@@ -70,3 +70,10 @@ class UnitDigestForm(Form):
 
     def digest_unit_ids(self) -> list[int]:
         return [unit.pk for unit in self.units if self.cleaned_data.get(f"unit_{unit.pk}")]
+
+
+class InboxGroupForm(Form):
+    """One group of the inbox (an event and a unit; no unit: notices about no unit)."""
+
+    event = forms.CharField(max_length=40)
+    unit = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)

@@ -63,6 +63,7 @@ class MessageType:
         `kind_choices()`), or None if the row does not follow people's preferences.
     inbox_entry(row): how an in-app row shows in the inbox.
     personal_recipient: the recipient is a citizen's own address (masked for staff).
+    label: what the event is, in a few words (the inbox's groups).
     """
 
     event: str
@@ -73,6 +74,7 @@ class MessageType:
     preference_kind: Callable[[Notification], str | None] | None = None
     inbox_entry: Callable[[Notification], InboxEntry] | None = None
     personal_recipient: bool = False
+    label: Any = ""
 
 
 DigestRenderer = Callable[["Notification", list["Notification"], str], Email]
@@ -90,6 +92,12 @@ def register(message_type: MessageType) -> None:
 
 def message_type(event: str) -> MessageType | None:
     return _types.get(event)
+
+
+def event_label(event: str) -> str:
+    """The event's registered label, else its name."""
+    found = _types.get(event)
+    return str(found.label) if found is not None and found.label else event
 
 
 def register_kinds(choices: Iterable[tuple[str, Any]]) -> None:

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", staff.inbox, name="inbox"),
     path("<int:pk>/read/", staff.mark_read, name="read"),
     path("read-all/", staff.mark_all_read, name="read_all"),
+    path("read-group/", staff.mark_group_read, name="read_group"),
     path("settings/", staff.my_settings, name="my_settings"),
     path("agency/<slug:agency_slug>/", staff.agency_settings, name="agency_settings"),
     path(

@@ -20,6 +20,7 @@ from agencies.models import Agency
 from core.errors import ApplicationError
 from core.forms import Form
 from oversight.answers import CLOSED
+from oversight.breach_list import AGE_BAND_BY_KEY, AGE_BANDS, LIST_DEFAULT_SORT, LIST_SORTS
 from oversight.forms import FastHiddenInput, FastNumberInput, FastSelect, FastTextInput
 from oversight.models import Breach, BreachKind, BreachStatus, Maladministration
 from oversight.selectors import DESK_DEFAULT_SORT, DESK_SORTS, desk_cursor_read
@@ -155,11 +156,7 @@ class ReviewDeskFilter(django_filters.FilterSet):
         )
 
     def filter_status(self, queryset: QuerySet[Breach], name: str, value: str) -> QuerySet[Breach]:
-        if value == STATUS_ALL:
-            return queryset
-        if value == STATUS_CLOSED:
-            return queryset.filter(status__in=CLOSED)
-        return queryset.filter(status=value)
+        return breaches_in_status(queryset, value)
 
     def filter_age(self, queryset: QuerySet[Breach], name: str, value: int) -> QuerySet[Breach]:
         return queryset.filter(occurred_at__lt=self.now - dt.timedelta(days=value))
@@ -205,3 +202,108 @@ class ReviewDeskFilter(django_filters.FilterSet):
     @property
     def after_cursor(self) -> str:
         return str(self.form.cleaned_data.get("after") or "")
+
+
+# --- The agency staff's breach list (/staff/breaches/) ---------------------------------------
+
+STATUS_NOT_CLOSED = "not_closed"
+
+
+def breaches_in_status(queryset: QuerySet[Breach], value: str) -> QuerySet[Breach]:
+    """A status choice of the breach filters: one of the model's states, or a group."""
+    if not value or value == STATUS_ALL:
+        return queryset
+    if value == STATUS_CLOSED:
+        return queryset.filter(status__in=CLOSED)
+    if value == STATUS_NOT_CLOSED:
+        return queryset.exclude(status__in=CLOSED)
+    return queryset.filter(status=value)
+
+
+class BreachListForm(Form):
+    pass
+
+
+class BreachListFilter(django_filters.FilterSet):
+    """The list's filters, all in the URL: unit, service, kind, status, age band, sort.
+
+    Staff of an agency choose among their own units and services (a value outside them is
+    a form error); the ombudsman, who sees every agency, types a number instead. The
+    queryset passed in is already scoped by the permission policy.
+    """
+
+    unit = django_filters.ChoiceFilter(
+        label=_("Unit"), field_name="unit_id", choices=[], widget=FastSelect
+    )
+    service = django_filters.ChoiceFilter(
+        label=_("Service"), field_name="service_id", choices=[], widget=FastSelect
+    )
+    kind = django_filters.ChoiceFilter(
+        label=_("Kind"), choices=BreachKind.choices, widget=FastSelect
+    )
+    status = django_filters.ChoiceFilter(
+        label=_("Status"),
+        choices=[
+            (STATUS_NOT_CLOSED, _("Not closed")),
+            (STATUS_CLOSED, _("Closed")),
+            *BreachStatus.choices,
+        ],
+        empty_label=_("All"),
+        method="filter_status",
+        widget=FastSelect,
+    )
+    age = django_filters.ChoiceFilter(
+        label=_("Age"), choices=[], method="filter_age", widget=FastSelect
+    )
+    sort = django_filters.ChoiceFilter(
+        label=_("Sort"), choices=[], empty_label=None, method="keep", widget=FastSelect
+    )
+
+    class Meta:
+        model = Breach
+        fields: list[str] = []
+        form = BreachListForm
+
+    def __init__(
+        self,
+        *args: Any,
+        units: list[tuple[int, str]] | None,
+        services: list[tuple[int, str]] | None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        # None: the user sees every agency; a number rather than a country's list of units.
+        if units is None:
+            self.filters["unit"] = IdFilter(label=_("Unit (number)"), field_name="unit_id")
+        else:
+            self.filters["unit"].extra["choices"] = [(str(pk), name) for pk, name in units]
+        if services is None:
+            self.filters["service"] = IdFilter(label=_("Service (number)"), field_name="service_id")
+        else:
+            self.filters["service"].extra["choices"] = [(str(pk), name) for pk, name in services]
+        self.filters["age"].extra["choices"] = [(band.key, band.label) for band in AGE_BANDS]
+        self.filters["sort"].extra["choices"] = [
+            (key, sort.label) for key, sort in LIST_SORTS.items()
+        ]
+        self.now = timezone.now()
+
+    def keep(self, queryset: QuerySet[Breach], name: str, value: Any) -> QuerySet[Breach]:
+        return queryset  # read by the view
+
+    def filter_status(self, queryset: QuerySet[Breach], name: str, value: str) -> QuerySet[Breach]:
+        return breaches_in_status(queryset, value)
+
+    def filter_age(self, queryset: QuerySet[Breach], name: str, value: str) -> QuerySet[Breach]:
+        return queryset.filter(AGE_BAND_BY_KEY[value].q(self.now))
+
+    def counted(self) -> QuerySet[Breach]:
+        """The filtered list in every state (the counts per state ignore the status filter)."""
+        queryset = self.queryset.all()
+        for name, value in self.form.cleaned_data.items():
+            if name != "status":
+                queryset = self.filters[name].filter(queryset, value)
+        return queryset
+
+    @property
+    def sort_key(self) -> str:
+        return str(self.form.cleaned_data.get("sort") or LIST_DEFAULT_SORT)

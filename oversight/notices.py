@@ -369,10 +369,12 @@ def register() -> None:
     """Tell the outbox how oversight's messages go out (OversightConfig.ready)."""
     registry.register_kinds(BreachKind.choices)
     registry.register_subjects(Breach, _breach_subjects)
+    labels = {BREACH_CREATED: _("New breach"), BREACH_ESCALATED: _("Breach escalated")}
     for event in (BREACH_CREATED, BREACH_ESCALATED):
         registry.register(
             MessageType(
                 event=event,
+                label=labels[event],
                 render_email=_breach_email,
                 recipients=breach_recipients,
                 inapp_users=breach_inapp_users,
@@ -386,6 +388,7 @@ def register() -> None:
     registry.register(
         MessageType(
             event=EXPLANATION_ASKED,
+            label=_("Explanation requested by the ombudsman"),
             render_email=_explanation_email,
             recipients=breach_recipients,
             inapp_users=breach_inapp_users,

@@ -17,17 +17,17 @@ from oversight.models import Breach, BreachStatus, SweepRun
 
 
 def breaches_with_facts() -> QuerySet[Breach]:
-    """Breaches with what their pages show (agency, unit, service, request)."""
-    return Breach.objects.select_related("agency", "unit", "service", "delivery")
-
-
-def breach_list_for_staff(*, user: Any, kind: str = "", status: str = "") -> QuerySet[Breach]:
-    breaches = scope(user, breaches_with_facts(), Action.VIEW_PRIVATE)
-    if kind:
-        breaches = breaches.filter(kind=kind)
-    if status:
-        breaches = breaches.filter(status=status)
-    return breaches.order_by("-occurred_at")
+    """Breaches with what their pages show (agency, unit, service, request, the promise
+    and the calendars the facts count on)."""
+    return Breach.objects.select_related(
+        "agency",
+        "unit__agency__calendar",
+        "unit__calendar",
+        "service",
+        "version",
+        "delivery__version",
+        "delivery__calendar",
+    )
 
 
 def sweep_runs_recent(limit: int = 20) -> QuerySet[SweepRun]:

@@ -57,7 +57,11 @@ from notifications.outbox.drain import (
 )
 from notifications.outbox.email_health import email_health_record_refusal, units_listing_address
 from notifications.outbox.fanout import expand_fanouts
-from notifications.outbox.inbox import notification_mark_read, notifications_mark_all_read
+from notifications.outbox.inbox import (
+    notification_mark_read,
+    notifications_mark_all_read,
+    notifications_mark_group_read,
+)
 from notifications.outbox.recipients import (
     inapp_users_for,
     reachable_recipients_for,
@@ -85,6 +89,7 @@ __all__ = [
     "notification_mark_read",
     "notification_resend",
     "notifications_mark_all_read",
+    "notifications_mark_group_read",
     "reachable_recipients_for",
     "recipients_for",
     "record_outcome",

@@ -14,6 +14,11 @@ DEFAULTS: dict[str, int] = {
     "BATCH_SIZE": 100,
     "WEBHOOK_DISABLE_AFTER": 5,
     "EMAIL_DISABLE_AFTER": 5,
+    # A unit that receives more than this many notices of one event at once (within the
+    # window below, e.g. one sweep) gets them in its daily digest rather than one email
+    # each, unless the person chose one email each (0: never).
+    "DIGEST_BURST_AT": 10,
+    "DIGEST_BURST_WINDOW_SECONDS": 15 * 60,
 }
 
 EMAIL = "email"

@@ -77,6 +77,25 @@ def _wants_digest(row: Notification) -> bool:
     return UnitNotificationPreference.objects.filter(unit_id=unit_id, digest=True).exists()
 
 
+def in_a_burst(row: Notification) -> bool:
+    """Does the row's unit receive more than DIGEST_BURST_AT notices of this event at once
+    (fan-out rows written within DIGEST_BURST_WINDOW_SECONDS of this one, e.g. by one
+    sweep)? One query, stopping at the threshold."""
+    threshold = conf("DIGEST_BURST_AT")
+    if threshold <= 0 or row.unit_id is None or row.created_at is None:
+        return False
+    window = dt.timedelta(seconds=conf("DIGEST_BURST_WINDOW_SECONDS"))
+    siblings = Notification.objects.filter(
+        event=row.event,
+        unit_id=row.unit_id,
+        recipient="",
+        level=row.level,
+        created_at__gte=row.created_at - window,
+        created_at__lte=row.created_at + window,
+    ).values("pk")[: threshold + 1]
+    return len(siblings) > threshold
+
+
 def _preferences_by_email(emails: list[str]) -> dict[str, RecipientPreference]:
     """Each address's own preference, in one query (the Lower(email) unique index serves it)."""
     if not emails:
@@ -94,8 +113,9 @@ def _recipient_channels(row: Notification, recipients: list[str]) -> dict[str, s
 
     Only emails whose registered type gives a kind follow preferences (e.g. new breaches;
     escalations go to every recipient on their own channel: nobody may opt out of them).
-    A person's RecipientPreference wins; people without one follow the unit's
-    UnitNotificationPreference.
+    A person's RecipientPreference wins (one who chose "one email each" gets each, burst
+    or not); people without one follow the unit's UnitNotificationPreference, and get the
+    digest too when the unit receives many at once (`in_a_burst`).
     """
     kind = preference_kind(row)
     if row.channel != EMAIL or kind is None:
@@ -107,7 +127,7 @@ def _recipient_channels(row: Notification, recipients: list[str]) -> dict[str, s
         preference = preferences.get(email.lower())
         if preference is None:
             if unit_digest is None:
-                unit_digest = _wants_digest(row)
+                unit_digest = _wants_digest(row) or in_a_burst(row)
             channels[email] = DIGEST if unit_digest else row.channel
         elif preference.wants_kind(kind):
             digest = preference.mode == RecipientMode.DIGEST

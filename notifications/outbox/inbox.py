@@ -31,3 +31,15 @@ def notifications_mark_all_read(*, acting_user: Any, now: dt.datetime | None = N
     return Notification.objects.filter(
         user_id=acting_user.pk, channel=INAPP, read_at__isnull=True
     ).update(read_at=now or timezone.now())
+
+
+def notifications_mark_group_read(
+    *, acting_user: Any, event: str, unit_id: int | None, now: dt.datetime | None = None
+) -> int:
+    """Mark the user's unread in-app notifications of one group (event, unit) read; returns
+    how many. Only the user's own rows: another person's group is never touched."""
+    rows = Notification.objects.filter(
+        user_id=acting_user.pk, channel=INAPP, read_at__isnull=True, event=event
+    )
+    rows = rows.filter(unit__isnull=True) if unit_id is None else rows.filter(unit_id=unit_id)
+    return rows.update(read_at=now or timezone.now())

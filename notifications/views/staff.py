@@ -6,6 +6,7 @@ daily digests and the disabled email addresses of the agency's units)."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -23,6 +24,7 @@ from agencies.policy import Action, agencies_for, get_permitted
 from core.errors import ApplicationError, PermissionDeniedError
 from notifications import registry
 from notifications.forms import (
+    InboxGroupForm,
     RecipientPreferenceForm,
     UnitDigestForm,
     WebhookEndpointEditForm,
@@ -34,8 +36,12 @@ from notifications.models import (
     UnitNotificationPreference,
     WebhookEndpoint,
 )
-from notifications.outbox import notification_mark_read, notifications_mark_all_read
-from notifications.selectors import inbox_entry, inbox_for_user
+from notifications.outbox import (
+    notification_mark_read,
+    notifications_mark_all_read,
+    notifications_mark_group_read,
+)
+from notifications.selectors import inbox_entry, inbox_for_user, inbox_groups
 from notifications.settings_services import (
     disabled_addresses_for_agency,
     email_address_enable,
@@ -60,11 +66,63 @@ def _add_error(form: Any, exc: ApplicationError) -> None:
 # --- The in-app inbox --------------------------------------------------------------------------
 
 
+def _inbox_page(
+    request: HttpRequest, *, group_form: InboxGroupForm | None = None, status: int = 200
+) -> HttpResponse:
+    notifications = inbox_for_user(user=request.user)
+    shown = InboxGroupForm(request.GET) if "event" in request.GET else None
+    group: dict[str, Any] | None = None
+    if shown is not None:
+        if shown.is_valid():
+            group = shown.cleaned_data
+            notifications = notifications.filter(event=group["event"])
+            notifications = (
+                notifications.filter(unit__isnull=True)
+                if group["unit"] is None
+                else notifications.filter(unit_id=group["unit"])
+            )
+        else:
+            status = 400
+    page = Paginator(notifications, 50).get_page(request.GET.get("page"))
+    entries = [(notification, inbox_entry(notification)) for notification in page]
+    query = ""
+    if group is not None:
+        query = urlencode({"event": group["event"], "unit": group["unit"] or ""})
+    return render(
+        request,
+        "notifications/inbox.html",
+        {
+            "page": page,
+            "entries": entries,
+            "groups": inbox_groups(user=request.user),
+            "group": group,
+            "shown_form": shown,
+            "group_form": group_form,
+            "query": query,
+        },
+        status=status,
+    )
+
+
 @otp_required_for_privileged
 def inbox(request: HttpRequest) -> HttpResponse:
-    page = Paginator(inbox_for_user(user=request.user), 50).get_page(request.GET.get("page"))
-    entries = [(notification, inbox_entry(notification)) for notification in page]
-    return render(request, "notifications/inbox.html", {"page": page, "entries": entries})
+    return _inbox_page(request)
+
+
+@require_POST
+@otp_required_for_privileged
+def mark_group_read(request: HttpRequest) -> HttpResponse:
+    """Mark one group (event, unit) of the user's own inbox read."""
+    form = InboxGroupForm(request.POST)
+    if not form.is_valid():
+        return _inbox_page(request, group_form=form, status=400)
+    count = notifications_mark_group_read(
+        acting_user=request.user,
+        event=form.cleaned_data["event"],
+        unit_id=form.cleaned_data["unit"],
+    )
+    messages.success(request, _("%(count)d notifications marked as read.") % {"count": count})
+    return redirect("notifications:inbox")
 
 
 @require_POST

@@ -16,8 +16,16 @@ from accounts.otp import otp_required_for_privileged
 from agencies.policy import Action, can, get_permitted
 from core.errors import ApplicationError
 from oversight import answers, desk
-from oversight.compensation import Compensation, breach_compensation
-from oversight.filters import ReviewDeskFilter
+from oversight.breach_facts import breach_facts
+from oversight.breach_list import (
+    LIST_PAGE_SIZE,
+    breach_list_scoped,
+    breach_list_sorted,
+    sees_everywhere,
+    services_for_list,
+    units_for_list,
+)
+from oversight.filters import BreachListFilter, ReviewDeskFilter
 from oversight.forms import (
     AnswerForm,
     CompensationForm,
@@ -25,11 +33,10 @@ from oversight.forms import (
     DeskBulkForm,
     SavedFilterForm,
 )
-from oversight.models import Breach, BreachEscalation, BreachKind, BreachStatus, CitizenFollower
+from oversight.models import Breach, BreachStatus, CitizenFollower
 from oversight.selectors import (
     DESK_COUNT_CAP,
     DeskPage,
-    breach_list_for_staff,
     breaches_with_facts,
     desk_counts,
     desk_page,
@@ -47,12 +54,8 @@ def _detail(
     compensation_form: CompensationForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    escalation = BreachEscalation.objects.filter(breach=breach).first()
-    compensation: Compensation | None = None
-    try:
-        compensation = breach_compensation(breach)
-    except ApplicationError:  # the delivery's calendar does not cover the dates yet
-        compensation = None
+    facts = breach_facts(breach)
+    escalation, compensation = facts.escalation, facts.compensation
     # Staff see how many citizens follow the request (confirmed addresses: those who will be
     # told of the answer), never who (the complainant's identity).
     followers = (
@@ -67,6 +70,7 @@ def _detail(
         "oversight/answer_detail.html",
         {
             "breach": breach,
+            "facts": facts,
             "escalation": escalation,
             "events": breach.events.select_related("actor"),
             "can_answer": can(request.user, Action.ANSWER_BREACH, breach)
@@ -100,24 +104,48 @@ def _detail(
 
 @otp_required_for_privileged
 def breach_list(request: HttpRequest) -> HttpResponse:
-    kind = request.GET.get("kind", "")
-    status = request.GET.get("status", "")
-    kind = kind if kind in BreachKind.values else ""
-    status = status if status in BreachStatus.values else ""
-    page = Paginator(
-        breach_list_for_staff(user=request.user, kind=kind, status=status), 50
-    ).get_page(request.GET.get("page"))
+    """The breaches the user may see, filtered, sorted and paged by the URL's query string,
+    with the count of each state (the filters but the status applied)."""
+    everywhere = sees_everywhere(request.user)
+    filterset = BreachListFilter(
+        request.GET,
+        queryset=breach_list_scoped(user=request.user),
+        request=request,
+        units=None if everywhere else units_for_list(user=request.user),
+        services=None if everywhere else services_for_list(user=request.user),
+    )
+    page = None
+    counts: dict[str, int] = {}
+    status = 200
+    if filterset.is_valid():
+        page = Paginator(
+            breach_list_sorted(filterset.qs, filterset.sort_key), LIST_PAGE_SIZE
+        ).get_page(request.GET.get("page"))
+        counts = desk_counts(queryset=filterset.counted())
+    else:
+        status = 400
+    here = QueryDict(mutable=True)
+    for name in filterset.filters:
+        value = request.GET.get(name, "")[:200]
+        if value:
+            here[name] = value
+    counts_query = here.copy()
+    counts_query.pop("status", None)
     return render(
         request,
         "oversight/breach_list.html",
         {
+            "filter": filterset,
             "page": page,
-            "kinds": BreachKind.choices,
-            "statuses": BreachStatus.choices,
-            "kind": kind,
-            "status": status,
+            "counts": [
+                (value, label, _count(counts.get(value, 0)))
+                for value, label in BreachStatus.choices
+            ],
+            "counts_query": counts_query.urlencode(),
+            "query": here.urlencode(),
             "runs": sweep_runs_recent(10),
         },
+        status=status,
     )
 
 

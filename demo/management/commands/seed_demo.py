@@ -17,6 +17,7 @@ from charter.services import charter_draft_create, charter_publish
 from demo import data
 from demo.complaints import seed_complaints
 from demo.deliveries import seed_deliveries
+from demo.flagship import seed_flagship
 from demo.lifeevents import seed_life_events
 from demo.locations import seed_locations
 from demo.surveys import seed_surveys
@@ -42,6 +43,9 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo locations ready ({seed_locations()} new).")
         recorded = seed_deliveries(count=options["deliveries"]) if options["deliveries"] else 0
         self.stdout.write(self.style.SUCCESS(f"Demo deliveries ready ({recorded} new)."))
+        self.stdout.write(
+            f"Demo flagship requests ready ({seed_flagship() if options['deliveries'] else 0} new)."
+        )
         answered = seed_surveys()
         self.stdout.write(self.style.SUCCESS(f"Demo survey responses ready ({answered} new)."))
         self.stdout.write(f"Demo life events ready ({seed_life_events()} new).")

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "oversight",
     "notifications",
     "feedback",
+    "compliance",
     "staff",
     "public_site",
     "opendata",

@@ -294,10 +294,16 @@ class Assessment(models.Model):
         verbose_name_plural = _("assessments")
         ordering = ["-period", "agency__name"]
         constraints = [
+            # Two partial constraints rather than nulls_distinct=False, which SQLite lacks.
             models.UniqueConstraint(
-                fields=["method", "agency", "unit", "period"],
-                nulls_distinct=False,
-                name="assessment_one_per_subject_period",
+                fields=["method", "agency", "period"],
+                condition=Q(unit__isnull=True),
+                name="assessment_one_per_agency_period",
+            ),
+            models.UniqueConstraint(
+                fields=["method", "unit", "period"],
+                condition=Q(unit__isnull=False),
+                name="assessment_one_per_unit_period",
             ),
             models.CheckConstraint(
                 condition=Q(ends_on__gte=models.F("starts_on")), name="assessment_period_order"
@@ -332,6 +338,7 @@ class DimensionResult(models.Model):
         Assessment, on_delete=models.CASCADE, related_name="dimension_results"
     )
     dimension = models.ForeignKey(Dimension, on_delete=models.PROTECT, related_name="+")
+    code = models.SlugField(max_length=40)
     position = models.PositiveSmallIntegerField(default=0)
     title_id = models.CharField(max_length=200)
     title_en = models.CharField(max_length=200, blank=True)
@@ -372,8 +379,10 @@ class IndicatorResult(models.Model):
     title_en = models.CharField(max_length=300, blank=True)
     kind = models.CharField(max_length=20, choices=IndicatorKind.choices)
     weight = models.DecimalField(max_digits=7, decimal_places=4)
-    # 0-100 (None: no data yet).
+    # 0-100 as shown (None: no data yet), and the exact value as "numerator/denominator"
+    # (scoring stays exact: 2 of 3 is 200/3, not 66.67).
     score = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    exact = models.CharField(max_length=80, blank=True)
     checklist_value = models.PositiveSmallIntegerField(
         _("score (0-3)"), null=True, blank=True, validators=[MaxValueValidator(3)]
     )

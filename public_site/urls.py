@@ -5,6 +5,7 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import URLPattern, path
 
 from public_site.sitemaps import SITEMAPS
+from public_site.views import compliance as compliance_views
 from public_site.views import public as views
 
 # Under i18n_patterns, in the `public` namespace.
@@ -25,6 +26,14 @@ urlpatterns: list[URLPattern] = [
         name="service_version",
     ),
     path("charters/<int:pk>/", views.charter_detail, name="charter"),
+    path(
+        "agencies/<slug:slug>/compliance/",
+        compliance_views.agency_scorecard,
+        name="compliance_scorecard",
+    ),
+    path(
+        "compliance/methods/<slug:code>/", compliance_views.method_detail, name="compliance_method"
+    ),
 ]
 
 # Outside the language prefix and any namespace.

@@ -26,6 +26,8 @@ class CreateForm(Form):
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Its own ids: the publish form on the same page has a "method" too.
+        kwargs.setdefault("auto_id", "create_%s")
         super().__init__(*args, **kwargs)
         self.fields["year"].initial = timezone.localdate().year
 
@@ -35,6 +37,10 @@ class PublishForm(Form):
         label=gettext_lazy("Method"), queryset=AssessmentMethod.objects.all()
     )
     period = forms.RegexField(label=gettext_lazy("Period"), regex=r"^\d{4}$", max_length=4)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "publish_%s")
+        super().__init__(*args, **kwargs)
 
 
 class EntryForm(Form):

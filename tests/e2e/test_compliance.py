@@ -8,10 +8,18 @@ import pytest
 from compliance.models import Assessment, AssessmentMethod, AssessmentState
 from demo.compliance import seed_compliance
 from demo.management.commands.seed_demo import seed_registry
+from tests.compliance.conftest import ensure_methods
 from tests.e2e.test_accessibility import BLOCKING, _violations
 from tests.e2e.test_review_desk import _login_with_code
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(autouse=True)
+def _shipped_methods(transactional_db):
+    """A transactional test flushes every table afterwards, the data migration's methods
+    included: ship them again (the migration's own function, idempotent)."""
+    ensure_methods()
 
 
 def published_method() -> AssessmentMethod:

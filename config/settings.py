@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "notifications",
     "lifeevents",
     "feedback",
+    "compliance",
     "staff",
     "public_site",
     "opendata",

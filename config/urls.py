@@ -9,6 +9,7 @@ from drf_spectacular.views import SpectacularAPIView
 
 from accounts import urls as accounts_urls
 from agencies import public_urls as invitation_urls
+from compliance import urls as compliance_urls
 from core import views as core_views
 from feedback import complaint_urls
 from lifeevents import urls as lifeevent_urls
@@ -53,6 +54,8 @@ urlpatterns += i18n_patterns(
     path("staff/oversight/", include(oversight_urls.legacy_patterns)),
     path("staff/inbox/", include("notifications.urls")),
     path("staff/life-events/", include("lifeevents.urls")),
+    path("staff/compliance/", include(compliance_urls.staff_patterns)),
+    path("compliance/", include(compliance_urls.public_patterns)),
     path("charters/", include("charter.urls")),
     path("track/", include("public_site.tracking_urls")),
     path("survey/", include("feedback.urls")),

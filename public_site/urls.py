@@ -5,6 +5,7 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import URLPattern, path
 
 from public_site.sitemaps import SITEMAPS
+from public_site.views import compliance as compliance_views
 from public_site.views import locations as location_views
 from public_site.views import public as views
 
@@ -29,6 +30,14 @@ urlpatterns: list[URLPattern] = [
     path("mpp/", location_views.mpp_list, name="mpp_list"),
     path("locations/near/", location_views.locations_nearby, name="locations_near"),
     path("locations/<slug:slug>/", location_views.location_detail, name="location"),
+    path(
+        "agencies/<slug:slug>/compliance/",
+        compliance_views.agency_scorecard,
+        name="compliance_scorecard",
+    ),
+    path(
+        "compliance/methods/<slug:code>/", compliance_views.method_detail, name="compliance_method"
+    ),
 ]
 
 # Outside the language prefix and any namespace.

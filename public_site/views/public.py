@@ -30,6 +30,7 @@ from agencies.locations import counters_of_unit
 from agencies.models import Agency, AgencyLevel, Unit
 from agencies.selectors import agencies_by_region, agency_regions, unit_week
 from charter.models import Charter, CharterStatus
+from compliance.selectors import latest_published_by_agency, rank_by_opinion
 from core.forms import Form
 from lifeevents.selectors import life_events_for_service
 from services.components import completeness
@@ -332,10 +333,14 @@ def league(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         region, level = form.cleaned_data["region"], form.cleaned_data["level"]
     rows = agency_list_by_completeness(region=region, level=level)
+    # Once the Ombudsman has published a period, the league ranks by its opinion.
+    opinions = latest_published_by_agency()
+    if opinions:
+        rows = rank_by_opinion(rows, opinions)
     return render(
         request,
         "public/league.html",
-        {"form": form, "rows": rows, "filtered": bool(region or level)},
+        {"form": form, "rows": rows, "filtered": bool(region or level), "opinions": opinions},
     )
 
 

@@ -341,8 +341,9 @@ def test_league_query_count_is_constant(client, db, django_assert_num_queries, n
         agency = factories.AgencyFactory()
         unit = factories.UnitFactory(agency=agency)
         publish_service(agency, unit, f"Layanan {i}")
-    # agencies; figures; the on-time rates (one query, then cached).
-    with django_assert_num_queries(3):
+    # agencies; figures; the on-time rates and the Ombudsman's published opinions (one
+    # query each, then cached).
+    with django_assert_num_queries(4):
         client.get(reverse("public:league"), {"level": "city"})
     with django_assert_num_queries(2):
         client.get(reverse("public:league"))

@@ -16,6 +16,7 @@ from charter.models import Charter
 from charter.services import charter_draft_create, charter_publish
 from demo import data
 from demo.complaints import seed_complaints
+from demo.compliance import seed_compliance
 from demo.deliveries import seed_deliveries
 from demo.flagship import seed_flagship
 from demo.lifeevents import seed_life_events
@@ -50,6 +51,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Demo survey responses ready ({answered} new)."))
         self.stdout.write(f"Demo life events ready ({seed_life_events()} new).")
         self.stdout.write(f"Demo complaints ready ({seed_complaints()} new).")
+        self.stdout.write(f"Demo compliance assessments published: {seed_compliance()}.")
 
 
 def _agency(spec: dict[str, Any]) -> tuple[Agency, int]:

@@ -1,4 +1,4 @@
-"""The REST API (DRF), documented at /api/docs/."""
+"""The REST API (DRF), documented at /api/v1/docs/."""
 
 from django.urls import URLPattern, URLResolver
 from rest_framework.routers import SimpleRouter

@@ -24,9 +24,10 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     *public_urls.site_patterns,
     path("i18n/", include("django.conf.urls.i18n")),
-    path("api/", include("config.api_urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", core_views.api_docs, name="api-docs"),
+    # The API is versioned in its path: a breaking change goes to /api/v2/ (docs/api.md).
+    path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/v1/docs/", core_views.api_docs, name="api-docs"),
+    path("api/v1/", include("config.api_urls")),
     path("csp-report/", core_views.csp_report, name="csp-report"),
     # Data documents: language-neutral, so outside the language prefixes.
     path("opendata/", include("opendata.urls")),

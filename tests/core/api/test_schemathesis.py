@@ -42,7 +42,7 @@ def api_key(transactional_db: Any) -> str:
 
 
 def _run_every_operation(live_server: Any, headers: dict[str, str]) -> list[str]:
-    schema = schemathesis.openapi.from_url(f"{live_server.url}/api/schema/?format=json")
+    schema = schemathesis.openapi.from_url(f"{live_server.url}/api/v1/schema/?format=json")
     failures: list[str] = []
     operations = [result.ok() for result in schema.get_all_operations()]  # type: ignore[union-attr]
     assert len(operations) >= 13

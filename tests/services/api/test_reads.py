@@ -32,7 +32,7 @@ def test_agency_list_and_detail_by_slug_with_active_units(
     listed = api.get("/api/v1/agencies/")
     assert listed.status_code == 200
     body = listed.json()
-    assert body["count"] == 1
+    assert len(body["results"]) == 1 and body["next"] is None
     detail = api.get("/api/v1/agencies/dinas-a/")
     assert detail.status_code == 200
     agency = detail.json()
@@ -134,8 +134,9 @@ def test_completeness_lists_the_missing_component_keys(api: APIClient, unit_a: A
 
 def test_service_list_shape(api: APIClient, published_a: Any) -> None:
     body = api.get("/api/v1/services/").json()
-    assert set(body) == {"count", "next", "previous", "results"}
-    assert body["count"] == 1
+    # Cursor pagination: no total count (it would cost a full scan on every page).
+    assert set(body) == {"next", "previous", "results"}
+    assert len(body["results"]) == 1
     item = body["results"][0]
     assert set(item) == {
         "id",
@@ -282,7 +283,7 @@ def test_list_endpoints_cost_a_constant_number_of_queries(
     _grow(3, unit_a)
     few = _count_queries(api, url)
     _grow(27, unit_a)
-    assert api.get(url).json()["count"] >= 30
+    assert len(api.get(url, {"page_size": 500}).json()["results"]) >= 30
     assert _count_queries(api, url) == few
     # A staff session costs its session, user, confirmed device and memberships.
     with django_assert_max_num_queries(11):
@@ -353,7 +354,7 @@ def test_charters_public_ones_for_all_drafts_for_staff(
     )
     api = as_user(cast[role])
 
-    charters = api.get("/api/v1/charters/").json()["results"]
+    charters = api.get("/api/v1/charters/", {"ordering": "-id"}).json()["results"]
     statuses = [(c["number"], c["status"]) for c in charters]
     expected = [(2, "published"), (1, "superseded")]
     assert statuses == ([(3, "draft"), *expected] if sees_draft else expected)

@@ -50,6 +50,8 @@ urlpatterns += i18n_patterns(
     path("charters/", include("charter.urls")),
     path("track/", include("public_site.tracking_urls")),
     path("survey/", include("feedback.urls")),
+    # The datasets page; its downloads and catalogue are language-neutral (opendata.urls).
+    path("opendata/", include("opendata.page_urls")),
     path("admin/", admin.site.urls),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     prefix_default_language=False,

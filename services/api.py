@@ -18,6 +18,7 @@ from django.db import connections, models
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -553,13 +554,28 @@ class ServiceViewSet(
         return paginator.get_paginated_response(VersionSummarySerializer(page, many=True).data)
 
 
+class BoundedDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date-time in the years the registry can hold (a year-994 date with a
+    -22:46 offset is junk to refuse with a 400, not to hand to the database)."""
+
+    def clean(self, value: Any) -> Any:
+        cleaned = super().clean(value)
+        if cleaned is not None and not 2000 <= cleaned.year <= 2200:
+            raise forms.ValidationError(_("A date-time in the years 2000 to 2200."))
+        return cleaned
+
+
+class BoundedDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = BoundedDateTimeField
+
+
 class VersionFilter(django_filters.FilterSet):
     service = IntegerFilter(field_name="service_id", help_text=_("Id of the service."))
     agency = django_filters.CharFilter(
         field_name="service__agency__slug", help_text=_("Agency slug.")
     )
     status = django_filters.ChoiceFilter(choices=VersionStatus.choices)
-    published_since = django_filters.IsoDateTimeFilter(
+    published_since = BoundedDateTimeFilter(
         field_name="published_at", lookup_expr="gte", help_text=_("Published at or after.")
     )
     ordering = django_filters.OrderingFilter(

@@ -13,8 +13,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from delivery.services import delivery_record
-from feedback.models import SurveyChannel, SurveyResponse
 from feedback.periods import period_of
+from tests.opendata.world import survey
 from tests.problems import problem, problem_fields
 from tests.registry import make_draft, make_published, make_service
 
@@ -26,33 +26,6 @@ def _empty_cache() -> Any:
     cache.clear()
     yield
     cache.clear()
-
-
-def survey(unit: Any, service: Any, scores: list[int], n: int, period: str) -> None:
-    fields = [
-        "score_requirements",
-        "score_procedure",
-        "score_time",
-        "score_cost",
-        "score_product",
-        "score_competence",
-        "score_behaviour",
-        "score_complaints",
-        "score_facilities",
-    ]
-    SurveyResponse.objects.bulk_create(
-        SurveyResponse(
-            agency=unit.agency,
-            unit=unit,
-            service=service,
-            channel=SurveyChannel.OPEN,
-            period=period,
-            device=f"d{period}{i}{service.pk if service else 0}",
-            submitted_at=timezone.now(),
-            **dict(zip(fields, scores, strict=True)),
-        )
-        for i in range(n)
-    )
 
 
 def test_performance_of_a_service_shows_what_the_pages_show(

@@ -16,7 +16,7 @@ from django.utils import timezone, translation
 from django.views.decorators.http import require_safe
 
 from opendata.exports import DATASETS, Dataset
-from opendata.formats import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, csv_lines, xlsx_file
+from opendata.formats import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, csv_chunks, xlsx_file
 
 LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/"
 LICENCE_NAME = "CC BY 4.0"
@@ -60,7 +60,7 @@ def dataset_download(request: HttpRequest, key: str, extension: str) -> HttpResp
     response: HttpResponseBase
     if extension == "csv":
         response = StreamingHttpResponse(
-            csv_lines(dataset.columns, dataset.rows()),
+            csv_chunks(dataset.columns, dataset.rows()),
             content_type=f"{media_type}; charset=utf-8",
         )
         response["Content-Disposition"] = f'attachment; filename="{filename}"'

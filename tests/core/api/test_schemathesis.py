@@ -44,7 +44,11 @@ def api_key(transactional_db: Any) -> str:
 
 
 def _run_every_operation(live_server: Any, headers: dict[str, str]) -> list[str]:
-    schema = schemathesis.openapi.from_url(f"{live_server.url}/api/v1/schema/?format=json")
+    # Generating the schema takes a few seconds of CPU: on a loaded machine, more than the
+    # loader's default 10 s.
+    schema = schemathesis.openapi.from_url(
+        f"{live_server.url}/api/v1/schema/?format=json", timeout=120
+    )
     failures: list[str] = []
     operations = [result.ok() for result in schema.get_all_operations()]  # type: ignore[union-attr]
     # Every operation of the API, all of them under /api/v1/ (none skipped).

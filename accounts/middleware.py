@@ -15,7 +15,7 @@ from core.problems import problem_response
 PAGE_PREFIXES = ("/staff/", "/en/staff/", "/admin/", "/en/admin/")
 API_PREFIX = "/api/"
 # The API's description is public reading, whoever asks.
-API_OPEN_PATHS = ("/api/schema/", "/api/docs/")
+API_OPEN_PATHS = ("/api/v1/schema/", "/api/v1/docs/")
 
 
 class TwoFactorMiddleware:

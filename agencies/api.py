@@ -20,6 +20,7 @@ from rest_framework import serializers, viewsets
 from agencies.models import Agency, AgencyLevel, Unit
 from agencies.selectors import agency_list_public
 from core.api import OptionalEmailField, OptionalURLField
+from core.api_conventions import ConditionalGetMixin, ReadThrottleMixin, StableCursorPagination
 
 
 class ClockTimeField(serializers.TimeField):
@@ -164,16 +165,22 @@ class AgencyFilter(django_filters.FilterSet):
         field_name="region_code", help_text=_("Kemendagri region code, e.g. 32.73.")
     )
     level = django_filters.ChoiceFilter(field_name="level", choices=AgencyLevel.choices)
+    ordering = django_filters.OrderingFilter(
+        fields=(("id", "id"), ("name", "name")), help_text=_("Order of the list; default: id.")
+    )
 
     class Meta:
         model = Agency
         fields = ["region_code", "level"]
 
 
-class AgencyViewSet(viewsets.ReadOnlyModelViewSet[Agency]):
+class AgencyViewSet(ReadThrottleMixin, ConditionalGetMixin, viewsets.ReadOnlyModelViewSet[Agency]):
     """Agencies with their active units, looked up by slug."""
 
     serializer_class = AgencySerializer
+    pagination_class = StableCursorPagination
+    # The count of published services moves with the agency's standards.
+    modified_fields = ("updated_at", "units__updated_at", "services__versions__updated_at")
     filterset_class = AgencyFilter
     lookup_field = "slug"
 
@@ -191,16 +198,21 @@ class UnitFilter(django_filters.FilterSet):
     agency = django_filters.CharFilter(
         field_name="agency__slug", help_text=_("Slug of the agency.")
     )
+    ordering = django_filters.OrderingFilter(
+        fields=(("id", "id"), ("name", "name")), help_text=_("Order of the list; default: id.")
+    )
 
     class Meta:
         model = Unit
         fields = ["agency"]
 
 
-class UnitViewSet(viewsets.ReadOnlyModelViewSet[Unit]):
+class UnitViewSet(ReadThrottleMixin, ConditionalGetMixin, viewsets.ReadOnlyModelViewSet[Unit]):
     """Active service units of all agencies."""
 
     serializer_class = UnitSerializer
+    pagination_class = StableCursorPagination
+    modified_fields = ("updated_at", "agency__updated_at")
     filterset_class = UnitFilter
 
     def get_queryset(self) -> QuerySet[Unit]:

@@ -35,6 +35,7 @@ from charter.services import (
     charter_publish,
     charter_withdraw,
 )
+from core.api_conventions import ConditionalGetMixin, ReadThrottleMixin, StableCursorPagination
 from core.api_parsers import SafeJSONParser
 from services.api import IntegerFilter
 from services.models import Service
@@ -123,6 +124,9 @@ class CharterFilter(django_filters.FilterSet):
     agency = django_filters.CharFilter(field_name="unit__agency__slug", help_text=_("Agency slug."))
     unit = IntegerFilter(field_name="unit_id", help_text=_("Unit id."))
     status = django_filters.ChoiceFilter(choices=CharterStatus.choices)
+    ordering = django_filters.OrderingFilter(
+        fields=(("id", "id"),), help_text=_("Order of the list; default: id.")
+    )
 
     class Meta:
         model = Charter
@@ -150,12 +154,16 @@ def _with_content(charters: QuerySet[Charter]) -> QuerySet[Charter]:
     ),
 )
 class CharterViewSet(
+    ReadThrottleMixin,
+    ConditionalGetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet[Charter],
 ):
     serializer_class = CharterSerializer
     filterset_class = CharterFilter
+    pagination_class = StableCursorPagination
+    modified_fields = ("updated_at", "unit__updated_at", "services__updated_at")
     parser_classes = [SafeJSONParser]
     http_method_names = ["get", "post", "patch", "head", "options"]
 

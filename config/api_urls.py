@@ -1,11 +1,12 @@
-"""The REST API (DRF), documented at /api/docs/."""
+"""The REST API (DRF), documented at /api/v1/docs/."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 from rest_framework.routers import SimpleRouter
 
 from agencies.api import AgencyViewSet, UnitViewSet
 from charter.api import CharterViewSet
 from delivery.api import DeliveryViewSet
+from opendata.api import ServicePerformanceView, UnitPerformanceView, UnitSkmView
 from services.api import ServiceViewSet, VersionViewSet
 
 router = SimpleRouter()
@@ -16,4 +17,14 @@ router.register("versions", VersionViewSet, basename="api-version")
 router.register("charters", CharterViewSet, basename="api-charter")
 router.register("deliveries", DeliveryViewSet, basename="api-delivery")
 
-urlpatterns: list[URLPattern | URLResolver] = [*router.urls]
+urlpatterns: list[URLPattern | URLResolver] = [
+    # Composed public reads (opendata.api): figures of a service or a unit.
+    path(
+        "services/<int:pk>/performance/",
+        ServicePerformanceView.as_view(),
+        name="api-service-performance",
+    ),
+    path("units/<int:pk>/performance/", UnitPerformanceView.as_view(), name="api-unit-performance"),
+    path("units/<int:pk>/skm/", UnitSkmView.as_view(), name="api-unit-skm"),
+    *router.urls,
+]

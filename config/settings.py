@@ -266,11 +266,15 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
+        # Views that name a `throttle_scope` (core.api_conventions.ReadThrottleMixin).
+        "rest_framework.throttling.ScopedRateThrottle",
     ],
     # Per client address without credentials, per person or API key with them.
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("MAKLUMAT_API_ANON_RATE", default="100000/min" if TESTING else "120/min"),
         "user": env.str("MAKLUMAT_API_USER_RATE", default="100000/min" if TESTING else "600/min"),
+        # Public reads of /api/v1/, per address (anonymous) or per person or key.
+        "read": env.str("MAKLUMAT_API_READ_RATE", default="100000/min" if TESTING else "300/min"),
     },
 }
 SPECTACULAR_SETTINGS = {

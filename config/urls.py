@@ -31,9 +31,10 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     *public_urls.site_patterns,
     path("i18n/", include("django.conf.urls.i18n")),
-    path("api/", include("config.api_urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", core_views.api_docs, name="api-docs"),
+    # The API is versioned in its path: a breaking change goes to /api/v2/ (docs/api.md).
+    path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/v1/docs/", core_views.api_docs, name="api-docs"),
+    path("api/v1/", include("config.api_urls")),
     path("csp-report/", core_views.csp_report, name="csp-report"),
     # Data documents: language-neutral, so outside the language prefixes.
     path("opendata/", include("opendata.urls")),
@@ -61,6 +62,8 @@ urlpatterns += i18n_patterns(
     path("survey/", include("feedback.urls")),
     path("complaints/", include(complaint_urls.public_patterns)),
     path("staff/complaints/", include(complaint_urls.staff_patterns)),
+    # The datasets page; its downloads and catalogue are language-neutral (opendata.urls).
+    path("opendata/", include("opendata.page_urls")),
     path("admin/", admin.site.urls),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     prefix_default_language=False,

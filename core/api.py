@@ -192,6 +192,24 @@ _PROBLEM_STATUSES: dict[str, str] = {
     "429": "Too many requests: slow down (see Retry-After).",
 }
 _WRITE_ONLY_STATUSES = {"413", "415"}
+_NOT_MODIFIED = (
+    "Not modified: the ETag sent in If-None-Match (or the date in If-Modified-Since) "
+    "still matches. No body."
+)
+
+
+def _relax_sparse_items(result: dict[str, Any], operation: dict[str, Any]) -> None:
+    """A list that takes `fields` may leave any field of its items out."""
+    if not any(p.get("name") == "fields" for p in operation.get("parameters", [])):
+        return
+    schemas = result["components"]["schemas"]
+    content = operation["responses"].get("200", {}).get("content", {})
+    page_ref = content.get("application/json", {}).get("schema", {}).get("$ref", "")
+    page = schemas.get(page_ref.rsplit("/", 1)[-1], {})
+    item_ref = page.get("properties", {}).get("results", {}).get("items", {}).get("$ref", "")
+    item = schemas.get(item_ref.rsplit("/", 1)[-1])
+    if item is not None:
+        item.pop("required", None)
 
 
 def problem_responses_hook(
@@ -207,6 +225,9 @@ def problem_responses_hook(
             if method not in {"get", "post", "put", "patch", "delete"}:
                 continue
             responses = operation.setdefault("responses", {})
+            if method == "get":
+                responses.setdefault("304", {"description": _NOT_MODIFIED})
+                _relax_sparse_items(result, operation)
             for code, description in _PROBLEM_STATUSES.items():
                 if code in _WRITE_ONLY_STATUSES and method == "get":
                     continue

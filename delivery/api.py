@@ -1,6 +1,6 @@
 """Bulk API for agencies' own systems: record deliveries and their status, many at once.
 
-`POST /api/deliveries/bulk/` (or `PATCH`, the same) with `{"agency": <slug>, "items":
+`POST /api/v1/deliveries/bulk/` (or `PATCH`, the same) with `{"agency": <slug>, "items":
 [...]}`, at most 10,000 items. Idempotent on the agency's reference: an item whose
 reference exists updates that delivery (e.g. with `completed_at` and `outcome`), so sending
 the same request twice creates nothing the second time. Answers 200 with one result per

@@ -16,7 +16,9 @@ import django_filters
 from django import forms
 from django.db import connections, models
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -29,9 +31,18 @@ from agencies.api import (
     UnitSummarySerializer,
 )
 from agencies.models import Agency, Unit
+from core.api_conventions import (
+    ConditionalGetMixin,
+    ReadThrottleMixin,
+    SparseFieldsMixin,
+    StableCursorPagination,
+    make_etag,
+    sparse_fields_parameter,
+)
 from core.api_parsers import SafeJSONParser
 from services.components import completeness
 from services.models import (
+    FINAL_STATUSES,
     Channel,
     ComplaintChannel,
     CostItem,
@@ -380,6 +391,10 @@ class ServiceFilter(django_filters.FilterSet):
     search = django_filters.CharFilter(
         method="filter_search", help_text=_("Words in the name, keywords or summary.")
     )
+    ordering = django_filters.OrderingFilter(
+        fields=(("id", "id"), ("name", "name"), ("updated_at", "updated")),
+        help_text=_("Order of the list (the id breaks ties); default: id."),
+    )
 
     class Meta:
         model = Service
@@ -428,18 +443,42 @@ class ServiceFilter(django_filters.FilterSet):
 # --- Views --------------------------------------------------------------------------------
 
 
+SERVICE_LIST_FIELDS = tuple(ServiceListSerializer.Meta.fields)
+
+
 @extend_schema_view(
-    list=extend_schema(summary=_("Services"), responses=ServiceListSerializer),
+    list=extend_schema(
+        summary=_("Services"),
+        responses=ServiceListSerializer,
+        parameters=[sparse_fields_parameter(SERVICE_LIST_FIELDS)],
+    ),
     retrieve=extend_schema(
         summary=_("A service with its published standard"), responses=ServiceDetailSerializer
     ),
 )
 class ServiceViewSet(
+    ReadThrottleMixin,
+    ConditionalGetMixin,
+    SparseFieldsMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet[Service],
 ):
     filterset_class = ServiceFilter
+    pagination_class = StableCursorPagination
+    sparse_fields = SERVICE_LIST_FIELDS
+    # A list changes when a service, its standard, its unit or its agency does.
+    modified_fields = (
+        "updated_at",
+        "versions__updated_at",
+        "unit__updated_at",
+        "agency__updated_at",
+    )
+
+    @property
+    def cursor_ordering(self) -> str:
+        return "-number" if self.action == "versions" else "id"
+
     # Nested lists of child rows only make sense in JSON.
     parser_classes = [SafeJSONParser]
 
@@ -515,7 +554,47 @@ class ServiceViewSet(
         return paginator.get_paginated_response(VersionSummarySerializer(page, many=True).data)
 
 
+class BoundedDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date-time in the years the registry can hold (a year-994 date with a
+    -22:46 offset is junk to refuse with a 400, not to hand to the database)."""
+
+    def clean(self, value: Any) -> Any:
+        cleaned = super().clean(value)
+        if cleaned is not None and not 2000 <= cleaned.year <= 2200:
+            raise forms.ValidationError(_("A date-time in the years 2000 to 2200."))
+        return cleaned
+
+
+class BoundedDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = BoundedDateTimeField
+
+
+class VersionFilter(django_filters.FilterSet):
+    service = IntegerFilter(field_name="service_id", help_text=_("Id of the service."))
+    agency = django_filters.CharFilter(
+        field_name="service__agency__slug", help_text=_("Agency slug.")
+    )
+    status = django_filters.ChoiceFilter(choices=VersionStatus.choices)
+    published_since = BoundedDateTimeFilter(
+        field_name="published_at", lookup_expr="gte", help_text=_("Published at or after.")
+    )
+    ordering = django_filters.OrderingFilter(
+        fields=(("id", "id"),), help_text=_("Order of the list; default: id.")
+    )
+
+    class Meta:
+        model = StandardVersion
+        fields = ["service", "agency", "status"]
+
+
+VERSION_LIST_FIELDS = ("service", *VersionContentSerializer.Meta.fields)
+
+
 @extend_schema_view(
+    list=extend_schema(
+        summary=_("Standard versions with their 14 components"),
+        parameters=[sparse_fields_parameter(VERSION_LIST_FIELDS)],
+    ),
     retrieve=extend_schema(summary=_("A standard version with its 14 components")),
     update=extend_schema(
         summary=_("Replace a draft's content"),
@@ -528,11 +607,41 @@ class ServiceViewSet(
         responses=VersionDetailSerializer,
     ),
 )
-class VersionViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet[StandardVersion]):
+class VersionViewSet(
+    ReadThrottleMixin,
+    ConditionalGetMixin,
+    SparseFieldsMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet[StandardVersion],
+):
     serializer_class = VersionDetailSerializer
     parser_classes = [SafeJSONParser]
-    filterset_class = None
-    filter_backends: list[Any] = []
+    filterset_class = VersionFilter
+    pagination_class = StableCursorPagination
+    sparse_fields = VERSION_LIST_FIELDS
+    modified_fields = ("updated_at", "service__updated_at")
+
+    def filter_queryset(self, queryset: Any) -> Any:
+        # Only the list is filtered: a query string never hides the object of a write.
+        return super().filter_queryset(queryset) if self.action == "list" else queryset
+
+    def detail_validators(self, obj_filter: dict[str, Any]) -> tuple[str, Any]:
+        """A final version's content never changes (services.models.StandardVersion): its
+        ETag is made of its identity and lifecycle state only, so it stays the same for as
+        long as the version stays published (and moves once, to superseded or withdrawn)."""
+        row = (
+            self.get_queryset()
+            .filter(**obj_filter)
+            .values("pk", "service_id", "number", "status", "published_at", "updated_at")
+            .first()
+        )
+        if row is None or row["status"] not in FINAL_STATUSES:
+            return super().detail_validators(obj_filter)
+        etag = make_etag(
+            "version", row["pk"], row["service_id"], row["number"], row["status"], get_language()
+        )
+        return etag, row["published_at"]
 
     def get_queryset(self) -> QuerySet[StandardVersion]:
         user = self.request.user

@@ -17,22 +17,22 @@ def test_a_password_only_privileged_session_reaches_no_api_operation(
     who: str, cast: dict[str, Any], draft_a: Any, api: APIClient
 ) -> None:
     api.force_login(cast[who])  # password only: no TOTP code confirmed in this session
-    read = api.get(f"/api/versions/{draft_a.pk}/")
+    read = api.get(f"/api/v1/versions/{draft_a.pk}/")
     assert problem(read, 403)["code"] == "second_factor_required"
-    listed = api.get("/api/services/")
+    listed = api.get("/api/v1/services/")
     assert problem(listed, 403)["code"] == "second_factor_required"
-    edit = api.patch(f"/api/versions/{draft_a.pk}/", {"product": "Diubah"}, format="json")
+    edit = api.patch(f"/api/v1/versions/{draft_a.pk}/", {"product": "Diubah"}, format="json")
     assert problem(edit, 403)["code"] == "second_factor_required"
     assert StandardVersion.objects.get(pk=draft_a.pk).product != "Diubah"
     # The API's description stays readable.
-    assert api.get("/api/schema/", {"format": "json"}).status_code == 200
+    assert api.get("/api/v1/schema/", {"format": "json"}).status_code == 200
 
 
 def test_the_same_session_works_once_the_code_is_confirmed(
     superuser: Any, draft_a: Any, api: APIClient
 ) -> None:
     login_verified(api, superuser)
-    edit = api.patch(f"/api/versions/{draft_a.pk}/", {"product": "Diubah"}, format="json")
+    edit = api.patch(f"/api/v1/versions/{draft_a.pk}/", {"product": "Diubah"}, format="json")
     assert edit.status_code == 200, edit.content
     assert StandardVersion.objects.get(pk=draft_a.pk).product == "Diubah"
 
@@ -41,4 +41,4 @@ def test_roles_without_two_factor_use_their_session(
     editor_a: Any, draft_a: Any, api: APIClient
 ) -> None:
     api.force_login(editor_a)
-    assert api.get(f"/api/versions/{draft_a.pk}/").status_code == 200
+    assert api.get(f"/api/v1/versions/{draft_a.pk}/").status_code == 200

@@ -42,16 +42,16 @@ def test_creation_use_failure_and_revocation_are_audited(
     key, secret = _key(agency_a, admin_a)
     assert key.last_used_at is None
     api.credentials(HTTP_AUTHORIZATION=f"Api-Key {secret}")
-    assert api.get("/api/services/").status_code == 200
+    assert api.get("/api/v1/services/").status_code == 200
     key.refresh_from_db()
     assert key.last_used_at is not None
 
     api.credentials(HTTP_AUTHORIZATION=f"Api-Key {key.prefix}.not-the-secret")
-    assert problem(api.get("/api/services/"), 401)["code"] == "api_key_invalid"
+    assert problem(api.get("/api/v1/services/"), 401)["code"] == "api_key_invalid"
     api_key_revoke(key=key, acting_user=admin_a)
     api_key_revoke(key=key, acting_user=admin_a)  # twice: one event
     api.credentials(HTTP_AUTHORIZATION=f"Api-Key {secret}")
-    assert api.get("/api/services/").status_code == 401
+    assert api.get("/api/v1/services/").status_code == 401
 
     events = list(ApiKeyEvent.objects.filter(key=key).order_by("pk").values_list("kind", "reason"))
     assert events == [
@@ -68,7 +68,7 @@ def test_a_key_write_is_recorded_as_the_key_not_as_a_person(
 ) -> None:
     key, secret = _key(agency_a, admin_a)
     api.credentials(HTTP_AUTHORIZATION=f"Api-Key {secret}")
-    response = api.post(f"/api/versions/{published_a.pk}/new-version/", format="json")
+    response = api.post(f"/api/v1/versions/{published_a.pk}/new-version/", format="json")
     assert response.status_code == 201, response.content
     draft = StandardVersion.objects.get(pk=response.json()["id"])
     assert draft.created_by is None

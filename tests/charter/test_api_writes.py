@@ -67,7 +67,7 @@ def objects(unit_a: Any, service_a: Any, editor_a: Any, published_charter: Chart
 def _call(name: str, api: Any, o: dict[str, Any]) -> Any:
     if name == "create":
         return api.post(
-            "/api/charters/",
+            "/api/v1/charters/",
             {
                 "unit": o["empty_unit"].pk,
                 "services": [o["service"].pk],
@@ -81,14 +81,14 @@ def _call(name: str, api: Any, o: dict[str, Any]) -> Any:
         )
     if name == "update":
         return api.patch(
-            f"/api/charters/{o['draft'].pk}/", {"sanction_statement": "Siap disanksi."}, "json"
+            f"/api/v1/charters/{o['draft'].pk}/", {"sanction_statement": "Siap disanksi."}, "json"
         )
     if name == "publish":
-        return api.post(f"/api/charters/{o['draft'].pk}/publish/", format="json")
+        return api.post(f"/api/v1/charters/{o['draft'].pk}/publish/", format="json")
     if name == "new_version":
-        return api.post(f"/api/charters/{o['published'].pk}/new-version/", format="json")
+        return api.post(f"/api/v1/charters/{o['published'].pk}/new-version/", format="json")
     return api.post(
-        f"/api/charters/{o['published'].pk}/withdraw/", {"reason": "Reorganisasi."}, "json"
+        f"/api/v1/charters/{o['published'].pk}/withdraw/", {"reason": "Reorganisasi."}, "json"
     )
 
 
@@ -143,10 +143,10 @@ def test_a_published_charter_cannot_be_changed_through_the_api(
 ) -> None:
     before = charter_snapshot()
     response = api_as(approver_a).patch(
-        f"/api/charters/{published_charter.pk}/", {"pledge": "Janji lain"}, format="json"
+        f"/api/v1/charters/{published_charter.pk}/", {"pledge": "Janji lain"}, format="json"
     )
     assert problem(response, 400)["code"] == "immutable"
-    again = api_as(approver_a).post(f"/api/charters/{published_charter.pk}/publish/")
+    again = api_as(approver_a).post(f"/api/v1/charters/{published_charter.pk}/publish/")
     assert problem(again, 400)["code"] == "invalid_transition"
     assert charter_snapshot() == before
 
@@ -158,16 +158,16 @@ def test_bad_input_is_a_problem_with_field_errors(
 
     foreign = make_service(unit_b.agency, unit_b, "Layanan B", acting_user=editor_b)
     api = api_as(editor_a)
-    missing = api.post("/api/charters/", {"unit": unit_a.pk}, "json")
+    missing = api.post("/api/v1/charters/", {"unit": unit_a.pk}, "json")
     fields = problem_fields(problem(missing, 400))
     assert {"signatory_name", "signatory_title", "signed_on"} <= set(fields)
     valid = {"signatory_name": "A", "signatory_title": "B", "signed_on": "2026-01-01"}
     cap_alone = api.post(
-        "/api/charters/", {"unit": unit_a.pk, "compensation_cap": 5, **valid}, "json"
+        "/api/v1/charters/", {"unit": unit_a.pk, "compensation_cap": 5, **valid}, "json"
     )
     assert set(problem_fields(problem(cap_alone, 400))) == {"compensation_cap"}
     wrong_service = api.post(
-        "/api/charters/",
+        "/api/v1/charters/",
         {
             "unit": unit_a.pk,
             "services": [foreign.pk],
@@ -178,7 +178,7 @@ def test_bad_input_is_a_problem_with_field_errors(
         "json",
     )
     assert "services" in problem_fields(problem(wrong_service, 400))
-    no_reason = api_as(editor_a).post("/api/charters/999999/withdraw/", {}, "json")
+    no_reason = api_as(editor_a).post("/api/v1/charters/999999/withdraw/", {}, "json")
     assert problem(no_reason, 404)["code"] == "not_found"
     assert not Charter.objects.exists()
 
@@ -187,7 +187,7 @@ def test_a_key_write_is_recorded_as_the_key(
     published_charter: Charter, api_keys: dict[str, str], api_as: Any
 ) -> None:
     response = api_as(api_keys["key_rw_a"]).post(
-        f"/api/charters/{published_charter.pk}/new-version/", format="json"
+        f"/api/v1/charters/{published_charter.pk}/new-version/", format="json"
     )
     assert response.status_code == 201, response.content
     draft = Charter.objects.get(pk=response.json()["id"])
@@ -199,12 +199,14 @@ def test_a_key_write_is_recorded_as_the_key(
 def test_drafts_stay_private(
     draft_charter: Charter, staff_cast: dict[str, Any], api_as: Any
 ) -> None:
-    assert api_as(None).get(f"/api/charters/{draft_charter.pk}/").status_code == 404
+    assert api_as(None).get(f"/api/v1/charters/{draft_charter.pk}/").status_code == 404
     assert (
-        api_as(staff_cast["editor_b"]).get(f"/api/charters/{draft_charter.pk}/").status_code == 404
+        api_as(staff_cast["editor_b"]).get(f"/api/v1/charters/{draft_charter.pk}/").status_code
+        == 404
     )
     assert (
-        api_as(staff_cast["editor_a"]).get(f"/api/charters/{draft_charter.pk}/").status_code == 200
+        api_as(staff_cast["editor_a"]).get(f"/api/v1/charters/{draft_charter.pk}/").status_code
+        == 200
     )
 
 
@@ -223,11 +225,11 @@ def test_the_schema_documents_the_charter_writes(db: Any, tmp_path: Path) -> Non
         str(out),
     )
     paths = json.loads(out.read_text())["paths"]
-    assert set(paths["/api/charters/"]) - {"parameters"} == {"get", "post"}
-    assert set(paths["/api/charters/{id}/"]) - {"parameters"} == {"get", "patch"}
+    assert set(paths["/api/v1/charters/"]) - {"parameters"} == {"get", "post"}
+    assert set(paths["/api/v1/charters/{id}/"]) - {"parameters"} == {"get", "patch"}
     for action in ("publish", "new-version", "withdraw"):
-        assert set(paths[f"/api/charters/{{id}}/{action}/"]) - {"parameters"} == {"post"}
-    created = paths["/api/charters/"]["post"]
+        assert set(paths[f"/api/v1/charters/{{id}}/{action}/"]) - {"parameters"} == {"post"}
+    created = paths["/api/v1/charters/"]["post"]
     assert "201" in created["responses"]
     assert created["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
         "/CharterCreate"

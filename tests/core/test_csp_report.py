@@ -33,10 +33,10 @@ REPORTING_API_BATCH = [
     {
         "age": 10,
         "type": "csp-violation",
-        "url": "https://maklumat.example.org/api/docs/",
+        "url": "https://maklumat.example.org/api/v1/docs/",
         "user_agent": "Mozilla/5.0",
         "body": {
-            "documentURL": "https://maklumat.example.org/api/docs/",
+            "documentURL": "https://maklumat.example.org/api/v1/docs/",
             "effectiveDirective": "worker-src",
             "blockedURL": "blob",
             "disposition": "enforce",
@@ -87,7 +87,7 @@ def test_a_reporting_api_batch_logs_each_csp_violation(caplog):
 
 
 def test_an_expected_refusal_is_kept_out_of_the_warnings(caplog):
-    # ReDoc's sidebar asks for Redocly's logo on every view of /api/docs/; refusing it is right.
+    # ReDoc's sidebar asks for Redocly's logo on every view of /api/v1/docs/; refusing it is right.
     report = {
         "csp-report": {
             **LEGACY_REPORT["csp-report"],

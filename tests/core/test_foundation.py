@@ -170,5 +170,5 @@ def test_static_assets_are_self_hosted(client, db):
     html = client.get("/").content.decode()
     for marker in ("cdn.", "jsdelivr", "unpkg", "googleapis", "cdnjs"):
         assert marker not in html
-    docs = client.get("/api/docs/").content.decode()
+    docs = client.get("/api/v1/docs/").content.decode()
     assert "jsdelivr" not in docs and "/static/" in docs

@@ -57,8 +57,8 @@ def _public_pages(world: dict[str, str]) -> dict[str, tuple[str, int]]:
         "login": ("/accounts/login/", 200),
         "404": ("/tidak-ada-halaman-ini/", 404),
         "healthz": ("/healthz", 200),
-        "API list": ("/api/services/", 200),
-        "API docs": ("/api/docs/", 200),
+        "API list": ("/api/v1/services/", 200),
+        "API docs": ("/api/v1/docs/", 200),
     }
 
 
@@ -109,7 +109,7 @@ def test_every_public_page_type_is_served_under_the_strict_policy(client, world)
 
 
 def test_public_pages_keep_their_own_caching(client, world):
-    for url in ("/", "/search/?q=ktp", "/agencies/disdukcapil-kota-bandung/", "/api/services/"):
+    for url in ("/", "/search/?q=ktp", "/agencies/disdukcapil-kota-bandung/", "/api/v1/services/"):
         response = client.get(url)
         assert not _private(response), (url, response.get("Cache-Control"))
     poster = client.get(world["poster"])
@@ -163,10 +163,10 @@ def test_staff_and_account_answers_are_private_even_before_login(client, db, url
 
 
 def test_authenticated_api_answers_are_private(client, world, editor_a):
-    anonymous = client.get("/api/services/")
+    anonymous = client.get("/api/v1/services/")
     assert anonymous.status_code == 200 and not _private(anonymous)
     client.force_login(editor_a)
-    session = client.get("/api/services/")
+    session = client.get("/api/v1/services/")
     assert session.status_code == 200 and _private(session), session.get("Cache-Control")
     _key, secret = api_key_create(
         agency=editor_a.memberships.get().agency,
@@ -175,19 +175,19 @@ def test_authenticated_api_answers_are_private(client, world, editor_a):
         expires_at=None,
         acting_user=User.objects.create(username="root", is_superuser=True),
     )
-    by_key = Client().get("/api/services/", HTTP_AUTHORIZATION=f"Api-Key {secret}")
+    by_key = Client().get("/api/v1/services/", HTTP_AUTHORIZATION=f"Api-Key {secret}")
     assert by_key.status_code == 200 and _private(by_key), by_key.get("Cache-Control")
 
 
 def test_the_api_answers_json_not_the_browsable_html(client, world):
-    # DRF's browsable pages carry inline styles; the human-readable API is /api/docs/.
-    response = client.get("/api/services/", HTTP_ACCEPT="text/html,*/*;q=0.8")
+    # DRF's browsable pages carry inline styles; the human-readable API is /api/v1/docs/.
+    response = client.get("/api/v1/services/", HTTP_ACCEPT="text/html,*/*;q=0.8")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/json")
 
 
 def test_the_api_docs_page_loads_nothing_from_elsewhere_and_alone_relaxes_the_policy(client, world):
-    docs = client.get("/api/docs/")
+    docs = client.get("/api/v1/docs/")
     html = docs.content.decode()
     assert "fonts.googleapis.com" not in html and "https://" not in html
     assert "/static/drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js" in html

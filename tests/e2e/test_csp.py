@@ -119,7 +119,7 @@ def test_main_page_types_load_with_no_policy_violation(
     check("login", "/accounts/login/")
     check("404", "/tidak-ada-halaman-ini/", status=404)
     # ReDoc renders the schema with styles it injects at run time (allowed by hash).
-    check("API docs", "/api/docs/", ready="h1")
+    check("API docs", "/api/v1/docs/", ready="h1")
     assert recorder.page.locator("h1").first.inner_text().startswith("Maklumat API")
     sidebar = recorder.page.locator(".menu-content").first
     assert sidebar.evaluate("el => getComputedStyle(el).display") == "flex"

@@ -17,12 +17,12 @@ NESTED = "[" * 1000 + "]" * 1000
 
 def write_operations(api: APIClient, ids: dict[str, int]) -> list[tuple[str, str]]:
     """Every operation that reads a request body (the others never parse one), on real objects."""
-    schema = json.loads(api.get("/api/schema/", {"format": "json"}).content)
+    schema = json.loads(api.get("/api/v1/schema/", {"format": "json"}).content)
     found = []
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
             if method in {"post", "put", "patch"} and "requestBody" in operation:
-                kind = "service" if path.startswith("/api/services/") else "version"
+                kind = "service" if path.startswith("/api/v1/services/") else "version"
                 found.append((method, path.replace("{id}", str(ids[kind]))))
     return found
 
@@ -42,7 +42,7 @@ def test_nesting_inside_strings_is_not_counted(api: APIClient, editor_a: Any, kt
     api.force_login(editor_a)
     reference = "[" * 100 + '"\\"{'
     body = {"agency": "dinas-a", "items": [dict(BULK_ITEM, reference=reference[:80])]}
-    response = api.post("/api/deliveries/bulk/", body, format="json")
+    response = api.post("/api/v1/deliveries/bulk/", body, format="json")
     assert response.status_code == 200, response.content
 
 
@@ -65,7 +65,7 @@ def test_control_characters_in_a_bulk_item_are_refused_with_a_pointer(
     api.force_login(editor_a)
     items = [dict(BULK_ITEM, reference="OK-1"), dict(BULK_ITEM, reference=text)]
     response = api.post(
-        "/api/deliveries/bulk/", {"agency": "dinas-a", "items": items}, format="json"
+        "/api/v1/deliveries/bulk/", {"agency": "dinas-a", "items": items}, format="json"
     )
     body = problem(response, 400)
     assert body["code"] == "control_character"
@@ -76,7 +76,7 @@ def test_control_characters_in_a_bulk_item_are_refused_with_a_pointer(
 def test_tabs_and_newlines_stay_allowed(api: APIClient, editor_a: Any, published_a: Any) -> None:
     api.force_login(editor_a)
     response = api.post(
-        f"/api/services/{published_a.service_id}/versions/",
+        f"/api/v1/services/{published_a.service_id}/versions/",
         {"change_summary": "Baris satu\n\tbaris dua\r\n"},
         format="json",
     )
@@ -88,7 +88,7 @@ def test_control_characters_in_a_service_name_are_refused(
 ) -> None:
     api.force_login(editor_a)
     response = api.post(
-        "/api/services/",
+        "/api/v1/services/",
         {
             "agency": "dinas-a",
             "unit": "unit-a",
@@ -104,9 +104,9 @@ def test_control_characters_in_a_service_name_are_refused(
 @pytest.mark.parametrize(
     ("url", "params"),
     [
-        ("/api/services/", {"q": "ktp\x00"}),
-        ("/api/agencies/", {"region_code": "32\x00"}),
-        ("/api/units/", {"agency\x01": "x"}),
+        ("/api/v1/services/", {"q": "ktp\x00"}),
+        ("/api/v1/agencies/", {"region_code": "32\x00"}),
+        ("/api/v1/units/", {"agency\x01": "x"}),
     ],
 )
 def test_control_characters_in_the_query_string_are_refused(
@@ -120,13 +120,13 @@ def test_control_characters_in_the_query_string_are_refused(
 @pytest.mark.parametrize(
     ("url", "params"),
     [
-        ("/api/services/", {"page_size": "abc"}),
-        ("/api/services/", {"page_size": "0"}),
-        ("/api/services/", {"page_size": "100000"}),
-        ("/api/services/", {"page_size": "-5"}),
-        ("/api/agencies/", {"level": "galaxy"}),
-        ("/api/charters/", {"status": "whatever"}),
-        ("/api/units/", {"page_size": "1.5"}),
+        ("/api/v1/services/", {"page_size": "abc"}),
+        ("/api/v1/services/", {"page_size": "0"}),
+        ("/api/v1/services/", {"page_size": "100000"}),
+        ("/api/v1/services/", {"page_size": "-5"}),
+        ("/api/v1/agencies/", {"level": "galaxy"}),
+        ("/api/v1/charters/", {"status": "whatever"}),
+        ("/api/v1/units/", {"page_size": "1.5"}),
     ],
 )
 def test_junk_query_values_answer_400_naming_the_parameter(
@@ -138,7 +138,7 @@ def test_junk_query_values_answer_400_naming_the_parameter(
 
 
 def test_every_operation_documents_its_error_shapes(api: APIClient, db: Any) -> None:
-    schema = json.loads(api.get("/api/schema/", {"format": "json"}).content)
+    schema = json.loads(api.get("/api/v1/schema/", {"format": "json"}).content)
     assert schema["components"]["schemas"]["Problem"]["required"] == [
         "type",
         "title",
@@ -162,5 +162,7 @@ def test_a_body_over_the_limit_is_a_413_problem(
 ) -> None:
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
     api.force_login(editor_a)
-    response = api.patch(f"/api/versions/{published_a.pk}/", {"product": "x" * 4096}, format="json")
+    response = api.patch(
+        f"/api/v1/versions/{published_a.pk}/", {"product": "x" * 4096}, format="json"
+    )
     assert problem(response, 413)["code"] == "too_large"

@@ -14,22 +14,22 @@ from rest_framework.test import APIClient
 from tests.problems import problem
 
 ENDPOINTS = {
-    "/api/agencies/": {"get"},
-    "/api/agencies/{slug}/": {"get"},
-    "/api/units/": {"get"},
-    "/api/units/{id}/": {"get"},
-    "/api/services/": {"get", "post"},
-    "/api/services/{id}/": {"get"},
-    "/api/services/{id}/versions/": {"get", "post"},
-    "/api/versions/{id}/": {"get", "put", "patch"},
-    "/api/versions/{id}/submit/": {"post"},
-    "/api/versions/{id}/publish/": {"post"},
-    "/api/versions/{id}/new-version/": {"post"},
-    "/api/charters/": {"get", "post"},
-    "/api/charters/{id}/": {"get", "patch"},
-    "/api/charters/{id}/publish/": {"post"},
-    "/api/charters/{id}/new-version/": {"post"},
-    "/api/charters/{id}/withdraw/": {"post"},
+    "/api/v1/agencies/": {"get"},
+    "/api/v1/agencies/{slug}/": {"get"},
+    "/api/v1/units/": {"get"},
+    "/api/v1/units/{id}/": {"get"},
+    "/api/v1/services/": {"get", "post"},
+    "/api/v1/services/{id}/": {"get"},
+    "/api/v1/services/{id}/versions/": {"get", "post"},
+    "/api/v1/versions/{id}/": {"get", "put", "patch"},
+    "/api/v1/versions/{id}/submit/": {"post"},
+    "/api/v1/versions/{id}/publish/": {"post"},
+    "/api/v1/versions/{id}/new-version/": {"post"},
+    "/api/v1/charters/": {"get", "post"},
+    "/api/v1/charters/{id}/": {"get", "patch"},
+    "/api/v1/charters/{id}/publish/": {"post"},
+    "/api/v1/charters/{id}/new-version/": {"post"},
+    "/api/v1/charters/{id}/withdraw/": {"post"},
 }
 
 
@@ -52,9 +52,9 @@ def test_schema_generates_without_warnings_and_validates(db: Any, tmp_path: Path
         assert path in paths, path
         assert set(paths[path]) - {"parameters"} == methods, path
 
-    services = {p["name"] for p in paths["/api/services/"]["get"]["parameters"]}
+    services = {p["name"] for p in paths["/api/v1/services/"]["get"]["parameters"]}
     assert {"agency", "category", "channel", "free", "max_processing_time"} <= services
-    created = paths["/api/services/{id}/versions/"]["post"]
+    created = paths["/api/v1/services/{id}/versions/"]["post"]
     assert "201" in created["responses"]
     body = created["requestBody"]["content"]["application/json"]["schema"]["$ref"]
     assert body.endswith("/VersionWrite")
@@ -74,9 +74,23 @@ def test_schema_generates_without_warnings_and_validates(db: Any, tmp_path: Path
 
 
 def test_schema_endpoint_serves_the_api(api: APIClient, db: Any) -> None:
-    response = api.get("/api/schema/", {"format": "json"})
+    response = api.get("/api/v1/schema/", {"format": "json"})
     assert response.status_code == 200
     assert set(ENDPOINTS) <= set(json.loads(response.content)["paths"])
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/services/", "/api/agencies/", "/api/schema/", "/api/docs/", "/api/"]
+)
+def test_the_unversioned_paths_are_gone(api: APIClient, db: Any, path: str) -> None:
+    # Everything moved under /api/v1/ before any client existed: nothing answers at the old
+    # paths, so no client can come to depend on them.
+    assert api.get(path).status_code == 404
+
+
+def test_every_operation_is_under_v1(api: APIClient, db: Any) -> None:
+    paths = json.loads(api.get("/api/v1/schema/", {"format": "json"}).content)["paths"]
+    assert paths and all(path.startswith("/api/v1/") for path in paths)
 
 
 @pytest.mark.parametrize(
@@ -89,15 +103,15 @@ def test_other_or_broken_credentials_are_refused_with_401(
     # DRF's per-person tokens are gone: any credential but a valid API key is refused
     # (never silently read as anonymous), with the scheme to use, and never a 500.
     api.credentials(HTTP_AUTHORIZATION=header)
-    response = api.get("/api/services/")
+    response = api.get("/api/v1/services/")
     assert problem(response, 401)["code"] in {"unsupported_authorization", "api_key_invalid"}
     assert response["WWW-Authenticate"] == 'Api-Key realm="api"'
-    post = api.post(f"/api/versions/{published_a.pk}/new-version/", format="json")
+    post = api.post(f"/api/v1/versions/{published_a.pk}/new-version/", format="json")
     assert post.status_code == 401
 
 
 def test_an_anonymous_write_gets_401_with_the_scheme(api: APIClient, published_a: Any) -> None:
-    response = api.post(f"/api/versions/{published_a.pk}/new-version/", format="json")
+    response = api.post(f"/api/v1/versions/{published_a.pk}/new-version/", format="json")
     assert problem(response, 401)["code"] == "not_authenticated"
     assert response["WWW-Authenticate"] == 'Api-Key realm="api"'
 

@@ -21,7 +21,7 @@ from tests.delivery.ingest.conftest import snapshot
 from tests.problems import problem, problem_fields
 from tests.registry import make_published, make_service
 
-URL = "/api/deliveries/bulk/"
+URL = "/api/v1/deliveries/bulk/"
 D = dt.date
 COMPARED = (
     "version_id",

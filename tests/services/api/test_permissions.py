@@ -46,7 +46,7 @@ Call = Callable[[APIClient, Objects], Any]
 
 def create_service(api: APIClient, o: Objects) -> Any:
     return api.post(
-        "/api/services/",
+        "/api/v1/services/",
         {"agency": "dinas-a", "unit": "unit-a", "name": "Surat Pindah", "category": "population"},
         format="json",
     )
@@ -54,30 +54,30 @@ def create_service(api: APIClient, o: Objects) -> Any:
 
 def create_draft(api: APIClient, o: Objects) -> Any:
     return api.post(
-        f"/api/services/{o['published'].service_id}/versions/",
+        f"/api/v1/services/{o['published'].service_id}/versions/",
         {"change_summary": "Syarat baru", "requirements": [{"name": "KTP-el"}]},
         format="json",
     )
 
 
 def update_draft(api: APIClient, o: Objects) -> Any:
-    return api.patch(f"/api/versions/{o['draft'].pk}/", {"product": "Akta baru"}, format="json")
+    return api.patch(f"/api/v1/versions/{o['draft'].pk}/", {"product": "Akta baru"}, format="json")
 
 
 def submit(api: APIClient, o: Objects) -> Any:
-    return api.post(f"/api/versions/{o['draft'].pk}/submit/", format="json")
+    return api.post(f"/api/v1/versions/{o['draft'].pk}/submit/", format="json")
 
 
 def publish(api: APIClient, o: Objects) -> Any:
     return api.post(
-        f"/api/versions/{o['draft'].pk}/publish/",
+        f"/api/v1/versions/{o['draft'].pk}/publish/",
         {"decree_number": "SK 7/2025", "decree_date": "2025-03-01"},
         format="json",
     )
 
 
 def new_version(api: APIClient, o: Objects) -> Any:
-    return api.post(f"/api/versions/{o['published'].pk}/new-version/", format="json")
+    return api.post(f"/api/v1/versions/{o['published'].pk}/new-version/", format="json")
 
 
 ACTIONS: dict[str, Call] = {
@@ -191,18 +191,18 @@ def test_drafts_are_visible_only_to_staff_who_may_view_private_data(
     draft = make_draft(published_a.service)  # v2, next to the published v1
     api = as_user(cast[role])
 
-    detail = api.get(f"/api/versions/{draft.pk}/")
+    detail = api.get(f"/api/v1/versions/{draft.pk}/")
     assert detail.status_code == (200 if visible else 404)
     if not visible:
         assert problem(detail)["code"] == "not_found"
 
-    listed = api.get(f"/api/services/{service_id}/versions/")
+    listed = api.get(f"/api/v1/services/{service_id}/versions/")
     assert listed.status_code == 200
     numbers = [v["number"] for v in listed.json()["results"]]
     assert numbers == ([2, 1] if visible else [1])
 
     # The published version stays public for everyone.
-    assert api.get(f"/api/versions/{published_a.pk}/").status_code == 200
+    assert api.get(f"/api/v1/versions/{published_a.pk}/").status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -213,11 +213,11 @@ def test_a_service_without_a_published_standard_is_private(
     role: str, visible: bool, cast: dict[str, Any], draft_a: Any, as_user: Any
 ) -> None:
     api = as_user(cast[role])
-    response = api.get(f"/api/services/{draft_a.service_id}/")
+    response = api.get(f"/api/v1/services/{draft_a.service_id}/")
     assert response.status_code == (200 if visible else 404)
     if visible:
         assert response.json()["current_version"] is None
-    names = {s["name"] for s in api.get("/api/services/").json()["results"]}
+    names = {s["name"] for s in api.get("/api/v1/services/").json()["results"]}
     assert ("Akta Kelahiran" in names) is visible
 
 
@@ -225,8 +225,8 @@ def test_an_outsider_cannot_learn_that_a_draft_exists(
     editor_b: Any, draft_a: Any, as_user: Any
 ) -> None:
     api = as_user(editor_b)
-    missing = api.patch("/api/versions/999999/", {"product": "x"}, format="json")
-    hidden = api.patch(f"/api/versions/{draft_a.pk}/", {"product": "x"}, format="json")
+    missing = api.patch("/api/v1/versions/999999/", {"product": "x"}, format="json")
+    hidden = api.patch(f"/api/v1/versions/{draft_a.pk}/", {"product": "x"}, format="json")
     assert missing.status_code == hidden.status_code == 404
     assert missing.json() == hidden.json()
 
@@ -243,7 +243,7 @@ def test_a_unit_limited_editor_may_only_edit_their_unit(
     api = as_user(user)
     before = snapshot()
 
-    response = api.post(f"/api/versions/{published_a.pk}/new-version/", format="json")
+    response = api.post(f"/api/v1/versions/{published_a.pk}/new-version/", format="json")
 
     assert response.status_code == 404
     assert snapshot() == before
@@ -329,7 +329,7 @@ def test_drafts_are_visible_to_keys_of_their_agency_and_the_ombudsman(
     key: str, visible: bool, api_keys: dict[str, str], draft_a: Any, api: APIClient
 ) -> None:
     api.credentials(HTTP_AUTHORIZATION=f"Api-Key {api_keys[key]}")
-    assert api.get(f"/api/versions/{draft_a.pk}/").status_code == (200 if visible else 404)
+    assert api.get(f"/api/v1/versions/{draft_a.pk}/").status_code == (200 if visible else 404)
 
 
 @pytest.mark.parametrize("key", ["key_revoked", "key_expired"])
@@ -337,5 +337,5 @@ def test_revoked_and_expired_keys_cannot_even_read(
     key: str, api_keys: dict[str, str], published_a: Any, api: APIClient
 ) -> None:
     api.credentials(HTTP_AUTHORIZATION=f"Api-Key {api_keys[key]}")
-    response = api.get("/api/services/")
+    response = api.get("/api/v1/services/")
     assert problem(response, 401)["code"] == "api_key_invalid"

@@ -35,7 +35,7 @@ def _fields_error(response: Any) -> dict[str, Any]:
 
 def test_create_service_returns_the_service(editor: APIClient, unit_a: Any) -> None:
     response = editor.post(
-        "/api/services/",
+        "/api/v1/services/",
         {
             "agency": "dinas-a",
             "unit": "unit-a",
@@ -74,7 +74,9 @@ def test_create_service_rejects_bad_input(
     editor: APIClient, unit_a: Any, unit_b: Any, payload: dict[str, Any], bad_fields: set[str]
 ) -> None:
     before = snapshot()
-    assert set(_fields_error(editor.post("/api/services/", payload, format="json"))) == bad_fields
+    assert (
+        set(_fields_error(editor.post("/api/v1/services/", payload, format="json"))) == bad_fields
+    )
     assert snapshot() == before
 
 
@@ -82,13 +84,13 @@ def test_a_unit_of_another_agency_is_unknown_here(
     editor: APIClient, unit_a: Any, unit_b: Any
 ) -> None:
     response = editor.post(
-        "/api/services/", {"agency": "dinas-a", "unit": "unit-b", "name": "X"}, format="json"
+        "/api/v1/services/", {"agency": "dinas-a", "unit": "unit-b", "name": "X"}, format="json"
     )
     assert set(_fields_error(response)) == {"unit"}
 
 
 def test_malformed_json_is_a_400(editor: APIClient, unit_a: Any) -> None:
-    response = editor.post("/api/services/", "{not json", content_type="application/json")
+    response = editor.post("/api/v1/services/", "{not json", content_type="application/json")
     assert response.status_code == 400
     assert problem(response)["code"] == "parse_error"
 
@@ -113,7 +115,7 @@ VALID_DRAFT: dict[str, Any] = {
 
 def test_create_draft_with_children(editor: APIClient, unit_a: Any) -> None:
     service = make_service(unit_a.agency, unit_a, "Izin Reklame")
-    response = editor.post(f"/api/services/{service.pk}/versions/", VALID_DRAFT, format="json")
+    response = editor.post(f"/api/v1/services/{service.pk}/versions/", VALID_DRAFT, format="json")
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["number"] == 1 and body["status"] == "draft"
@@ -166,7 +168,7 @@ def test_create_draft_rejects_bad_content(
 ) -> None:
     before = snapshot()
     response = editor.post(
-        f"/api/services/{published_a.service_id}/versions/", payload, format="json"
+        f"/api/v1/services/{published_a.service_id}/versions/", payload, format="json"
     )
     assert response.status_code == 400, response.content
     assert field in problem_fields(problem(response))
@@ -178,7 +180,7 @@ def test_update_draft_rejects_bad_content(
     editor: APIClient, draft_a: Any, payload: dict[str, Any], field: str
 ) -> None:
     before = snapshot()
-    response = editor.patch(f"/api/versions/{draft_a.pk}/", payload, format="json")
+    response = editor.patch(f"/api/v1/versions/{draft_a.pk}/", payload, format="json")
     assert response.status_code == 400, response.content
     assert field in problem_fields(problem(response))
     assert snapshot() == before
@@ -186,7 +188,7 @@ def test_update_draft_rejects_bad_content(
 
 def test_patch_changes_only_what_is_given(editor: APIClient, draft_a: Any) -> None:
     response = editor.patch(
-        f"/api/versions/{draft_a.pk}/",
+        f"/api/v1/versions/{draft_a.pk}/",
         {"product": "Akta", "steps": [{"actor": "Kepala", "description": "Tanda tangan"}]},
         format="json",
     )
@@ -201,7 +203,7 @@ def test_patch_changes_only_what_is_given(editor: APIClient, draft_a: Any) -> No
 
 def test_put_replaces_the_whole_content(editor: APIClient, draft_a: Any) -> None:
     response = editor.put(
-        f"/api/versions/{draft_a.pk}/",
+        f"/api/v1/versions/{draft_a.pk}/",
         {"product": "Akta", "processing_time_value": 2},
         format="json",
     )
@@ -221,7 +223,7 @@ def test_a_published_version_cannot_be_changed(
 ) -> None:
     before = snapshot()
     response = getattr(approver, method)(
-        f"/api/versions/{published_a.pk}/",
+        f"/api/v1/versions/{published_a.pk}/",
         {"product": "Diam-diam diubah", "requirements": []},
         format="json",
     )
@@ -236,7 +238,7 @@ def test_a_published_version_cannot_be_changed(
 def test_draft_to_published_through_the_api(
     editor: APIClient, approver_a: Any, published_a: Any
 ) -> None:
-    new = editor.post(f"/api/versions/{published_a.pk}/new-version/", format="json")
+    new = editor.post(f"/api/v1/versions/{published_a.pk}/new-version/", format="json")
     assert new.status_code == 201
     draft_id = new.json()["id"]
     assert new.json()["requirements"] == [
@@ -255,20 +257,20 @@ def test_draft_to_published_through_the_api(
             "legal_basis": "",
         },
     ]
-    again = editor.post(f"/api/versions/{published_a.pk}/new-version/", format="json")
+    again = editor.post(f"/api/v1/versions/{published_a.pk}/new-version/", format="json")
     assert again.status_code == 400
     assert problem(again)["code"] == "draft_exists"
 
-    editor.patch(f"/api/versions/{draft_id}/", {"change_summary": "Lebih cepat"}, format="json")
-    submitted = editor.post(f"/api/versions/{draft_id}/submit/")
+    editor.patch(f"/api/v1/versions/{draft_id}/", {"change_summary": "Lebih cepat"}, format="json")
+    submitted = editor.post(f"/api/v1/versions/{draft_id}/submit/")
     assert submitted.json()["status"] == "awaiting_approval"
-    twice = editor.post(f"/api/versions/{draft_id}/submit/")
+    twice = editor.post(f"/api/v1/versions/{draft_id}/submit/")
     assert twice.status_code == 400
     assert problem(twice)["code"] == "invalid_transition"
 
     editor.force_login(approver_a)
     published = editor.post(
-        f"/api/versions/{draft_id}/publish/",
+        f"/api/v1/versions/{draft_id}/publish/",
         {"decree_number": "SK 9/2025", "decree_date": "2025-04-01"},
         format="json",
     )
@@ -282,7 +284,7 @@ def test_draft_to_published_through_the_api(
     assert body["next_review_date"] is not None
     old = StandardVersion.objects.get(pk=published_a.pk)
     assert old.status == "superseded"
-    current = editor.get(f"/api/services/{published_a.service_id}/").json()["current_version"]
+    current = editor.get(f"/api/v1/services/{published_a.service_id}/").json()["current_version"]
     assert current["id"] == draft_id
 
 
@@ -291,13 +293,13 @@ def test_publishing_an_incomplete_standard_needs_an_acknowledgement(
 ) -> None:
     service = make_service(unit_a.agency, unit_a, "Izin Keramaian")
     created = approver.post(
-        f"/api/services/{service.pk}/versions/",
+        f"/api/v1/services/{service.pk}/versions/",
         {"processing_time_value": 1, "product": "Surat izin"},
         format="json",
     )
     version_id = created.json()["id"]
     before = snapshot()
-    refused = approver.post(f"/api/versions/{version_id}/publish/", {}, format="json")
+    refused = approver.post(f"/api/v1/versions/{version_id}/publish/", {}, format="json")
     assert refused.status_code == 400
     error = problem(refused)
     assert error["code"] == "incomplete"
@@ -305,7 +307,7 @@ def test_publishing_an_incomplete_standard_needs_an_acknowledgement(
     assert snapshot() == before
 
     accepted = approver.post(
-        f"/api/versions/{version_id}/publish/", {"acknowledge_incomplete": True}, format="json"
+        f"/api/v1/versions/{version_id}/publish/", {"acknowledge_incomplete": True}, format="json"
     )
     assert accepted.status_code == 200
     assert accepted.json()["incomplete_acknowledged"] is True
@@ -324,7 +326,7 @@ def test_publish_rejects_bad_input(
     approver: APIClient, draft_a: Any, payload: dict[str, Any], field: str
 ) -> None:
     before = snapshot()
-    response = approver.post(f"/api/versions/{draft_a.pk}/publish/", payload, format="json")
+    response = approver.post(f"/api/v1/versions/{draft_a.pk}/publish/", payload, format="json")
     assert set(_fields_error(response)) == {field}
     assert snapshot() == before
 
@@ -332,14 +334,14 @@ def test_publish_rejects_bad_input(
 @pytest.mark.parametrize(
     ("method", "url"),
     [
-        ("get", "/api/versions/999999/"),
-        ("patch", "/api/versions/999999/"),
-        ("post", "/api/versions/999999/submit/"),
-        ("post", "/api/services/999999/versions/"),
-        ("get", "/api/services/999999/versions/"),
-        ("post", "/api/versions/abc/publish/"),
-        ("get", "/api/agencies/tidak-ada/"),
-        ("get", "/api/charters/999999/"),
+        ("get", "/api/v1/versions/999999/"),
+        ("patch", "/api/v1/versions/999999/"),
+        ("post", "/api/v1/versions/999999/submit/"),
+        ("post", "/api/v1/services/999999/versions/"),
+        ("get", "/api/v1/services/999999/versions/"),
+        ("post", "/api/v1/versions/abc/publish/"),
+        ("get", "/api/v1/agencies/tidak-ada/"),
+        ("get", "/api/v1/charters/999999/"),
     ],
 )
 def test_unknown_objects_are_404_with_the_error_shape(
@@ -353,23 +355,25 @@ def test_unknown_objects_are_404_with_the_error_shape(
 def test_session_writes_need_the_csrf_token(editor_a: Any, draft_a: Any) -> None:
     strict = APIClient(enforce_csrf_checks=True)
     strict.force_login(editor_a)
-    response = strict.post(f"/api/versions/{draft_a.pk}/submit/")
+    response = strict.post(f"/api/v1/versions/{draft_a.pk}/submit/")
     assert response.status_code == 403
     assert StandardVersion.objects.get(pk=draft_a.pk).status == "draft"
 
 
 def test_the_write_endpoints_speak_json(editor: APIClient, draft_a: Any) -> None:
-    response = editor.patch(f"/api/versions/{draft_a.pk}/", {"product": "x"})  # multipart
+    response = editor.patch(f"/api/v1/versions/{draft_a.pk}/", {"product": "x"})  # multipart
     assert response.status_code == 415
     assert problem(response)["code"] == "unsupported_media_type"
 
 
 def test_an_empty_draft_can_be_started(editor: APIClient, published_a: Any) -> None:
-    response = editor.post(f"/api/services/{published_a.service_id}/versions/", {}, format="json")
+    response = editor.post(
+        f"/api/v1/services/{published_a.service_id}/versions/", {}, format="json"
+    )
     assert response.status_code == 201
     assert response.json()["completeness"]["score"] == 0
 
 
 def test_methods_that_are_not_offered_are_405(editor: APIClient, draft_a: Any) -> None:
-    assert editor.delete(f"/api/versions/{draft_a.pk}/").status_code == 405
-    assert editor.get(f"/api/versions/{draft_a.pk}/publish/").status_code == 405
+    assert editor.delete(f"/api/v1/versions/{draft_a.pk}/").status_code == 405
+    assert editor.get(f"/api/v1/versions/{draft_a.pk}/publish/").status_code == 405

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from agencies.models import Agency, Location, Unit
 from charter.models import Charter, CharterStatus
+from compliance.models import AssessmentMethod, AssessmentState
 from lifeevents.models import LifeEvent
 from services.models import Service, VersionStatus
 
@@ -107,6 +108,35 @@ class LifeEventSitemap(_PublicSitemap):
         return item.updated_at
 
 
+class ScorecardSitemap(_PublicSitemap):
+    """The compliance scorecard of every agency with a published assessment."""
+
+    priority = 0.5
+
+    def items(self) -> QuerySet[Agency]:
+        return (
+            Agency.objects.filter(assessments__state=AssessmentState.PUBLISHED)
+            .distinct()
+            .order_by("pk")
+            .only("pk", "slug")
+        )
+
+    def location(self, item: Agency) -> str:
+        return reverse("public:compliance_scorecard", kwargs={"slug": item.slug})
+
+
+class MethodSitemap(_PublicSitemap):
+    """The page of each assessment method (the scoring rules, public)."""
+
+    priority = 0.3
+
+    def items(self) -> QuerySet[AssessmentMethod]:
+        return AssessmentMethod.objects.order_by("pk").only("pk", "code")
+
+    def location(self, item: AssessmentMethod) -> str:
+        return reverse("public:compliance_method", kwargs={"code": item.code})
+
+
 SITEMAPS: dict[str, type[Sitemap]] = {
     "static": StaticSitemap,
     "agencies": AgencySitemap,
@@ -115,4 +145,6 @@ SITEMAPS: dict[str, type[Sitemap]] = {
     "charters": CharterSitemap,
     "locations": LocationSitemap,
     "life-events": LifeEventSitemap,
+    "scorecards": ScorecardSitemap,
+    "methods": MethodSitemap,
 }

@@ -173,3 +173,15 @@ def test_export_reads_in_chunks(ombudsman, method_2022, django_assert_max_num_qu
     with django_assert_max_num_queries(1):
         rows = list(export_rows(chunk_size=2))
     assert len(rows) == 12
+
+
+def test_the_sitemap_lists_published_scorecards_and_the_methods(
+    client, ombudsman, agency_a, agency_b, published_a, method_2022
+):
+    _publish(agency_a, ombudsman, method_2022, 2024)
+    body = client.get("/sitemap.xml").content.decode()
+    assert f"/agencies/{agency_a.slug}/compliance/</loc>" in body
+    # Agency B has no published assessment: no scorecard to list.
+    assert f"/agencies/{agency_b.slug}/compliance/</loc>" not in body
+    for code in ("kepatuhan-2021", "kepatuhan-2022", "opini-2025"):
+        assert f"/compliance/methods/{code}/</loc>" in body

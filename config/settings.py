@@ -77,6 +77,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: counts and times every answer (core.metrics, served at /metrics).
+    "core.metrics.MetricsMiddleware",
+    # The request id (X-Request-ID) in every log line, response and task (core/logs.py).
+    "core.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Before WhiteNoise, so that static files carry the policy headers too.
     "csp.middleware.CSPMiddleware",
@@ -240,6 +244,13 @@ if TESTING:
         MEDIA_ROOT = str(VAR_DIR / "media")
     CELERY_TASK_DEFAULT_QUEUE = f"{CELERY_TASK_DEFAULT_QUEUE}-{_xdist_worker}"
 
+# --- Metrics (core/metrics.py) ----------------------------------------------------
+# /metrics answers only a request with "Authorization: Bearer <METRICS_TOKEN>"; without a
+# token set it is 404. Every process of a host writes its counters under one directory.
+METRICS_TOKEN: str = env.str("METRICS_TOKEN", default="")
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(VAR_DIR / "metrics"))
+Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
+
 # --- REST framework ---------------------------------------------------------
 REST_FRAMEWORK = {
     # Machines use agency API keys (first: an anonymous write gets 401 with its scheme);
@@ -362,11 +373,18 @@ if CACHES["default"]["BACKEND"].endswith(("LocMemCache", "FileBasedCache")):
     SILENCED_SYSTEM_CHECKS += ["django_ratelimit.E003", "django_ratelimit.W001"]
 
 # --- Logging ----------------------------------------------------------------
+# json: one object a line with the request id and task (core/logs.py); plain for people.
+LOG_FORMAT: str = env.str("LOG_FORMAT", default="plain" if (DEBUG or TESTING) else "json")
+if LOG_FORMAT not in ("json", "plain"):
+    raise ImproperlyConfigured("LOG_FORMAT must be json or plain.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "core.logs.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

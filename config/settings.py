@@ -228,7 +228,6 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-
 if TESTING:
     # pytest-xdist workers share one Redis: keep their caches and queues apart.
     _xdist_worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
@@ -243,6 +242,33 @@ if TESTING:
         VAR_DIR.mkdir(parents=True, exist_ok=True)
         MEDIA_ROOT = str(VAR_DIR / "media")
     CELERY_TASK_DEFAULT_QUEUE = f"{CELERY_TASK_DEFAULT_QUEUE}-{_xdist_worker}"
+
+# --- Celery queues ----------------------------------------------------------------
+# Separate queues, so that a large import or report never delays a breach notice: each has
+# its own workers in production (docker-compose.yml, docs/operations.md). A worker started
+# without -Q (`make run`) consumes all of them. Tasks not routed here use the default queue.
+# Off in the test suite, whose worker tests give each task the queue they consume
+# (tests/ops/test_queues.py turns it on for its own workers).
+CELERY_SEPARATE_QUEUES: bool = env.bool("MAKLUMAT_CELERY_QUEUES", default=not TESTING)
+if CELERY_SEPARATE_QUEUES:
+    from kombu import Queue
+
+    CELERY_TASK_ROUTES = {
+        "oversight.*": {"queue": "sweep"},
+        "imports.sweep": {"queue": "sweep"},
+        "notifications.*": {"queue": "notifications"},
+        "accounts.login_lock_notice": {"queue": "notifications"},
+        "*.import": {"queue": "imports"},
+        "*.import_*": {"queue": "imports"},
+        "*.report": {"queue": "reports"},
+        "*.report_*": {"queue": "reports"},
+        "opendata.*": {"queue": "reports"},
+    }
+    CELERY_TASK_QUEUES = [
+        Queue(name)
+        for name in (CELERY_TASK_DEFAULT_QUEUE, "sweep", "notifications", "imports", "reports")
+    ]
+
 
 # --- Metrics (core/metrics.py) ----------------------------------------------------
 # /metrics answers only a request with "Authorization: Bearer <METRICS_TOKEN>"; without a

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import hmac
+import sys
 
 from csp.decorators import csp_update
+from django import db
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -42,7 +44,32 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     return django_defaults.page_not_found(request, exception)
 
 
+# How long a client is asked to wait when the database cannot be reached.
+UNAVAILABLE_RETRY_AFTER = "30"
+
+
+def _database_unavailable() -> bool:
+    """Whether the error being handled is the database being out of reach (a restart,
+    a failover, a network cut): Django's connection errors, not a bad query."""
+    exc = sys.exc_info()[1]
+    return isinstance(exc, db.OperationalError | db.InterfaceError)
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: called inside Django's `except`, so the exception is at hand. A database
+    that cannot be reached is a 503 with Retry-After (the connection is checked again on the
+    next request: CONN_HEALTH_CHECKS), never a stack trace."""
+    if _database_unavailable():
+        if _is_api(request):
+            return problem_response(
+                503,
+                "database_unavailable",
+                _("The service is temporarily unavailable; try again in a minute."),
+                headers={"Retry-After": UNAVAILABLE_RETRY_AFTER},
+            )
+        response = render(request, "503.html", status=503)
+        response["Retry-After"] = UNAVAILABLE_RETRY_AFTER
+        return response
     if _is_api(request):
         return problem_response(500, "server_error", _("Something went wrong on our side."))
     return render(request, "500.html", status=500)

@@ -19,6 +19,7 @@ from drf_spectacular.views import SpectacularRedocView
 from core import csp
 from core.health import run_checks
 from core.problems import problem_response
+from core.storage import STORAGE_MESSAGE, is_storage_error
 
 
 @never_cache
@@ -70,6 +71,11 @@ def server_error(request: HttpRequest) -> HttpResponse:
         response = render(request, "503.html", status=503)
         response["Retry-After"] = UNAVAILABLE_RETRY_AFTER
         return response
+    if is_storage_error(sys.exc_info()[1]):
+        # An upload the view did not turn into a form error: still say what happened.
+        if _is_api(request):
+            return problem_response(503, "storage_unavailable", str(STORAGE_MESSAGE))
+        return render(request, "503.html", {"storage": True}, status=503)
     if _is_api(request):
         return problem_response(500, "server_error", _("Something went wrong on our side."))
     return render(request, "500.html", status=500)

@@ -5,7 +5,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
     DJANGO_SETTINGS_MODULE=config.settings PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 
 RUN apt-get update \
- && apt-get install -y --no-install-recommends gettext curl \
+ && apt-get install -y --no-install-recommends gettext curl postgresql-client \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

@@ -268,8 +268,9 @@ if CELERY_SEPARATE_QUEUES:
         "*.report_*": {"queue": "reports"},
         "opendata.*": {"queue": "reports"},
     }
+    # Each bound with its own routing key: never two queues on one key (a copy in each).
     CELERY_TASK_QUEUES = [
-        Queue(name)
+        Queue(name, routing_key=name)
         for name in (CELERY_TASK_DEFAULT_QUEUE, "sweep", "notifications", "imports", "reports")
     ]
 
@@ -278,8 +279,18 @@ if CELERY_SEPARATE_QUEUES:
 # /metrics answers only a request with "Authorization: Bearer <METRICS_TOKEN>"; without a
 # token set it is 404. Every process of a host writes its counters under one directory.
 METRICS_TOKEN: str = env.str("METRICS_TOKEN", default="")
-os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(VAR_DIR / "metrics"))
-Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
+if TESTING and _xdist_worker.startswith("gw"):
+    # Each pytest-xdist worker (and the processes its tests start) counts on its own.
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(VAR_DIR / "metrics")
+_metrics_dir = Path(os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(VAR_DIR / "metrics")))
+try:
+    _metrics_dir.mkdir(parents=True, exist_ok=True)
+    _metrics_writable = os.access(_metrics_dir, os.W_OK)
+except OSError:
+    _metrics_writable = False
+if not _metrics_writable:
+    # Never fail the app for its metrics: this process then counts only for itself.
+    del os.environ["PROMETHEUS_MULTIPROC_DIR"]
 
 # --- REST framework ---------------------------------------------------------
 REST_FRAMEWORK = {

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
@@ -25,6 +26,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from prometheus_client import (
+    REGISTRY,
     CollectorRegistry,
     Counter,
     Histogram,
@@ -232,8 +234,11 @@ class ScrapeTimeCollector:
 
 def exposition() -> bytes:
     """The text exposition of every process's metrics plus the scrape-time ones."""
-    counted_registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(counted_registry)
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        counted_registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(counted_registry)
+    else:  # the folder could not be written (config/settings.py): this process's own
+        counted_registry = REGISTRY
     counted = list(counted_registry.collect())
     registry = CollectorRegistry()
     registry.register(_Fixed(counted))

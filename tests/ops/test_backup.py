@@ -23,7 +23,12 @@ def _script(name: str, *args: str, env: dict[str, str]) -> subprocess.CompletedP
     return subprocess.run(
         ["bash", str(ROOT / "scripts" / name), *args],
         cwd=ROOT,
-        env={**os.environ, "MAKLUMAT_PG_BIN": str(Path(pg_bin("pg_dump")).parent), **env},
+        # Not as a pytest-xdist worker: its settings would put MEDIA_ROOT in its own folder.
+        env={
+            **{k: v for k, v in os.environ.items() if k != "PYTEST_XDIST_WORKER"},
+            "MAKLUMAT_PG_BIN": str(Path(pg_bin("pg_dump")).parent),
+            **env,
+        },
         capture_output=True,
         text=True,
         timeout=300,

@@ -4,6 +4,8 @@ reads across processes, and reads the queue lengths from the broker."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
 from typing import Any
 
@@ -14,6 +16,7 @@ from core.tasks import ping_task
 from notifications.outbox import drain
 from tests.factories import BreachFactory
 from tests.ops.metrics_text import TOKEN, sample, scrape
+from tests.workers import ROOT
 
 
 @pytest.fixture
@@ -128,3 +131,26 @@ def test_a_broker_that_is_down_does_not_break_the_scrape(client: Any, token: str
     text = scrape(client)
     assert sample(text, "maklumat_broker_up") == 0
     assert "maklumat_cache_hit_ratio" in text
+
+
+def test_a_metrics_folder_that_cannot_be_written_does_not_stop_the_app():
+    """A process that cannot write the shared folder still starts and counts for itself."""
+    code = (
+        "import django, os; django.setup(); from core import metrics;"
+        "assert 'PROMETHEUS_MULTIPROC_DIR' not in os.environ;"
+        "metrics.request_observed(view='v', method='GET', status=200, seconds=0.1);"
+        "print(metrics.exposition().decode())"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={
+            **{k: v for k, v in os.environ.items() if k != "PYTEST_XDIST_WORKER"},
+            "PROMETHEUS_MULTIPROC_DIR": "/proc/not-a-folder",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert sample(done.stdout, "maklumat_http_requests_total", view="v") == 1

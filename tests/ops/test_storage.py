@@ -144,3 +144,25 @@ def test_a_storage_error_no_view_caught_is_still_explained():
             response = server_error(RequestFactory().get(path))
         assert response.status_code == 503 and response["Content-Type"].startswith(kind)
         assert b"No space left" not in response.content
+
+
+def test_a_standards_import_on_a_read_only_disk_is_a_form_error(
+    agency_a: Any, unit_a: Any, editor_a: Any, settings: Any, tmp_path: Path, monkeypatch: Any
+):
+    from tests.services.importing.helpers import csv_bytes as standards_csv
+    from tests.services.importing.helpers import row as standard_row
+    from tests.services.importing.test_views import client_for, upload
+
+    settings.VAR_DIR = tmp_path
+    client = client_for(editor_a)
+
+    def read_only(self: Path, *args: Any, **kwargs: Any) -> Any:
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(Path, "open", read_only)
+    response = upload(client, agency_a, standards_csv([standard_row("a")]))
+    monkeypatch.undo()
+    assert response.status_code == 200  # the upload form again, with its error
+    assert "Berkas tidak dapat disimpan" in response.content.decode()
+    assert not ImportJob.objects.exists()
+    assert _files(tmp_path) == []

@@ -5,7 +5,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
     DJANGO_SETTINGS_MODULE=config.settings PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 
 RUN apt-get update \
- && apt-get install -y --no-install-recommends gettext curl \
+ && apt-get install -y --no-install-recommends gettext curl postgresql-client \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
@@ -16,7 +16,7 @@ RUN pip install --no-cache-dir -e . \
  && DEBUG=1 python manage.py compilemessages -v0 \
  && DEBUG=1 SECRET_KEY=build python manage.py collectstatic --noinput -v0
 
-RUN useradd --create-home --uid 1000 maklumat && mkdir -p /app/var && chown -R maklumat /app/var
+RUN useradd --create-home --uid 1000 maklumat && mkdir -p /app/var/media /app/var/metrics && chown -R maklumat /app/var
 USER maklumat
 
 EXPOSE 8000

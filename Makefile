@@ -1,4 +1,4 @@
-.PHONY: run test audit lint fmt bench messages
+.PHONY: run test audit lint fmt bench messages backup restore
 
 # Set up and run the whole app (web, worker, beat) on SQLite with demo data.
 run:
@@ -24,3 +24,11 @@ messages:
 
 bench:
 	bash bench/run.sh
+
+# Database (pg_dump) and media to BACKUP_DIR (default var/backups); docs/operations.md.
+backup:
+	bash scripts/backup.sh $(BACKUP_DIR)
+
+# Put a backup back: make restore BACKUP=var/backups/maklumat-<time> RESTORE_CONFIRM=yes
+restore:
+	bash scripts/restore.sh $(BACKUP)

@@ -6,6 +6,9 @@ import os
 
 from celery import Celery
 
+# Connects the signals that carry the request id into tasks and format worker logs as JSON.
+import core.logs  # noqa: F401
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("maklumat")

@@ -33,6 +33,9 @@ if not SECRET_KEY:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
     SECRET_KEY = "insecure-development-key-never-use-in-production"  # noqa: S105
 
+# Rotating SECRET_KEY: the previous keys still verify what they signed (docs/operations.md).
+SECRET_KEY_FALLBACKS: list[str] = env.list("SECRET_KEY_FALLBACKS", default=[])
+
 ALLOWED_HOSTS: list[str] = env.list(
     "ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if (DEBUG or TESTING) else []
 )
@@ -79,6 +82,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: counts and times every answer (core.metrics, served at /metrics).
+    "core.metrics.MetricsMiddleware",
+    # The request id (X-Request-ID) in every log line, response and task (core/logs.py).
+    "core.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Before WhiteNoise, so that static files carry the policy headers too.
     "csp.middleware.CSPMiddleware",
@@ -174,7 +181,8 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # FileSystemStorage that cleans up and explains a full or read-only disk (core/storage.py).
+    "default": {"BACKEND": "core.storage.SafeFileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -226,7 +234,6 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-
 if TESTING:
     # pytest-xdist workers share one Redis: keep their caches and queues apart.
     _xdist_worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
@@ -241,6 +248,51 @@ if TESTING:
         VAR_DIR.mkdir(parents=True, exist_ok=True)
         MEDIA_ROOT = str(VAR_DIR / "media")
     CELERY_TASK_DEFAULT_QUEUE = f"{CELERY_TASK_DEFAULT_QUEUE}-{_xdist_worker}"
+
+# --- Celery queues ----------------------------------------------------------------
+# Separate queues, so that a large import or report never delays a breach notice: each has
+# its own workers in production (docker-compose.yml, docs/operations.md). A worker started
+# without -Q (`make run`) consumes all of them. Tasks not routed here use the default queue.
+# Off in the test suite, whose worker tests give each task the queue they consume
+# (tests/ops/test_queues.py turns it on for its own workers).
+CELERY_SEPARATE_QUEUES: bool = env.bool("MAKLUMAT_CELERY_QUEUES", default=not TESTING)
+if CELERY_SEPARATE_QUEUES:
+    from kombu import Queue
+
+    CELERY_TASK_ROUTES = {
+        "oversight.*": {"queue": "sweep"},
+        "imports.sweep": {"queue": "sweep"},
+        "notifications.*": {"queue": "notifications"},
+        "accounts.login_lock_notice": {"queue": "notifications"},
+        "*.import": {"queue": "imports"},
+        "*.import_*": {"queue": "imports"},
+        "*.report": {"queue": "reports"},
+        "*.report_*": {"queue": "reports"},
+        "opendata.*": {"queue": "reports"},
+    }
+    # Each bound with its own routing key: never two queues on one key (a copy in each).
+    CELERY_TASK_QUEUES = [
+        Queue(name, routing_key=name)
+        for name in (CELERY_TASK_DEFAULT_QUEUE, "sweep", "notifications", "imports", "reports")
+    ]
+
+
+# --- Metrics (core/metrics.py) ----------------------------------------------------
+# /metrics answers only a request with "Authorization: Bearer <METRICS_TOKEN>"; without a
+# token set it is 404. Every process of a host writes its counters under one directory.
+METRICS_TOKEN: str = env.str("METRICS_TOKEN", default="")
+if TESTING and _xdist_worker.startswith("gw"):
+    # Each pytest-xdist worker (and the processes its tests start) counts on its own.
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(VAR_DIR / "metrics")
+_metrics_dir = Path(os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(VAR_DIR / "metrics")))
+try:
+    _metrics_dir.mkdir(parents=True, exist_ok=True)
+    _metrics_writable = os.access(_metrics_dir, os.W_OK)
+except OSError:
+    _metrics_writable = False
+if not _metrics_writable:
+    # Never fail the app for its metrics: this process then counts only for itself.
+    del os.environ["PROMETHEUS_MULTIPROC_DIR"]
 
 # --- REST framework ---------------------------------------------------------
 REST_FRAMEWORK = {
@@ -368,11 +420,18 @@ if CACHES["default"]["BACKEND"].endswith(("LocMemCache", "FileBasedCache")):
     SILENCED_SYSTEM_CHECKS += ["django_ratelimit.E003", "django_ratelimit.W001"]
 
 # --- Logging ----------------------------------------------------------------
+# json: one object a line with the request id and task (core/logs.py); plain for people.
+LOG_FORMAT: str = env.str("LOG_FORMAT", default="plain" if (DEBUG or TESTING) else "json")
+if LOG_FORMAT not in ("json", "plain"):
+    raise ImproperlyConfigured("LOG_FORMAT must be json or plain.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "core.logs.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

@@ -29,6 +29,7 @@ accounts_patterns = [*accounts_urls.urlpatterns, *invitation_urls.urlpatterns]
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
+    path("metrics", core_views.metrics, name="metrics"),
     *public_urls.site_patterns,
     path("i18n/", include("django.conf.urls.i18n")),
     # The API is versioned in its path: a breaking change goes to /api/v2/ (docs/api.md).

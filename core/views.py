@@ -1,7 +1,12 @@
 from __future__ import annotations
 
+import hmac
+import sys
+
 from csp.decorators import csp_update
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django import db
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views import defaults as django_defaults
@@ -14,6 +19,7 @@ from drf_spectacular.views import SpectacularRedocView
 from core import csp
 from core.health import run_checks
 from core.problems import problem_response
+from core.storage import STORAGE_MESSAGE, is_storage_error
 
 
 @never_cache
@@ -39,7 +45,37 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     return django_defaults.page_not_found(request, exception)
 
 
+# How long a client is asked to wait when the database cannot be reached.
+UNAVAILABLE_RETRY_AFTER = "30"
+
+
+def _database_unavailable() -> bool:
+    """Whether the error being handled is the database being out of reach (a restart,
+    a failover, a network cut): Django's connection errors, not a bad query."""
+    exc = sys.exc_info()[1]
+    return isinstance(exc, db.OperationalError | db.InterfaceError)
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: called inside Django's `except`, so the exception is at hand. A database
+    that cannot be reached is a 503 with Retry-After (the connection is checked again on the
+    next request: CONN_HEALTH_CHECKS), never a stack trace."""
+    if _database_unavailable():
+        if _is_api(request):
+            return problem_response(
+                503,
+                "database_unavailable",
+                _("The service is temporarily unavailable; try again in a minute."),
+                headers={"Retry-After": UNAVAILABLE_RETRY_AFTER},
+            )
+        response = render(request, "503.html", status=503)
+        response["Retry-After"] = UNAVAILABLE_RETRY_AFTER
+        return response
+    if is_storage_error(sys.exc_info()[1]):
+        # An upload the view did not turn into a form error: still say what happened.
+        if _is_api(request):
+            return problem_response(503, "storage_unavailable", str(STORAGE_MESSAGE))
+        return render(request, "503.html", {"storage": True}, status=503)
     if _is_api(request):
         return problem_response(500, "server_error", _("Something went wrong on our side."))
     return render(request, "500.html", status=500)
@@ -90,3 +126,21 @@ def csp_report(request: HttpRequest) -> HttpResponse:
         return HttpResponse(status=400)
     csp.csp_violations_log(violations)
     return HttpResponse(status=204)
+
+
+@never_cache
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus metrics (core/metrics.py), for a scraper holding METRICS_TOKEN only."""
+    token = settings.METRICS_TOKEN
+    if not token:
+        raise Http404
+    given = request.headers.get("Authorization", "")
+    if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+        response = HttpResponse(status=401)
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
+    from prometheus_client import CONTENT_TYPE_LATEST
+
+    from core.metrics import exposition
+
+    return HttpResponse(exposition(), content_type=CONTENT_TYPE_LATEST)

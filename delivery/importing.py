@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 
 from agencies.models import Agency
 from agencies.policy import Action, can_in_agency
+from core.storage import StorageUnavailableError
 from core.tabular import FileKind, TableError, encoding_error, open_table
 from delivery.bulk import CHUNK_SIZE, DeliveryRecorder, ItemResult
 from imports.models import ImportJob, ImportKind, ImportState
@@ -194,6 +195,8 @@ def import_start(
         stored = upload_store(chunks=upload.chunks(), file_format=kind, max_bytes=max_bytes())
     except UploadTooBigError:
         raise ImportRefusedError(too_big_message()) from None
+    except StorageUnavailableError as full:
+        raise ImportRefusedError(full.message) from None
     try:
         lines = _check_file(stored.path, kind)
     except ImportRefusedError:

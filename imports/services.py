@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -24,7 +25,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.models import Agency
+from core.storage import STORAGE_ERRNOS, storage_refused
 from imports.models import FINISHED, ImportJob, ImportKind, ImportState
+
+logger = logging.getLogger(__name__)
 
 FOLDER = "imports"
 # Finished jobs, their uploads and error reports are kept this long.
@@ -77,9 +81,10 @@ def upload_store(*, chunks: Iterable[bytes], file_format: str, max_bytes: int) -
     """
     job_id = uuid.uuid4()
     name = f"{FOLDER}/{job_id.hex}.{file_format}"
-    path = imports_dir() / f"{job_id.hex}.{file_format}"
+    path = Path(settings.VAR_DIR) / name
     size = 0
     try:
+        imports_dir()
         with path.open("xb") as out:
             path.chmod(0o600)
             for chunk in chunks:
@@ -87,8 +92,13 @@ def upload_store(*, chunks: Iterable[bytes], file_format: str, max_bytes: int) -
                 if size > max_bytes:
                     raise UploadTooBigError
                 out.write(chunk)
-    except BaseException:
-        path.unlink(missing_ok=True)
+    except BaseException as exc:
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as cleanup:
+            logger.error("imports: could not remove %s (%s)", path, cleanup)
+        if isinstance(exc, OSError) and exc.errno in STORAGE_ERRNOS:
+            raise storage_refused(exc, str(path)) from exc
         raise
     return StoredUpload(id=job_id, name=name, size=size)
 

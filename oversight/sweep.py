@@ -18,6 +18,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from core import metrics
 from notifications.keys import idempotency_key, idempotency_key_sql, sql_text
 from notifications.models import Notification
 from oversight.models import Breach, BreachStatus, SweepError, SweepRun
@@ -261,6 +262,11 @@ def sweep(*, now: dt.datetime | None = None, kinds: list[str] | None = None) -> 
     # A partial run (kinds given) must not move the watermark past work it did not do.
     run.succeeded = kinds is None
     run.save()
+    metrics.sweep_observed(
+        seconds=(run.finished_at - run.started_at).total_seconds(),
+        created=result.created,
+        succeeded=run.succeeded,
+    )
     if any(result.created.values()):
         from notifications.tasks import kick_drain
 

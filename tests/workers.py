@@ -54,7 +54,8 @@ def database_url() -> str:
 
 
 def start_worker(name: str, *, queue: str, env: dict[str, str] | None = None) -> Worker:
-    """A `celery worker` process (solo pool) consuming `queue`, on this test database.
+    """A `celery worker` process (solo pool) consuming `queue` (empty: every configured
+    queue, as `make run`'s worker), on this test database.
 
     `env` overrides the environment (e.g. another broker, an SMTP server). Returns once the
     worker answers a ping on its broker.
@@ -68,7 +69,8 @@ def start_worker(name: str, *, queue: str, env: dict[str, str] | None = None) ->
     node = f"{name}-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-{os.getpid()}"
     proc = subprocess.Popen(
         [
-            sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue,
+            sys.executable, "-m", "celery", "-A", "config", "worker",
+            *(["-Q", queue] if queue else []),  # none: every queue in the settings
             "--pool=solo", "--concurrency=1", "--without-gossip", "--without-mingle",
             "--without-heartbeat", "--loglevel=INFO", "-n", f"{node}@%h",
         ],

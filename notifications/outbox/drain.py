@@ -15,6 +15,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from agencies.policy import Action, can
+from core import metrics
 from core.errors import ApplicationError, PermissionDeniedError
 from notifications import registry
 from notifications.channels import CHANNELS, Outcome
@@ -172,6 +173,7 @@ class _Recorder:
     def __call__(self, row: Notification, outcome: Outcome) -> None:
         status = record_outcome(row, outcome, started=self.started, now=self.now)
         self.result.outcomes[status] += 1
+        metrics.notification_observed(channel=row.channel, result=outcome.result)
         self.recorded.add(row.pk)
         if row.channel == WEBHOOK and row.webhook_endpoint_id is not None:
             webhook_record(endpoint_id=row.webhook_endpoint_id, outcome=outcome, now=self.now)

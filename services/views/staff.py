@@ -28,6 +28,7 @@ from django.views.decorators.http import require_POST
 from agencies.models import Agency
 from agencies.policy import Action, agencies_for, can, can_in_agency, permitted, refuse, scope
 from core.errors import ApplicationError
+from core.storage import StorageUnavailableError
 from imports.models import ImportJob, ImportKind, ImportState
 from imports.selectors import import_job_get
 from services import exporting
@@ -419,14 +420,18 @@ def upload(request: HttpRequest) -> HttpResponse:
                 for issue in plan.issues:
                     form.add_error("file", issue_text(issue))
             else:
-                job = import_stage(
-                    agency=agency,
-                    user=user,
-                    content=form.content,
-                    kind=form.kind,
-                    filename=form.cleaned_data["file"].name or "",
-                )
-                return redirect("imports:preview", token=job.pk)
+                try:
+                    job = import_stage(
+                        agency=agency,
+                        user=user,
+                        content=form.content,
+                        kind=form.kind,
+                        filename=form.cleaned_data["file"].name or "",
+                    )
+                except StorageUnavailableError as full:  # the disk is full or read-only
+                    form.add_error("file", full.message)
+                else:
+                    return redirect("imports:preview", token=job.pk)
     elif can_import:
         initial = {}
         wanted = edit_agencies.filter(slug=request.GET.get("agency", "")).first()

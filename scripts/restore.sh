@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# `make restore BACKUP=<dir> [RESTORE_CONFIRM=yes]`: put a `make backup` back: the database
+# (pg_restore into DATABASE_URL, replacing what is there, in one transaction) and the media
+# folder (the current one is kept beside it as MEDIA_ROOT.before-restore-<time>).
+# Stop web, the workers and beat first. Destructive: asks for RESTORE_CONFIRM=yes.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+backup="${1:-${BACKUP:-}}"
+[ -n "$backup" ] || die "Usage: make restore BACKUP=var/backups/maklumat-<time>"
+[ -f "$backup/database.dump" ] && [ -f "$backup/media.tar.gz" ] && [ -f "$backup/SHA256SUMS" ] ||
+  die "$backup is not a complete backup (database.dump, media.tar.gz, SHA256SUMS)."
+( cd "$backup" && sha256sum --quiet --check SHA256SUMS ) || die "The backup's checksums do not match: refusing."
+[ "${RESTORE_CONFIRM:-}" = "yes" ] ||
+  die "This replaces the database at DATABASE_URL and the media folder. Run again with RESTORE_CONFIRM=yes."
+
+PG_BIN="${MAKLUMAT_PG_BIN:+$MAKLUMAT_PG_BIN/}"
+export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-config.settings}"
+mapfile -t conf < <("$PY" - <<'PY'
+import django
+django.setup()
+from django.conf import settings
+print(settings.DATABASES["default"]["ENGINE"])
+print(settings.MEDIA_ROOT)
+PY
+)
+[ "${conf[0]}" = "django.db.backends.postgresql" ] && [ -n "${DATABASE_URL:-}" ] ||
+  die "make restore needs DATABASE_URL on PostgreSQL."
+media="${conf[1]}"
+
+log "Restoring the database (one transaction: all or nothing)"
+"${PG_BIN}pg_restore" --clean --if-exists --no-owner --no-privileges --exit-on-error \
+  --single-transaction --dbname "$DATABASE_URL" "$backup/database.dump"
+
+log "Restoring the media folder ($media)"
+media_parent="$(dirname "$media")"
+mkdir -p "$media_parent"
+incoming="$(mktemp -d "$media_parent/.media-restoring.XXXXXX")"
+trap 'rm -rf "$incoming"' EXIT
+tar -C "$incoming" -xzf "$backup/media.tar.gz"
+chmod 755 "$incoming"
+if [ -e "$media" ]; then
+  mv "$media" "$media.before-restore-$(date -u +%Y%m%dT%H%M%SZ)"
+fi
+mv "$incoming" "$media"
+trap - EXIT
+log "Restored $backup"

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "delivery",
     "oversight",
     "notifications",
+    "cases",
     "feedback",
     "staff",
     "public_site",

@@ -45,6 +45,7 @@ urlpatterns += i18n_patterns(
     path("staff/breaches/", include(oversight_urls.list_patterns)),
     path("staff/breaches/", include(oversight_urls.answer_patterns)),
     path("staff/oversight/", include(oversight_urls.legacy_patterns)),
+    path("staff/cases/", include("cases.urls")),
     path("staff/inbox/", include("notifications.urls")),
     path("charters/", include("charter.urls")),
     path("track/", include("public_site.tracking_urls")),

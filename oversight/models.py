@@ -27,6 +27,13 @@ class BreachKind(models.TextChoices):
     INCOMPLETE_STANDARD = "incomplete_standard", _("Incomplete published standard")
     # Found by feedback's rule (feedback.breaches), registered into oversight.rules.
     LOW_SATISFACTION = "low_satisfaction", _("Satisfaction grade below target")
+    # Found by the cases app's rules (cases.rules), registered into oversight.rules: the
+    # ombudsman's deadlines missed by the agency.
+    CORRECTIVE_ACTION_OVERDUE = (
+        "corrective_action_overdue",
+        _("Corrective action past its deadline"),
+    )
+    EXPLANATION_OVERDUE = "explanation_overdue", _("Explanation to the ombudsman not given in time")
 
 
 class BreachStatus(models.TextChoices):

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.history import HistoricalRecords
@@ -272,6 +273,18 @@ class CorrectiveAction(models.Model):
 
     def policy_owner(self) -> tuple[int, int]:
         return self.agency_id, self.unit_id
+
+    def public_state(self, now: Any = None) -> str:
+        """Where the action stands, as the public page says it: done on time, done late,
+        raised to a recommendation, overdue, or open."""
+        if self.status == ActionStatus.ACCEPTED:
+            return "done_on_time" if self.on_time else "done_late"
+        if hasattr(self, "recommendation"):
+            return "recommendation"
+        now = now or timezone.now()
+        if self.due_at is not None and self.due_at < now:
+            return "overdue"
+        return "open"
 
 
 class ActionReport(models.Model):

@@ -150,8 +150,34 @@ def published_findings(*, agency: Any = None, service: Any = None) -> QuerySet[F
     if service is not None:
         findings = findings.filter(case__service=service)
     return findings.prefetch_related(
-        Prefetch("actions", queryset=CorrectiveAction.objects.exclude(status=ActionStatus.PROPOSED))
+        Prefetch(
+            "actions",
+            queryset=CorrectiveAction.objects.exclude(status=ActionStatus.PROPOSED)
+            .select_related("recommendation")
+            .order_by("pk"),
+        )
     ).order_by("-final_at", "-pk")
+
+
+PUBLIC_FINDINGS_SHOWN = 20
+
+
+@dataclass
+class PublicRecord:
+    """What an agency's (or a service's) public page shows of the ombudsman's findings."""
+
+    findings: list[Finding]
+    findings_record: FindingRecord | None = None
+    action_record: ActionRecord | None = None
+
+
+def public_record(*, agency: Any = None, service: Any = None) -> PublicRecord:
+    """The latest final findings (anonymised) and, for an agency, its record: findings by
+    outcome and corrective actions done on time. A fixed number of queries."""
+    findings = list(published_findings(agency=agency, service=service)[:PUBLIC_FINDINGS_SHOWN])
+    if agency is None:
+        return PublicRecord(findings)
+    return PublicRecord(findings, findings_record(agency), corrective_actions_on_time(agency))
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from django.views.decorators.http import require_safe
 
 from agencies.models import Agency, AgencyLevel, Unit
 from agencies.selectors import agencies_by_region, agency_regions, unit_week
+from cases.selectors import public_record
 from charter.models import Charter, CharterStatus
 from core.forms import Form
 from services.components import completeness
@@ -204,6 +205,7 @@ def service_detail(request: HttpRequest, agency_slug: str, slug: str) -> HttpRes
             "same_day": unit in (TimeUnit.HOURS, TimeUnit.MINUTES),
             "working_days": unit == TimeUnit.WORKING_DAYS,
             "review_overdue": bool(version.next_review_date and version.next_review_date < today),
+            "ombudsman": public_record(service=service),
         },
     )
 
@@ -267,6 +269,7 @@ def agency_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "services": services,
             "charters": charters,
             "figures": figures,
+            "ombudsman": public_record(agency=agency),
         },
     )
 

@@ -9,14 +9,17 @@ import pytest
 from cases import services
 from cases.models import Case
 from tests.oversight.desk_world import desk_breach
-from tests.registry import make_service
+from tests.registry import make_published, make_service
 
 PDF = b"%PDF-1.4\n%test\n"
 
 
 @pytest.fixture
 def svc_a(unit_a: Any, agency_a: Any) -> Any:
-    return make_service(agency_a, unit_a, name="Akta Kelahiran")
+    """Agency A's service, its standard published (its public page exists)."""
+    service = make_service(agency_a, unit_a, name="Akta Kelahiran")
+    make_published(service)
+    return service
 
 
 @pytest.fixture

@@ -135,10 +135,10 @@ def test_service_page_query_count_is_constant_and_the_body_is_cached(
     # service; its versions; charter; the four parts of the standard (first view only);
     # the performance panel's aggregates and its 3/6/12-month periods; the due-date example
     # on the unit's work calendar (calendar, first working day, due day: 4) (all cached
-    # afterwards).
-    with django_assert_num_queries(15):
+    # afterwards); the ombudsman's final findings about the service (cases).
+    with django_assert_num_queries(16):
         first = client.get(prefix + KTP_URL)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         second = client.get(prefix + KTP_URL)
     assert first.context["body"] == second.context["body"]
     assert "Fotokopi Kartu Keluarga (KK)" in second.content.decode()
@@ -151,8 +151,8 @@ def test_service_page_with_many_rows_costs_the_same(
         agency_a, unit_a, "Izin Besar", requirements=[f"Syarat {i}" for i in range(30)]
     )
     # As above: the page, the standard's parts, the panel (figures, periods, months), the
-    # due-date example.
-    with django_assert_num_queries(15):
+    # due-date example, the ombudsman's findings.
+    with django_assert_num_queries(16):
         client.get(service.get_absolute_url())
 
 
@@ -258,8 +258,9 @@ def test_agency_and_unit_pages_have_constant_query_counts(
         publish_service(agency_a, unit_a, f"Layanan {i}")
     factories.UnitFactory(agency=agency_a)
     # agency; units; services; their versions; their cost items; charters; figures; the
-    # agency's on-time figures.
-    with django_assert_num_queries(8):
+    # agency's on-time figures; the ombudsman's findings, their record and the corrective
+    # actions' record (cases).
+    with django_assert_num_queries(11):
         client.get(agency_a.get_absolute_url())
     # unit; services; versions; cost items; charter; figures; the performance panel (3), whose
     # cached figures also give the figures section its on-time rate; the national calendar's

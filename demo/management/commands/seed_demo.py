@@ -15,6 +15,7 @@ from agencies.services import agency_create, membership_grant, unit_create
 from charter.models import Charter
 from charter.services import charter_draft_create, charter_publish
 from demo import data
+from demo.cases import seed_cases
 from demo.deliveries import seed_deliveries
 from demo.surveys import seed_surveys
 from services.models import Service
@@ -40,6 +41,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Demo deliveries ready ({recorded} new)."))
         answered = seed_surveys()
         self.stdout.write(self.style.SUCCESS(f"Demo survey responses ready ({answered} new)."))
+        self.stdout.write(self.style.SUCCESS(f"Demo ombudsman cases ready ({seed_cases()} new)."))
 
 
 def _agency(spec: dict[str, Any]) -> tuple[Agency, int]:

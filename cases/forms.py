@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import DEFAULT_ACTION_DAYS
@@ -47,14 +48,16 @@ class DraftForm(Form):
         widget=forms.CheckboxSelectMultiple,
     )
     summary = _text(_("Summary (published, without the citizen's identity)"), required=True)
-    actions = _text(
-        _(
+    actions = _text(_("Corrective actions"))
+    days = _days(_("Working days for the agency to respond (default 14)"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Formatted per request, in the request's language (not once, at import).
+        self.fields["actions"].label = gettext(
             "Corrective actions, one a line; end a line with “| N” for N working days "
             "(default %(days)d)"
-        )
-        % {"days": DEFAULT_ACTION_DAYS}
-    )
-    days = _days(_("Working days for the agency to respond (default 14)"))
+        ) % {"days": DEFAULT_ACTION_DAYS}
 
     def clean_actions(self) -> list[tuple[str, int | None]]:
         rows: list[tuple[str, int | None]] = []

@@ -182,7 +182,9 @@ def case_open(
             raise ApplicationError(_("Some of these breaches do not exist."), field="breach")
         if len({b.unit_id for b in breaches}) != 1:
             raise ApplicationError(
-                _("A case is about one unit: select breaches of one unit."), field="breach"
+                _("A case is about one unit: select breaches of one unit."),
+                code="one_unit",
+                field="breach",
             )
         taken = list(
             CaseBreach.objects.filter(breach_id__in=ids).values_list("breach_id", flat=True)

@@ -620,6 +620,24 @@ def _raise_recommendation(case: Case, actor: Any, now: dt.datetime, data: dict[s
     return text
 
 
+def cases_close_incomplete(*, now: dt.datetime | None = None, limit: int = 500) -> int:
+    """Close the cases whose reporter did not complete the information in time (Perom
+    58/2023: an incomplete report is closed after its 30 days). The platform's own step
+    (`system`); each case is locked and re-checked, so a run twice closes nothing more."""
+    now = now or timezone.now()
+    closed = 0
+    due = Case.objects.filter(state=CaseState.AWAITING_INFO, info_due_at__lt=now).order_by(
+        "info_due_at", "pk"
+    )
+    for case in due[:limit]:
+        try:
+            case_transition(case, "close_incomplete", None, system=True, now=now)
+        except ApplicationError:
+            continue  # information arrived meanwhile: no longer awaiting
+        closed += 1
+    return closed
+
+
 HANDLERS: dict[str, Handler] = {
     "verify": _noop,
     "fast_track": _fast_track,

@@ -244,3 +244,20 @@ def test_awaiting_information_has_a_clock(case_a: Case, ombudsman: Any, editor_a
     later = case.info_due_at + dt.timedelta(seconds=1)
     case = services.case_transition(case, "close_incomplete", None, system=True, now=later)
     assert case.state == CaseState.CLOSED
+
+
+def test_the_platform_closes_cases_whose_information_never_came(
+    case_a: Case, ombudsman: Any, editor_a: Any
+) -> None:
+    from cases.tasks import close_incomplete_task
+
+    case = advance(case_a, ombudsman, editor_a, "verification")
+    case = services.case_transition(case, "request_info", ombudsman, text="Kirim bukti")
+    assert close_incomplete_task() == 0  # the clock has not run out
+    assert case.info_due_at is not None
+    later = case.info_due_at + dt.timedelta(minutes=1)
+    assert services.cases_close_incomplete(now=later) == 1
+    assert services.cases_close_incomplete(now=later) == 0
+    case.refresh_from_db()
+    assert case.state == CaseState.CLOSED
+    assert case.events.last().actor is None  # type: ignore[union-attr]

@@ -187,3 +187,24 @@ def test_the_case_page_costs_a_fixed_number_of_queries(
         counts.append(len(queries))
     assert counts[0] == counts[1]
     assert counts[0] <= 30
+
+
+@pytest.mark.parametrize("who", ["ombudsman", "admin_a"])
+def test_the_case_list_costs_the_same_with_more_cases(
+    who: str, national: Any, agency_a: Any, unit_a: Any, cast: Any
+) -> None:
+    client = client_for(cast[who])
+    counts = []
+    for extra in (1, 6):
+        for _ in range(extra):
+            breach = desk_breach(agency=agency_a, unit=unit_a)
+            case = services.case_open(breach_ids=[breach.pk], acting_user=cast["ombudsman"])
+            services.case_transition(case, "fast_track", cast["ombudsman"])
+            services.case_transition(case, "request_explanation", cast["ombudsman"], text="q")
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get("/staff/cases/")
+        assert response.status_code == 200
+        assert response.content.decode().count("data-case=") == Case.objects.count()
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    assert counts[0] <= 12

@@ -236,8 +236,8 @@ def test_public_standard_page_query_count_does_not_grow(
     )
     # Constant: the page, the cached standard body, the performance panel's aggregates
     # (figures, 3/6/12-month periods, months), and the due-date example on the unit's
-    # calendar (4; cached afterwards).
-    with django_assert_num_queries(15):
+    # calendar (4; cached afterwards); the ombudsman's findings about the service (cases).
+    with django_assert_num_queries(16):
         response = client.get(service.get_absolute_url())
     assert response.status_code == 200
     assert response.content.decode().count("Syarat ") == requirements

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "oversight",
     "notifications",
     "lifeevents",
+    "cases",
     "feedback",
     "compliance",
     "staff",

@@ -54,6 +54,7 @@ urlpatterns += i18n_patterns(
     path("staff/breaches/", include(oversight_urls.list_patterns)),
     path("staff/breaches/", include(oversight_urls.answer_patterns)),
     path("staff/oversight/", include(oversight_urls.legacy_patterns)),
+    path("staff/cases/", include("cases.urls")),
     path("staff/inbox/", include("notifications.urls")),
     path("staff/life-events/", include("lifeevents.urls")),
     path("staff/compliance/", include(compliance_urls.staff_patterns)),

@@ -29,6 +29,13 @@ class BreachKind(models.TextChoices):
     LOW_SATISFACTION = "low_satisfaction", _("Satisfaction grade below target")
     # Found by feedback's complaint rule (feedback.complaints.breaches).
     UNANSWERED_COMPLAINT = "unanswered_complaint", _("Complaint not handled in time")
+    # Found by the cases app's rules (cases.rules), registered into oversight.rules: the
+    # ombudsman's deadlines missed by the agency.
+    CORRECTIVE_ACTION_OVERDUE = (
+        "corrective_action_overdue",
+        _("Corrective action past its deadline"),
+    )
+    EXPLANATION_OVERDUE = "explanation_overdue", _("Explanation to the ombudsman not given in time")
 
 
 class BreachStatus(models.TextChoices):

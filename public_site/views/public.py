@@ -29,6 +29,7 @@ from agencies.facilities import facility_items
 from agencies.locations import counters_of_unit
 from agencies.models import Agency, AgencyLevel, Unit
 from agencies.selectors import agencies_by_region, agency_regions, unit_week
+from cases.selectors import public_record
 from charter.models import Charter, CharterStatus
 from compliance.selectors import latest_published_by_agency, rank_by_opinion
 from core.forms import Form
@@ -210,6 +211,7 @@ def service_detail(request: HttpRequest, agency_slug: str, slug: str) -> HttpRes
             "review_overdue": bool(version.next_review_date and version.next_review_date < today),
             "where": list(counters_of_unit(service.unit_id)),
             "life_events": life_events_for_service(service),
+            "ombudsman": public_record(service=service),
         },
     )
 
@@ -273,6 +275,7 @@ def agency_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "services": services,
             "charters": charters,
             "figures": figures,
+            "ombudsman": public_record(agency=agency),
         },
     )
 

@@ -136,10 +136,10 @@ def test_service_page_query_count_is_constant_and_the_body_is_cached(
     # the performance panel's aggregates and its 3/6/12-month periods; the due-date example
     # on the unit's work calendar (calendar, first working day, due day: 4) (all cached
     # afterwards); where it can be done (the unit's counters and their locations: 1); the life
-    # events the service is part of (1).
-    with django_assert_num_queries(17):
+    # events the service is part of (1); the ombudsman's final findings about it (cases: 1).
+    with django_assert_num_queries(18):
         first = client.get(prefix + KTP_URL)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         second = client.get(prefix + KTP_URL)
     assert first.context["body"] == second.context["body"]
     assert "Fotokopi Kartu Keluarga (KK)" in second.content.decode()
@@ -152,8 +152,8 @@ def test_service_page_with_many_rows_costs_the_same(
         agency_a, unit_a, "Izin Besar", requirements=[f"Syarat {i}" for i in range(30)]
     )
     # As above: the page, the standard's parts, the panel (figures, periods, months), the
-    # due-date example, where it can be done, the life events.
-    with django_assert_num_queries(17):
+    # due-date example, where it can be done, the life events, the ombudsman's findings.
+    with django_assert_num_queries(18):
         client.get(service.get_absolute_url())
 
 
@@ -259,8 +259,9 @@ def test_agency_and_unit_pages_have_constant_query_counts(
         publish_service(agency_a, unit_a, f"Layanan {i}")
     factories.UnitFactory(agency=agency_a)
     # agency; units; services; their versions; their cost items; charters; figures; the
-    # agency's on-time figures.
-    with django_assert_num_queries(8):
+    # agency's on-time figures; the ombudsman's findings, their record and the corrective
+    # actions' record (cases).
+    with django_assert_num_queries(11):
         client.get(agency_a.get_absolute_url())
     # unit; services; versions; cost items; charter; figures; the performance panel (3), whose
     # cached figures also give the figures section its on-time rate; the national calendar's

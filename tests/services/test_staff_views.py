@@ -237,9 +237,9 @@ def test_public_standard_page_query_count_does_not_grow(
     )
     # Constant: the page, the cached standard body, the performance panel's aggregates
     # (figures, 3/6/12-month periods, months), the due-date example on the unit's
-    # calendar (4; cached afterwards), where it can be done (the unit's counters: 1), and the
-    # life events the service is part of (1).
-    with django_assert_num_queries(17):
+    # calendar (4; cached afterwards), where it can be done (the unit's counters: 1), the life
+    # events the service is part of (1), the ombudsman's findings about it (cases: 1).
+    with django_assert_num_queries(18):
         response = client.get(service.get_absolute_url())
     assert response.status_code == 200
     assert response.content.decode().count("Syarat ") == requirements

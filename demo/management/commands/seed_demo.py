@@ -15,6 +15,7 @@ from agencies.services import agency_create, membership_grant, unit_create
 from charter.models import Charter
 from charter.services import charter_draft_create, charter_publish
 from demo import data
+from demo.cases import seed_cases
 from demo.complaints import seed_complaints
 from demo.compliance import seed_compliance
 from demo.deliveries import seed_deliveries
@@ -52,6 +53,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo life events ready ({seed_life_events()} new).")
         self.stdout.write(f"Demo complaints ready ({seed_complaints()} new).")
         self.stdout.write(f"Demo compliance assessments published: {seed_compliance()}.")
+        self.stdout.write(self.style.SUCCESS(f"Demo ombudsman cases ready ({seed_cases()} new)."))
 
 
 def _agency(spec: dict[str, Any]) -> tuple[Agency, int]:

@@ -5,9 +5,9 @@ returns a `Reading`: a score of 0..100 (None when there is nothing to measure) a
 figures behind it, stored with the assessment and shown on the scorecard.
 
 The registry is pluggable: a method names a computation by key, and a key nobody has
-registered yet (complaint handling times before complaints exist, corrective actions before
-the Ombudsman's cases do) reads as "no data yet"; how a missing indicator counts is the
-method's `missing_policy` (compliance.scoring).
+registered reads as "no data yet"; so does a computation with nothing to measure in the
+period (no complaint answer fell due, no corrective action fell due). How a missing indicator
+counts is the method's `missing_policy` (compliance.scoring).
 """
 
 from __future__ import annotations
@@ -18,13 +18,15 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
 from agencies.models import Agency, Unit
+from cases.selectors import corrective_actions_on_time as action_record
 from charter.models import Charter, CharterStatus
 from compliance.scoring import share_score
 from delivery.selectors import performance_figures
+from feedback.complaints.models import Complaint
 from feedback.elements import SCORE_FIELDS
 from feedback.models import SurveyResponse
 from feedback.periods import period_of
@@ -203,6 +205,64 @@ def skm_index(subject: Subject) -> Reading:
             "converted": str(result.converted_shown),
             "grade": result.grade,
             "periods": periods,
+        },
+    )
+
+
+def _window(subject: Subject) -> tuple[dt.datetime, dt.datetime]:
+    """The subject's days as [start, end) in local time: the period's first day to the day
+    after the last day measured."""
+    zone = timezone.get_current_timezone()
+    start = dt.datetime.combine(subject.starts_on, dt.time.min, tzinfo=zone)
+    end = dt.datetime.combine(subject.until + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+    return start, end
+
+
+@register("complaint_handling_time")
+def complaint_handling_time(subject: Subject) -> Reading:
+    """Of the complaints whose first answer fell due in the period (on the unit's calendar,
+    feedback.complaints), the share answered by then. A complaint still unanswered past its
+    due time counts as late; one not yet due is not counted."""
+    start, end = _window(subject)
+    now = timezone.now()
+    complaints = Complaint.objects.filter(
+        agency_id=subject.agency.pk, answer_due_at__gte=start, answer_due_at__lt=end
+    ).filter(Q(answer_due_at__lt=now) | Q(first_answered_at__isnull=False))
+    if subject.unit is not None:
+        complaints = complaints.filter(unit_id=subject.unit.pk)
+    row = complaints.aggregate(
+        due=Count("pk"),
+        in_time=Count(
+            "pk",
+            filter=Q(first_answered_at__isnull=False, first_answered_at__lte=F("answer_due_at")),
+        ),
+    )
+    return Reading(
+        share_score(row["in_time"], row["due"]),
+        {
+            "due": row["due"],
+            "answered_in_time": row["in_time"],
+            "since": subject.starts_on.isoformat(),
+            "until": subject.until.isoformat(),
+        },
+    )
+
+
+@register("corrective_actions_on_time")
+def corrective_actions_on_time(subject: Subject) -> Reading:
+    """Of the agency's corrective actions (the Ombudsman's findings, cases app) whose deadline
+    fell in the period, the share done (reported and accepted) by the deadline. Actions are
+    addressed to the agency, so a unit's assessment reads its agency's record."""
+    record = action_record(subject.agency, period=_window(subject))
+    return Reading(
+        share_score(record.done_on_time, record.due),
+        {
+            "due": record.due,
+            "done_on_time": record.done_on_time,
+            "done_late": record.done_late,
+            "pending": record.pending,
+            "since": subject.starts_on.isoformat(),
+            "until": subject.until.isoformat(),
         },
     )
 

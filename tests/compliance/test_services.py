@@ -87,9 +87,9 @@ def test_computed_indicators_read_the_registry_with_their_figures(assessment_a, 
     on_time = _result(assessment_a, "on_time_rate")
     assert on_time.score is None
     assert on_time.figures["completed"] == 0
-    # Complaints do not exist yet in the registry: "no data yet".
+    # No complaint answer fell due in the period: "no data yet", with the figures saying so.
     handling = _result(assessment_a, "complaint_handling_time")
-    assert handling.figures == {"source": "none"}
+    assert handling.figures["due"] == 0
     assert handling.score is None
 
 
@@ -223,5 +223,5 @@ def test_an_unregistered_computation_reads_no_data(agency_a):
     subject = indicators.Subject(
         agency=agency_a, unit=None, starts_on=dt.date(2026, 1, 1), ends_on=dt.date(2026, 12, 31)
     )
-    assert indicators.compute("corrective_actions_on_time", subject) is None
+    assert indicators.compute("no_such_computation", subject) is None
     assert indicators.compute("standards_complete", subject) is not None

@@ -17,7 +17,7 @@ from tests.ops.processes import ThrowawayPostgres, start_web
 
 @pytest.mark.parametrize("error", [OperationalError, InterfaceError])
 def test_the_error_handler_turns_a_lost_database_into_503(error: type[Exception]):
-    for path, kind in (("/", "text/html"), ("/api/agencies/", "application/problem+json")):
+    for path, kind in (("/", "text/html"), ("/api/v1/agencies/", "application/problem+json")):
         try:
             raise error("connection to server at 127.0.0.1 failed: Connection refused")
         except error:
@@ -50,7 +50,7 @@ def test_postgresql_restarted_under_a_running_app(transactional_db: Any, tmp_pat
         web = start_web({"DATABASE_URL": url, "CONN_MAX_AGE": "600"}, tmp_path / "web.log")
         for _ in range(4):  # both gunicorn workers hold a connection now
             assert web.get("/")[0] == 200
-            assert web.get("/api/agencies/")[0] == 200
+            assert web.get("/api/v1/agencies/")[0] == 200
 
         pg.stop()
         status, headers, body = web.get("/")
@@ -60,7 +60,7 @@ def test_postgresql_restarted_under_a_running_app(transactional_db: Any, tmp_pat
         _no_trace(body)
         status, headers, body = web.get("/en/")
         assert status == 503 and "Temporarily unavailable" in body
-        status, headers, body = web.get("/api/agencies/", **{"Accept-Language": "en"})
+        status, headers, body = web.get("/api/v1/agencies/", **{"Accept-Language": "en"})
         assert status == 503 and headers["Content-Type"] == "application/problem+json"
         assert headers["Retry-After"] == "30"
         problem = json.loads(body)
@@ -72,7 +72,7 @@ def test_postgresql_restarted_under_a_running_app(transactional_db: Any, tmp_pat
         for _ in range(6):
             status, _headers, body = web.get("/")
             assert status == 200, body[:500]
-            assert web.get("/api/agencies/")[0] == 200
+            assert web.get("/api/v1/agencies/")[0] == 200
         assert web.get("/healthz")[0] == 200
         assert web.proc.poll() is None
     finally:

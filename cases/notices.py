@@ -152,6 +152,17 @@ def _loader(model: type[Model], *related: str) -> Any:
     return lambda: model._default_manager.select_related(*related)
 
 
+# What each message is, in a few words: the inbox's group headings.
+LABELS = {
+    EXPLANATION_REQUESTED: _("Explanation requested in an ombudsman case"),
+    DRAFT_FINDINGS: _("Draft findings to respond to"),
+    ACTION_DUE: _("Corrective action to carry out"),
+    ACTION_REJECTED: _("Corrective action report rejected"),
+    RECOMMENDATION_ISSUED: _("Ombudsman recommendation issued"),
+    AGENCY_ANSWERED: _("The agency answered in a case"),
+}
+
+
 def register() -> None:
     """Tell the outbox how the cases' messages go out (CasesConfig.ready)."""
     from cases.models import (
@@ -177,6 +188,7 @@ def register() -> None:
         registry.register(
             MessageType(
                 event=event,
+                label=LABELS[event],
                 render_email=_render,
                 recipients=agency_recipients,
                 inapp_users=agency_inapp_users,
@@ -186,6 +198,7 @@ def register() -> None:
     registry.register(
         MessageType(
             event=AGENCY_ANSWERED,
+            label=LABELS[AGENCY_ANSWERED],
             render_email=_render,
             recipients=reviewer_recipients,
             inapp_users=reviewer_inapp_users,

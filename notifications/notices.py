@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from notifications import registry
 from notifications.channels import Moot
@@ -74,6 +75,16 @@ def _digest(notification: Notification, language: str) -> Email:
 
 
 def register() -> None:
-    registry.register(MessageType(event=WEBHOOK_DISABLED, render_email=_webhook_notice))
-    registry.register(MessageType(event=EMAIL_DISABLED, render_email=_email_notice))
-    registry.register(MessageType(event=DIGEST, render_email=_digest))
+    registry.register(
+        MessageType(
+            event=WEBHOOK_DISABLED,
+            label=_("Webhook endpoint disabled"),
+            render_email=_webhook_notice,
+        )
+    )
+    registry.register(
+        MessageType(
+            event=EMAIL_DISABLED, label=_("Email address disabled"), render_email=_email_notice
+        )
+    )
+    registry.register(MessageType(event=DIGEST, label=_("Digest of notices"), render_email=_digest))

@@ -18,6 +18,7 @@ from typing import Any
 
 from django.core import signing
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from notifications import registry
 from notifications.channels import Moot, Unsubscribed
@@ -184,6 +185,14 @@ def _staff_recipients(notification: Notification) -> list[list[str]]:
     return [contacts_of(complaint.unit)]
 
 
+# What each staff message is, in a few words (the inbox's group headings).
+STAFF_LABELS = {
+    COMPLAINT_RECEIVED: _("New complaint"),
+    COMPLAINT_FORWARDED: _("Complaint forwarded to the unit"),
+    COMPLAINT_REOPENED: _("Complaint reopened by the citizen"),
+}
+
+
 def _subjects() -> Any:
     from feedback.complaints.models import Complaint
 
@@ -202,5 +211,10 @@ def register() -> None:
     )
     for event in STAFF_EVENTS:
         registry.register(
-            MessageType(event=event, render_email=_staff_email, recipients=_staff_recipients)
+            MessageType(
+                event=event,
+                label=STAFF_LABELS[event],
+                render_email=_staff_email,
+                recipients=_staff_recipients,
+            )
         )

@@ -77,3 +77,23 @@ def test_a_registered_renderer_writes_the_email_and_a_personal_address_is_masked
     assert Notification(event="x", recipient="warga@example.org").recipient_display == (
         "warga@example.org"
     )
+
+
+def test_every_message_staff_can_receive_has_a_label_in_both_languages() -> None:
+    """The inbox groups and the mark-read buttons name each message by its label: a message
+    a staff member can receive (not a citizen's personal one) must have one, translated."""
+    from django.utils import translation
+
+    from notifications import registry
+
+    staff_events = [
+        event for event, found in registry._types.items() if not found.personal_recipient
+    ]
+    assert {"breach_created", "case_draft_findings", "complaint_received"} <= set(staff_events)
+    for event in staff_events:
+        with translation.override("en"):
+            english = registry.event_label(event)
+        with translation.override("id"):
+            indonesian = registry.event_label(event)
+        assert english != event, f"{event} has no label"
+        assert indonesian != english, f"{event}'s label is not translated"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from opendata.views import datasets
+from opendata.views import datasets, hsds
 from opendata.views import public as views
 
 app_name = "opendata"
@@ -14,4 +14,10 @@ urlpatterns = [
         datasets.dataset_download,
         name="dataset",
     ),
+    # Open Referral HSDS 3.0 (opendata/views/hsds.py): its paths have no trailing slash.
+    path("hsds/", hsds.index, name="hsds_index"),
+    path("hsds/services", hsds.services, name="hsds_services"),
+    path("hsds/services/<str:id>", hsds.service, name="hsds_service"),
+    path("hsds/organizations", hsds.organizations, name="hsds_organizations"),
+    path("hsds/organizations/<str:id>", hsds.organization, name="hsds_organization"),
 ]

@@ -67,6 +67,8 @@ export MAKLUMAT_VAR_DIR="$WORK/var"
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 export DJANGO_ALLOW_ASYNC_UNSAFE=true
 export MAKLUMAT_PG_BIN="$PG_BIN"
+# The standards' fixtures (../shared/fixtures): a missing one fails the run, never skips.
+export MAKLUMAT_REQUIRE_SHARED_FIXTURES=1
 
 compile_messages
 

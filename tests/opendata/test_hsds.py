@@ -503,3 +503,15 @@ def test_documents_are_plain_json(client: Any) -> None:
     response = client.get(f"{ROOT}/services/{item['id']}")
     assert json.loads(response.content.decode("utf-8"))["id"] == item["id"]
     assert response["Cache-Control"] == "public, max-age=300"
+
+
+@pytest.mark.parametrize(
+    ("prefix", "heading"),
+    [("", "Direktori layanan (HSDS)"), ("/en", "Directories of services (HSDS)")],
+)
+def test_the_open_data_page_points_to_the_hsds_api(
+    client: Any, db: Any, prefix: str, heading: str
+) -> None:
+    html = client.get(f"{prefix}/opendata/").content.decode()
+    assert heading in html
+    assert f'href="{ROOT}/"' in html

@@ -471,7 +471,6 @@ def _cost_options(service_id: str, service: Service, version: StandardVersion) -
 def service_basic(service: Service, version: StandardVersion, *, base: str) -> dict[str, Any]:
     """The one-to-one fields of a service, with its organization (service_list.json)."""
     agency, unit = service.agency, service.unit
-    emails = [e for e in (_email(x) for x in unit.contact_emails or []) if e]
     modified = version.published_at or service.updated_at
     document = _compact(
         {
@@ -481,7 +480,9 @@ def service_basic(service: Service, version: StandardVersion, *, base: str) -> d
             "description": service.summary
             or f"{service.name}, layanan {agency.name} ({unit.name}).",
             "url": f"{base}{service.get_absolute_url()}",
-            "email": emails[0] if emails else _email(agency.email),
+            # The agency's public address; a unit's contact emails are where breach notices
+            # go, not shown to the public.
+            "email": _email(agency.email),
             "status": "active" if unit.is_active else "inactive",
             "application_process": _application_process(service, version),
             "fees_description": _fees(version),

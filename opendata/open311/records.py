@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from delivery.models import ServiceDelivery
 from feedback.complaints.forms import ComplaintForm
@@ -77,7 +78,10 @@ def service_definition(service: Service) -> dict[str, Any]:
     the place go in the spec's own `description` and location parameters, the contact in
     `email`, `first_name`, `last_name` and `phone`."""
     form = ComplaintForm()
-    yes_no = [{"key": TRUE, "name": _("Yes")}, {"key": FALSE, "name": _("No")}]
+    yes_no = [
+        {"key": TRUE, "name": pgettext("open311", "Yes")},
+        {"key": FALSE, "name": pgettext("open311", "No")},
+    ]
     return {
         "service_code": str(service.pk),
         "attributes": [

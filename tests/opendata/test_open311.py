@@ -463,7 +463,11 @@ def test_the_window_is_at_most_90_days_and_bad_input_is_400(
 
 
 def test_unknown_formats_paths_and_methods(client: Client, service_a: Any) -> None:
-    error_list(client.get(BASE + "services.html"), 404)
+    # Errors speak the caller's language: Indonesian by default.
+    assert error_list(client.get(BASE + "services.html"), 404) == ["Format: xml atau json."]
+    english = client.get(BASE + "services.html", HTTP_ACCEPT_LANGUAGE="en")
+    assert error_list(english, 404) == ["Formats: xml or json."]
+    assert english["Content-Language"] == "en"
     error_list(client.get(BASE + "nothing.xml"), 404)
     error_list(client.get(BASE + "nothing.json"), 404, "json")
     response = client.delete(BASE + "requests.json")
@@ -660,7 +664,7 @@ def test_bad_posts_get_the_error_list(
     del data["address_string"]
     texts = error_list(_post(client, url, data), 400, fmt)
     assert len(texts) == 6
-    for name in ("description", "CATEGORY", "OCCURRED_ON", "ANONYMOUS", "COLOUR", "location"):
+    for name in ("description", "CATEGORY", "OCCURRED_ON", "ANONYMOUS", "COLOUR", "address_string"):
         assert any(name in t for t in texts), name
     error_list(_post(client, url, _form(service_a, key, lat="100", long="0")), 400, fmt)
     error_list(_post(client, url, _form(service_a, key, description="a\x00b")), 400, fmt)

@@ -475,6 +475,24 @@ def test_unknown_formats_paths_and_methods(client: Client, service_a: Any) -> No
     assert client.post(BASE + "services.xml").status_code == 405
 
 
+def test_the_limit_keeps_the_newest_of_both_kinds(world: dict[str, Any]) -> None:
+    from opendata.open311.selectors import MAX_SPAN, RequestFilter, public_id, requests_list
+
+    now = timezone.now()
+    query = RequestFilter(start=now - MAX_SPAN, end=now)
+    everything = requests_list(query)
+    assert [public_id(i) for i in requests_list(query, limit=2)] == [
+        public_id(i) for i in everything[:2]
+    ]
+    assert public_id(everything[0]) == f"C-{world['public'].pk}"  # received just now
+
+
+def test_head_answers_like_get(client: Client, service_a: Any) -> None:
+    response = client.head(BASE + "services.xml")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/xml; charset=utf-8"
+
+
 # --- Query counts, flat in data size ----------------------------------------------------
 def _count(client: Client, path: str) -> int:
     with CaptureQueriesContext(connection) as queries:
@@ -483,7 +501,8 @@ def _count(client: Client, path: str) -> int:
 
 
 def test_query_counts_are_flat_in_data_size(client: Client, service_a: Any, unit_a: Any) -> None:
-    small = {p: _count(client, p) for p in ("services.json", "requests.xml", "services.xml")}
+    paths = ("services.json", "services.xml", "requests.xml", "requests.json")
+    small = {p: _count(client, p) for p in paths}
     for i in range(4):
         _publish(service_a.agency, unit_a, f"Layanan {i}", f"layanan-{i}")
         _deliver(service_a, f"Q-{i}", days_ago=1 + i)
@@ -538,7 +557,7 @@ def _staff(user: Any) -> Client:
 
 @pytest.mark.parametrize("fmt", ["xml", "json"])
 def test_a_keyed_post_files_a_complaint_seen_by_the_agency_privacy_kept(
-    client: Client, service_a: Any, key: str, editor_a: Any, fmt: str
+    client: Client, service_a: Any, key: str, editor_a: Any, editor_b: Any, fmt: str
 ) -> None:
     # Agency B's city app files about agency A's service (any public service).
     response = _post(client, f"{BASE}requests.{fmt}", _form(service_a, key))
@@ -568,6 +587,9 @@ def test_a_keyed_post_files_a_complaint_seen_by_the_agency_privacy_kept(
     assert complaint.tracking_code in listing
     detail = staff.get(reverse("complaint_staff:detail", args=[complaint.pk])).content.decode()
     assert SECRET_NAME not in detail and SECRET_EMAIL not in detail
+    # The agency whose key filed it does not handle it: the service's agency does.
+    other = _staff(editor_b).get(reverse("complaint_staff:list")).content.decode()
+    assert complaint.tracking_code not in other
     # Confidential: the token leads nowhere public.
     error_list(client.get(f"{BASE}tokens/{complaint.tracking_code}.{fmt}"), 404, fmt)
 

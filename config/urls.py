@@ -39,6 +39,7 @@ urlpatterns = [
     path("csp-report/", core_views.csp_report, name="csp-report"),
     # Data documents: language-neutral, so outside the language prefixes.
     path("opendata/", include("opendata.urls")),
+    path("open311/v2/", include("opendata.open311.urls")),
 ]
 
 urlpatterns += i18n_patterns(

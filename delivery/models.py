@@ -109,6 +109,8 @@ class ServiceDelivery(models.Model):
             models.Index(fields=["service", "completed_at"], name="delivery_service_completed"),
             models.Index(fields=["agency", "completed_at"], name="delivery_agency_completed"),
             models.Index(fields=["unit", "completed_at"], name="delivery_unit_completed"),
+            # Open311's request list: newest first within a date window (opendata/open311).
+            models.Index(fields=["submitted_at", "id"], name="delivery_submitted"),
         ]
 
     def __str__(self) -> str:

@@ -19,7 +19,7 @@ def shared_fixture(relative: str) -> Path:
     """A file of the shared public-standard fixtures (never copied into the project): found
     through MAKLUMAT_SHARED_FIXTURES, by default ../shared/fixtures next to the repository.
     Where it is absent (a clean clone), the test is skipped, saying which variable to set;
-    under `make test` (MAKLUMAT_REQUIRE_SHARED_FIXTURES=1) it fails with the same reason."""
+    with MAKLUMAT_REQUIRE_SHARED_FIXTURES=1 it fails with the same reason."""
     folder = Path(os.environ.get(FIXTURES_VARIABLE, str(REPOSITORY.parent / "shared" / "fixtures")))
     path = folder / relative
     if not path.is_file():

@@ -178,13 +178,18 @@ def test_after_moderation_handlers_and_unit_read_only_the_moderated_text(
     submit: Any, editor_a: Any, unit_editor: Any, late_request: Any
 ) -> None:
     complaint = _world(submit, editor_a, late_request)
+    services.complaint_moderate_reopen(
+        complaint=complaint, actor=editor_a, public_text="Masih sama (disunting)."
+    )
     for user in (editor_a, unit_editor):
         client = Client()
         client.force_login(user)
         html = client.get(reverse("complaint_staff:detail", args=[complaint.pk])).content.decode()
         assert "Antrean tiga jam, petugas membentak." in html
         assert ORIGINAL not in html
-        assert "Masih sama." in html  # the unit sees why it was reopened
+        # The unit sees why it was reopened, as the handlers moderated it.
+        assert "Masih sama (disunting)." in html
+        assert "Masih sama.<" not in html and ": Masih sama.</li>" not in html
 
 
 def test_unmoderated_text_is_never_public(client: Client, submit: Any, service_a: Any) -> None:

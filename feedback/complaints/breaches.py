@@ -113,6 +113,15 @@ def request_breach_for(*, delivery_id: int, category: str) -> Breach | None:
     return find_request_breach(delivery_id=delivery_id, category=category)
 
 
+def unanswered_breaches_now() -> None:
+    """Run the unanswered-complaint rule at once (a partial sweep): before a complaint
+    leaves an agency that let its limit pass, so the fact is recorded against that agency
+    even if the sweep has not run since."""
+    from oversight.sweep import sweep
+
+    sweep(kinds=[BreachKind.UNANSWERED_COMPLAINT])
+
+
 def register_rules() -> None:
     register(
         Rule(

@@ -24,7 +24,11 @@ from agencies.models import Agency, Unit
 from core.errors import ApplicationError, PermissionDeniedError
 from delivery.models import DeliveryStatus, ServiceDelivery
 from feedback.complaints import notices
-from feedback.complaints.breaches import limits_for, request_breach_for
+from feedback.complaints.breaches import (
+    limits_for,
+    request_breach_for,
+    unanswered_breaches_now,
+)
 from feedback.complaints.evidence import MAX_FILES, CleanFile, read_upload
 from feedback.complaints.models import (
     Complaint,
@@ -358,6 +362,14 @@ def complaint_route(
                 _("Choose another agency that has a unit."), code="agency", field="agency"
             )
         source = complaint.agency
+        if (
+            complaint.verify_done_at is None
+            and complaint.verify_due_at is not None
+            and complaint.verify_due_at < timezone.now()
+        ):
+            # The first agency let its verification limit pass: record it against that
+            # agency before the complaint leaves (the sweep may not have run since).
+            unanswered_breaches_now()
         _step(complaint, ComplaintAction.ROUTE, actor=actor, now=now, from_agency=source)
         limits = limits_for(agency.pk)
         complaint.agency = agency

@@ -273,3 +273,32 @@ def test_permission_matrix_of_moderating_the_reason(
     assert (complaint.reopen_public_text == "Disunting.") is moderated
     if who == "anonymous":
         assert "/login" in response["Location"] or "login" in response["Location"]
+
+
+# --- Routing after the first agency's limit passed --------------------------------------------
+
+
+def test_routing_after_the_limit_records_the_first_agencys_breach(
+    submit: Any, editor_a: Any, agency_b: Any, unit_b: Any
+) -> None:
+    complaint = submit(now=timezone.now() - dt.timedelta(days=10))
+    agency_a_id = complaint.agency_id
+    assert complaint.verify_due_at < timezone.now()
+    assert _periods(complaint) == []  # the sweep has not run
+    services.complaint_route(complaint=complaint, actor=editor_a, agency=agency_b)
+    assert _periods(complaint) == [f"verify:{agency_a_id}"]
+    breach = Breach.objects.get(kind=UNANSWERED, subject_id=complaint.pk)
+    assert breach.agency_id == agency_a_id
+    sweep()
+    sweep()
+    # Agency B's own clock has just started: nothing more.
+    assert _periods(complaint) == [f"verify:{agency_a_id}"]
+
+
+def test_routing_in_time_records_nothing(
+    submit: Any, editor_a: Any, agency_b: Any, unit_b: Any
+) -> None:
+    complaint = submit(now=timezone.now() - dt.timedelta(hours=2))
+    services.complaint_route(complaint=complaint, actor=editor_a, agency=agency_b)
+    sweep()
+    assert _periods(complaint) == []

@@ -99,6 +99,15 @@ def _period_page(
         )
         for response in page.object_list
     ]
+    # Errors of an answer whose suggestion is not on this page (another page, a filter).
+    shown = {response.pk for response, _form in rows}
+    step_errors = [
+        error
+        for pk, form in answer_forms.items()
+        if pk not in shown
+        for errors in form.errors.values()
+        for error in errors
+    ]
     follow_up = SkmFollowUp.objects.filter(unit=unit, period=period).first()
     counts = SurveyResponse.objects.filter(unit=unit, period=period).aggregate(
         respondents=Count("id"),
@@ -117,6 +126,7 @@ def _period_page(
             "period": period,
             "page": page,
             "rows": rows,
+            "step_errors": step_errors,
             "unanswered": unanswered,
             "counts": counts,
             "share": share,

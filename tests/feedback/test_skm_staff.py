@@ -167,11 +167,13 @@ def test_bad_answers_are_refused(surveyed: list[Any], editor_a: Any) -> None:
     )
     assert response.status_code == 400
     assert f'id="id_s{first.pk}-answer_error"' in response.content.decode()
-    # A response without a suggestion has nothing to answer.
+    # A response without a suggestion has nothing to answer (and is not listed: the error
+    # is shown at the top of the page).
     response = client.post(
         reverse("skm_staff:answer", args=[without.pk]), {f"s{without.pk}-answer": "Terima kasih"}
     )
     assert response.status_code == 400
+    assert "tidak memuat saran" in response.content.decode()
     without.refresh_from_db()
     assert without.suggestion_answer == "" and without.suggestion_answered_at is None
 

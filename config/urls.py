@@ -65,6 +65,7 @@ urlpatterns += i18n_patterns(
     path("survey/", include("feedback.urls")),
     path("complaints/", include(complaint_urls.public_patterns)),
     path("staff/complaints/", include(complaint_urls.staff_patterns)),
+    path("staff/skm/", include("feedback.skm_staff_urls")),
     # The datasets page; its downloads and catalogue are language-neutral (opendata.urls).
     path("opendata/", include("opendata.page_urls")),
     path("admin/", admin.site.urls),

@@ -230,6 +230,13 @@ def _file(plan: _Plan, now: dt.datetime) -> Complaint | None:
             complaints.complaint_reopen(
                 complaint=complaint, reason="Biaya belum dikembalikan.", now=step_at
             )
+            # The handlers moderate the reason before the unit reads it.
+            complaints.complaint_moderate_reopen(
+                complaint=complaint,
+                actor=handler,
+                public_text="Biaya belum dikembalikan.",
+                now=step_at,
+            )
         elif step == "ombudsman":
             complaints.complaint_escalate(complaint=complaint, actor=None, now=step_at)
         elif step == "route":

@@ -7,7 +7,7 @@ class FeedbackConfig(AppConfig):
     verbose_name = _("Citizen feedback")
 
     def ready(self) -> None:
-        from feedback import breaches
+        from feedback import breaches, invitations
         from feedback.complaints import breaches as complaint_breaches
         from feedback.complaints import notices as complaint_notices
 
@@ -16,3 +16,5 @@ class FeedbackConfig(AppConfig):
         # ... and the unanswered-complaint rule; the outbox learns the complaint messages.
         complaint_breaches.register_rules()
         complaint_notices.register()
+        # The completion email of a request, with the survey's link.
+        invitations.register()

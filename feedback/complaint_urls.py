@@ -42,6 +42,7 @@ staff_patterns = (
         path("<int:pk>/route/", staff.complaint_route, name="route"),
         path("<int:pk>/forward/", staff.complaint_forward, name="forward"),
         path("<int:pk>/moderate/", staff.complaint_moderate, name="moderate"),
+        path("<int:pk>/moderate-reopen/", staff.complaint_moderate_reopen, name="moderate_reopen"),
         path("<int:pk>/answer/", staff.complaint_answer, name="answer"),
         path("<int:pk>/close/", staff.complaint_close, name="close"),
         path("<int:pk>/escalate/", staff.complaint_escalate, name="escalate"),

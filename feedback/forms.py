@@ -84,3 +84,27 @@ class SurveyForm(Form):
             education=self.cleaned_data["education"],
             occupation=self.cleaned_data["occupation"],
         )
+
+
+class SuggestionAnswerForm(Form):
+    """The unit's answer to one suggestion (staff area); prefixed per suggestion."""
+
+    answer = forms.CharField(
+        label=_("Your answer to this suggestion"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class FollowUpForm(Form):
+    """The follow-up the unit plans after the period's survey (printed in the report)."""
+
+    plan = forms.CharField(
+        label=_("Follow-up planned"),
+        help_text=_(
+            "What the unit will do about the lowest elements and the suggestions, by when. "
+            "Printed in the published report."
+        ),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )

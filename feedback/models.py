@@ -8,9 +8,11 @@ device and period). Results are never stored: they are computed by feedback.skm.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from agencies.models import Agency, Unit
 from delivery.models import ServiceDelivery
@@ -107,6 +109,12 @@ class SurveyResponse(models.Model):
         _("occupation"), max_length=20, choices=Occupation.choices, blank=True
     )
     suggestion = models.TextField(_("suggestion"), max_length=2000, blank=True)
+    # The unit's answer to the suggestion (staff area): "the share of suggestions answered".
+    suggestion_answer = models.TextField(_("answer to the suggestion"), max_length=2000, blank=True)
+    suggestion_answered_at = models.DateTimeField(null=True, blank=True)
+    suggestion_answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     submitted_at = models.DateTimeField(_("submitted at"))
 
     class Meta:
@@ -148,6 +156,34 @@ class SurveyResponse(models.Model):
         return tuple(getattr(self, name) for name in SCORE_FIELDS)
 
 
+class SkmFollowUp(models.Model):
+    """The follow-up a unit plans after a period's survey (rencana tindak lanjut): the last
+    part of the published SKM report. Written by the unit's agency staff."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="skm_follow_ups")
+    period = models.CharField(_("period"), max_length=7)
+    plan = models.TextField(_("follow-up planned"), max_length=5000)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("SKM follow-up plan")
+        verbose_name_plural = _("SKM follow-up plans")
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "period"], name="skm_follow_up_one_per_period")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit} · {self.period}"
+
+    def policy_owner(self) -> tuple[int, int]:
+        return self.agency_id, self.unit_id
+
+
 # Complaints live in their own package; their models belong to this app.
 from feedback.complaints.models import (  # noqa: E402
     Complaint,
@@ -167,6 +203,7 @@ __all__ = [
     "EvidenceKind",
     "Occupation",
     "Sex",
+    "SkmFollowUp",
     "SurveyChannel",
     "SurveyResponse",
 ]

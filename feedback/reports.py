@@ -2,7 +2,7 @@
 
 The shape agencies publish: the period, respondents against the required sample, the
 respondents' profile, the nine elements' NRR, IKM, converted index, grade, the lowest
-elements and the suggestions received. Every figure comes from `feedback.selectors.skm_report`
+elements, the suggestions received (with the unit's answers) and the follow-up planned. Every figure comes from `feedback.selectors.skm_report`
 (so from feedback.skm): this module only lays them out, with the fonts and helpers of the
 charter posters (system fonts, no download).
 """
@@ -168,10 +168,15 @@ def skm_report_pdf(*, report: SkmReport, url: str) -> bytes:
 
         story.append(_p(_("Suggestions received"), styles["h2"]))
         if report.suggestions:
-            for number, text in enumerate(report.suggestions, start=1):
-                story.append(_p(f"{number}. {text}", styles["body"]))
+            for number, suggestion in enumerate(report.suggestions, start=1):
+                story.append(_p(f"{number}. {suggestion.text}", styles["body"]))
+                if suggestion.answer:
+                    story.append(_p(f"{_('Answer')}: {suggestion.answer}", styles["small"]))
         else:
             story.append(_p("—", styles["body"]))
+
+    story.append(_p(_("Follow-up planned"), styles["h2"]))
+    story.append(_p(report.follow_up or _("Not recorded yet."), styles["body"]))
 
     story += [Spacer(1, 10), _p(url, styles["small"])]
     buffer = io.BytesIO()

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from agencies.models import Unit
 from delivery.models import DeliveryStatus, ServiceDelivery
 from feedback.elements import ELEMENTS, SCORE_FIELDS, Element
-from feedback.models import SurveyChannel, SurveyResponse
+from feedback.models import SkmFollowUp, SurveyChannel, SurveyResponse
 from feedback.periods import period_bounds, period_of
 from feedback.skm import SkmResult, krejcie_morgan, skm_result_from_sums
 from services.models import Service
@@ -51,6 +51,7 @@ class PeriodResult:
     population: int  # requests completed in the period (0: none recorded)
     by_channel: list[ChannelFigures] = field(default_factory=list)
     suggestions: int = 0
+    suggestions_answered: int = 0  # of those, answered by the unit (staff area)
     change: object = None  # Decimal: converted index shown minus the previous period's
 
     @property
@@ -63,6 +64,13 @@ class PeriodResult:
         if self.population == 0:
             return None
         return self.result.respondents >= self.required_sample
+
+    @property
+    def suggestions_answered_share(self) -> int | None:
+        """Percent of the period's suggestions the unit answered (None: no suggestions)."""
+        if not self.suggestions:
+            return None
+        return round(100 * self.suggestions_answered / self.suggestions)
 
     @property
     def open_share(self) -> int:
@@ -115,6 +123,9 @@ def skm_periods(*, unit: Unit, service: Service | None = None) -> list[PeriodRes
         .annotate(
             n=Count("id"),
             suggestions=Count("id", filter=~Q(suggestion="")),
+            suggestions_answered=Count(
+                "id", filter=~Q(suggestion="") & Q(suggestion_answered_at__isnull=False)
+            ),
             **{name: Sum(name) for name in SCORE_FIELDS},
         )
         .order_by("period", "channel")
@@ -135,6 +146,7 @@ def skm_periods(*, unit: Unit, service: Service | None = None) -> list[PeriodRes
             result=skm_result_from_sums(sums=sums, respondents=respondents),
             population=populations.get(period, 0),
             suggestions=sum(int(row["suggestions"]) for row in channel_rows),
+            suggestions_answered=sum(int(row["suggestions_answered"]) for row in channel_rows),
             by_channel=[
                 ChannelFigures(
                     channel=str(row["channel"]),
@@ -249,6 +261,14 @@ class ProfileGroup:
 
 
 @dataclass(frozen=True)
+class Suggestion:
+    """A respondent's suggestion and the unit's answer ("" if not answered yet)."""
+
+    text: str
+    answer: str = ""
+
+
+@dataclass(frozen=True)
 class SkmReport:
     """One unit's survey report for one period, in the shape agencies publish."""
 
@@ -258,7 +278,8 @@ class SkmReport:
     end: dt.date  # last day of the period
     figures: PeriodResult | None  # None: nobody answered in the period
     profile: list[ProfileGroup]
-    suggestions: list[str]
+    suggestions: list[Suggestion]
+    follow_up: str = ""  # the follow-up the unit plans (SkmFollowUp), "" if none yet
 
 
 # The respondent's profile as the questionnaire asks it (PermenPANRB 14/2017, annex).
@@ -294,10 +315,14 @@ def skm_report(*, unit: Unit, period: str) -> SkmReport:
     """The unit's report for `period` (ValueError if `period` is not one, see feedback.periods).
 
     Every figure is skm_periods' (so feedback.skm's): the report adds the respondents'
-    profile and the suggestions' text, never who wrote them. Four queries at most, whatever
-    the number of responses.
+    profile, the suggestions' text with the unit's answers (never who wrote them) and the
+    follow-up the unit plans. Five queries at most, whatever the number of responses.
     """
     start, after = period_bounds(period)
+    follow_up = (
+        SkmFollowUp.objects.filter(unit=unit, period=period).values_list("plan", flat=True).first()
+        or ""
+    )
     figures = next((p for p in skm_periods(unit=unit) if p.period == period), None)
     if figures is None:
         return SkmReport(
@@ -308,13 +333,15 @@ def skm_report(*, unit: Unit, period: str) -> SkmReport:
             figures=None,
             profile=[],
             suggestions=[],
+            follow_up=follow_up,
         )
     responses = _responses(unit=unit, service=None).filter(period=period)
-    suggestions = list(
-        responses.exclude(suggestion="")
+    suggestions = [
+        Suggestion(text=text, answer=answer)
+        for text, answer in responses.exclude(suggestion="")
         .order_by("submitted_at", "pk")
-        .values_list("suggestion", flat=True)
-    )
+        .values_list("suggestion", "suggestion_answer")
+    ]
     return SkmReport(
         unit=unit,
         period=period,
@@ -323,4 +350,5 @@ def skm_report(*, unit: Unit, period: str) -> SkmReport:
         figures=figures,
         profile=_profile(responses=responses),
         suggestions=suggestions,
+        follow_up=follow_up,
     )

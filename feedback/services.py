@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -15,8 +16,8 @@ from agencies.models import Unit
 from core.errors import ApplicationError
 from delivery.models import DeliveryStatus, ServiceDelivery
 from feedback.elements import SCORE_FIELDS
-from feedback.models import SurveyChannel, SurveyResponse
-from feedback.periods import period_of
+from feedback.models import SkmFollowUp, SurveyChannel, SurveyResponse
+from feedback.periods import PERIOD_PATTERN, period_of
 from feedback.skm import check_response
 from services.models import Service
 
@@ -101,3 +102,41 @@ def survey_response_submit(
             _("You have already answered this survey. Thank you."), code="duplicate"
         ) from exc
     return response
+
+
+def suggestion_answer(
+    *, response: SurveyResponse, actor: Any, answer: str, now: dt.datetime | None = None
+) -> SurveyResponse:
+    """The unit answers a respondent's suggestion (the caller checked the actor may, on the
+    response's unit). Answering again replaces the text; the first answer's time is kept
+    for the share of suggestions answered."""
+    answer = answer.strip()
+    if not response.suggestion:
+        raise ApplicationError(_("This response has no suggestion to answer."), code="state")
+    if not answer:
+        raise ApplicationError(_("This field is required."), code="required", field="answer")
+    now = now or timezone.now()
+    response.suggestion_answer = answer
+    response.suggestion_answered_at = response.suggestion_answered_at or now
+    response.suggestion_answered_by = actor if getattr(actor, "is_authenticated", False) else None
+    response.save(
+        update_fields=["suggestion_answer", "suggestion_answered_at", "suggestion_answered_by"]
+    )
+    return response
+
+
+def skm_follow_up_save(*, unit: Unit, period: str, plan: str, actor: Any) -> SkmFollowUp:
+    """The follow-up the unit plans after `period`'s survey (the caller checked the actor
+    may, on the unit). One per unit and period: saving again replaces it (history kept)."""
+    plan = plan.strip()
+    if not PERIOD_PATTERN.match(period):
+        raise ApplicationError("Not a survey period.", code="period")
+    if not plan:
+        raise ApplicationError(_("This field is required."), code="required", field="plan")
+    follow_up = SkmFollowUp.objects.filter(unit=unit, period=period).first() or SkmFollowUp(
+        agency_id=unit.agency_id, unit=unit, period=period
+    )
+    follow_up.plan = plan
+    follow_up.updated_by = actor if getattr(actor, "is_authenticated", False) else None
+    follow_up.save()
+    return follow_up

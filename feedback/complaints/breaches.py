@@ -2,12 +2,15 @@
 feedback's ready() (oversight is below feedback in the layers).
 
 - *Unanswered complaint*: the handlers' first response (verify, route or ask for more) past
-  its limit (default 3 working days of receipt), or the first answer past its limit
-  (default 5 working days of verification), on the unit's calendar (agencies.calendars,
-  the one clock). The due moments are computed when the clock starts and stored
-  (`verify_due_at`, `answer_due_at`), so the rule is one indexed SELECT; the unique fact
-  (kind, "complaint", id, "verify:<agency>" or "answer:<agency>") makes each limit a breach
-  exactly once, however often the sweep runs. The limits are the rule's settings: national
+  its limit (default 3 working days of receipt), the first answer past its limit
+  (default 5 working days of verification), the second answer after the citizen reopened
+  it past the same answer limit (from the reopening), or the resolution (closing) past its
+  limit (default 60 calendar days of receipt). Working days are on the unit's calendar
+  (agencies.calendars, the one clock). The due moments are computed when the clock starts
+  and stored (`verify_due_at`, `answer_due_at`, `reanswer_due_at`, `resolve_due_at`), so
+  the rule is one indexed SELECT; the unique fact (kind, "complaint", id,
+  "<step>:<agency>") makes each limit a breach exactly once, however often the sweep runs,
+  and the sweep hands each new breach to the outbox like every other rule's. The limits are the rule's settings: national
   defaults, per agency in `BreachRule.settings`.
 - *Link to the request's breach*: a verified complaint about time or cost on a known request
   is linked to the request's late / overdue or overcharge breach; if the sweep has not seen
@@ -58,8 +61,9 @@ def unanswered_complaint(ctx: SweepContext, rs: RuleSettings) -> tuple[str, list
     inactive, inactive_params = rs.exclude_inactive("c.agency_id")
     verify_days, verify_params = rs.case("verify_working_days", "c.agency_id")
     answer_days, answer_params = rs.case("answer_working_days", "c.agency_id")
+    resolve_days, resolve_params = rs.case("resolve_days", "c.agency_id")
 
-    def arm(step: str, due: str, done: str, days: str) -> str:
+    def arm(step: str, due: str, done: str, days: str, unit: str = "working_days") -> str:
         # Due moments that passed since the last sweep, plus complaints changed since then
         # (a late first response also counts: done after the due moment).
         return f"""
@@ -68,7 +72,7 @@ def unanswered_complaint(ctx: SweepContext, rs: RuleSettings) -> tuple[str, list
                c.agency_id AS agency_id, c.unit_id AS unit_id, c.service_id AS service_id,
                CAST(NULL AS BIGINT) AS version_id, c.delivery_id AS delivery_id,
                CAST(NULL AS NUMERIC) AS measured_value, {days} AS promised_value,
-               'working_days' AS value_unit, 'overdue' AS severity, c.{due} AS occurred_at,
+               '{unit}' AS value_unit, 'overdue' AS severity, c.{due} AS occurred_at,
                %s AS detected_at, 'open' AS status, '' AS suggested_category,
                '' AS decided_category
         FROM {t} c
@@ -77,21 +81,13 @@ def unanswered_complaint(ctx: SweepContext, rs: RuleSettings) -> tuple[str, list
 
     verify = arm("verify", "verify_due_at", "verify_done_at", verify_days)
     answer = arm("answer", "answer_due_at", "first_answered_at", answer_days)
-    sql = f"SELECT * FROM ({verify} UNION ALL {answer}) unanswered WHERE 1 = 1"  # noqa: S608
-    params = [
-        *verify_params,
-        ctx.now,
-        ctx.now,
-        ctx.since,
-        ctx.since,
-        *inactive_params,
-        *answer_params,
-        ctx.now,
-        ctx.now,
-        ctx.since,
-        ctx.since,
-        *inactive_params,
-    ]
+    reanswer = arm("reanswer", "reanswer_due_at", "reanswered_at", answer_days)
+    resolve = arm("resolve", "resolve_due_at", "closed_at", resolve_days, "days")
+    arms = " UNION ALL ".join((verify, answer, reanswer, resolve))
+    sql = f"SELECT * FROM ({arms}) unanswered WHERE 1 = 1"  # noqa: S608
+    params: list[Any] = []
+    for days_params in (verify_params, answer_params, answer_params, resolve_params):
+        params += [*days_params, ctx.now, ctx.now, ctx.since, ctx.since, *inactive_params]
     return sql, params
 
 
@@ -117,6 +113,15 @@ def request_breach_for(*, delivery_id: int, category: str) -> Breach | None:
     return find_request_breach(delivery_id=delivery_id, category=category)
 
 
+def unanswered_breaches_now() -> None:
+    """Run the unanswered-complaint rule at once (a partial sweep): before a complaint
+    leaves an agency that let its limit pass, so the fact is recorded against that agency
+    even if the sweep has not run since."""
+    from oversight.sweep import sweep
+
+    sweep(kinds=[BreachKind.UNANSWERED_COMPLAINT])
+
+
 def register_rules() -> None:
     register(
         Rule(
@@ -126,6 +131,9 @@ def register_rules() -> None:
             unanswered_complaint,
             # Grouped as a UNION: re-running row by row appends to the outer WHERE.
             "unanswered.subject_id",
-            description="Complaint not verified or not answered within its limit",
+            description=(
+                "Complaint not verified, answered, answered again after reopening or "
+                "resolved within its limit"
+            ),
         )
     )

@@ -160,6 +160,17 @@ class ModerateForm(Form):
     )
 
 
+class ModerateReopenForm(Form):
+    reopen_text = forms.CharField(
+        label=_("The reason for reopening as the unit will read it"),
+        help_text=_(
+            "Remove names, numbers, addresses and abuse. The original is kept for the ombudsman."
+        ),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
 class ForwardForm(ModerateForm):
     unit = forms.ModelChoiceField(label=_("Forward to the unit"), queryset=Unit.objects.none())
 

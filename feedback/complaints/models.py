@@ -100,6 +100,13 @@ class Complaint(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     reopened_at = models.DateTimeField(null=True, blank=True)
     reopen_reason = models.TextField(_("why the answer did not solve it"), blank=True)
+    # The reason as a handler moderated it (what the unit reads); the original is kept for
+    # the ombudsman, like the description.
+    reopen_public_text = models.TextField(_("moderated reason"), max_length=5000, blank=True)
+    reopen_moderated_at = models.DateTimeField(null=True, blank=True)
+    # The second answer's clock: the answer limit again, from the reopening.
+    reanswer_due_at = models.DateTimeField(_("second answer due"), null=True, blank=True)
+    reanswered_at = models.DateTimeField(null=True, blank=True)
     info_request = models.TextField(_("information asked for"), blank=True)
     # The ombudsman's desk: escalated by a handler, or asked for by the citizen.
     escalated_at = models.DateTimeField(null=True, blank=True)
@@ -127,6 +134,16 @@ class Complaint(models.Model):
                 fields=["answer_due_at"],
                 condition=Q(first_answered_at__isnull=True),
                 name="complaint_answer_pending",
+            ),
+            models.Index(
+                fields=["reanswer_due_at"],
+                condition=Q(reanswered_at__isnull=True),
+                name="complaint_reanswer_pending",
+            ),
+            models.Index(
+                fields=["resolve_due_at"],
+                condition=Q(closed_at__isnull=True),
+                name="complaint_resolve_pending",
             ),
         ]
         constraints = [

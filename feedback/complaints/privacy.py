@@ -10,8 +10,10 @@
 
 The identity (name, email, phone) reaches agency staff only when the citizen made neither
 privacy choice. The original description is shown to handlers until they moderate it;
-afterwards only the ombudsman reads it and everyone else the moderated text. Evidence is
-served to handlers and the ombudsman only.
+afterwards only the ombudsman reads it and everyone else the moderated text. The same holds
+for what the citizen writes later (the information they add, the reason they reopen it):
+the unit reads only what a handler moderated. Evidence is served to handlers and the
+ombudsman only.
 """
 
 from __future__ import annotations
@@ -21,7 +23,11 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from agencies.policy import Action, grant_for
-from feedback.complaints.models import Complaint
+from feedback.complaints.models import Complaint, ComplaintEvent
+from feedback.complaints.states import ComplaintAction
+
+# Steps whose note the citizen wrote: moderated before anyone beyond the handlers reads it.
+CITIZEN_NOTES = frozenset({ComplaintAction.ADD_INFO, ComplaintAction.REOPEN})
 
 
 def is_ombudsman(user: Any) -> bool:
@@ -64,6 +70,34 @@ def text_for(user: Any, complaint: Complaint) -> str:
 def shows_original(user: Any, complaint: Complaint) -> bool:
     """Does the viewer read the original alongside the moderated text (the ombudsman)?"""
     return complaint.moderated_at is not None and is_ombudsman(user)
+
+
+def reopen_text_for(user: Any, complaint: Complaint) -> str:
+    """The reason for reopening this viewer reads: the moderated one once there is one;
+    before that the original, to the handlers (who moderate it) and the ombudsman only."""
+    if complaint.reopen_moderated_at is not None:
+        return complaint.reopen_public_text
+    if is_ombudsman(user) or is_handler(user, complaint):
+        return complaint.reopen_reason
+    return ""
+
+
+def shows_reopen_original(user: Any, complaint: Complaint) -> bool:
+    return complaint.reopen_moderated_at is not None and is_ombudsman(user)
+
+
+def note_for(user: Any, complaint: Complaint, event: ComplaintEvent) -> str:
+    """An event's note in the staff history. What the citizen wrote is the original: the
+    ombudsman reads it; the handlers until they have moderated it; nobody else."""
+    if event.action not in CITIZEN_NOTES or is_ombudsman(user):
+        return event.note
+    if not is_handler(user, complaint):
+        return ""
+    if event.action == ComplaintAction.ADD_INFO and complaint.moderated_at is not None:
+        return ""
+    if event.action == ComplaintAction.REOPEN and complaint.reopen_moderated_at is not None:
+        return ""
+    return event.note
 
 
 def may_see_evidence(user: Any, complaint: Complaint) -> bool:

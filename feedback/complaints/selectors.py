@@ -47,6 +47,10 @@ def complaints_for_staff(
             "verify_done_at",
             "answer_due_at",
             "first_answered_at",
+            "reanswer_due_at",
+            "reanswered_at",
+            "resolve_due_at",
+            "closed_at",
             "forwarded_at",
             "reopened_at",
             "escalated_at",
@@ -67,6 +71,8 @@ def complaints_for_staff(
         queryset = queryset.filter(
             Q(verify_done_at__isnull=True, verify_due_at__lt=now)
             | Q(first_answered_at__isnull=True, answer_due_at__lt=now)
+            | Q(reanswered_at__isnull=True, reanswer_due_at__lt=now)
+            | Q(closed_at__isnull=True, resolve_due_at__lt=now)
         )
     return queryset.order_by("-received_at", "-pk")
 

@@ -24,7 +24,11 @@ from agencies.models import Agency, Unit
 from core.errors import ApplicationError, PermissionDeniedError
 from delivery.models import DeliveryStatus, ServiceDelivery
 from feedback.complaints import notices
-from feedback.complaints.breaches import limits_for, request_breach_for
+from feedback.complaints.breaches import (
+    limits_for,
+    request_breach_for,
+    unanswered_breaches_now,
+)
 from feedback.complaints.evidence import MAX_FILES, CleanFile, read_upload
 from feedback.complaints.models import (
     Complaint,
@@ -330,7 +334,9 @@ def complaint_add_info(
     text = _required_text(text, "text")
     with transaction.atomic():
         complaint = _locked(complaint)
-        _step(complaint, ComplaintAction.ADD_INFO, actor=None, now=now)
+        # The added text joins the original: the handlers read it and moderate it into the
+        # text they forward (the unit never reads the original; see privacy.text_for).
+        _step(complaint, ComplaintAction.ADD_INFO, actor=None, now=now, note=text, public=True)
         complaint.description = f"{complaint.description}\n\n{text}"
         complaint.save()
     return complaint
@@ -356,6 +362,14 @@ def complaint_route(
                 _("Choose another agency that has a unit."), code="agency", field="agency"
             )
         source = complaint.agency
+        if (
+            complaint.verify_done_at is None
+            and complaint.verify_due_at is not None
+            and complaint.verify_due_at < timezone.now()
+        ):
+            # The first agency let its verification limit pass: record it against that
+            # agency before the complaint leaves (the sweep may not have run since).
+            unanswered_breaches_now()
         _step(complaint, ComplaintAction.ROUTE, actor=actor, now=now, from_agency=source)
         limits = limits_for(agency.pk)
         complaint.agency = agency
@@ -423,6 +437,25 @@ def complaint_moderate(
     return complaint
 
 
+def complaint_moderate_reopen(
+    *, complaint: Complaint, actor: Any, public_text: str, now: dt.datetime | None = None
+) -> Complaint:
+    """The handlers' version of the citizen's reopen reason, personal data and abuse
+    redacted: what the unit reads. The original stays for the ombudsman."""
+    now = now or timezone.now()
+    public_text = _required_text(public_text, "reopen_text")
+    with transaction.atomic():
+        complaint = _locked(complaint)
+        _require_handler(actor, complaint)
+        if not complaint.reopen_reason:
+            raise ApplicationError(_("The complaint has not been reopened."), code="state")
+        complaint.reopen_public_text = public_text
+        complaint.reopen_moderated_at = now
+        complaint.save()
+        _event(complaint, ComplaintAction.MODERATE, complaint.status, complaint.status, actor, now)
+    return complaint
+
+
 def complaint_answer(
     *, complaint: Complaint, actor: Any, answer: str, now: dt.datetime | None = None
 ) -> Complaint:
@@ -433,7 +466,11 @@ def complaint_answer(
         complaint = _locked(complaint)
         if not may_answer(actor, complaint):
             raise PermissionDeniedError(_("You may not answer this complaint."))
-        _step(complaint, ComplaintAction.ANSWER, actor=actor, now=now, note=answer, public=True)
+        previous = _step(
+            complaint, ComplaintAction.ANSWER, actor=actor, now=now, note=answer, public=True
+        )
+        if previous == ComplaintStatus.REOPENED:
+            complaint.reanswered_at = complaint.reanswered_at or now
         complaint.answer = answer
         complaint.answered_at = now
         complaint.first_answered_at = complaint.first_answered_at or now
@@ -461,7 +498,9 @@ def complaint_close(
 def complaint_reopen(
     *, complaint: Complaint, reason: str, now: dt.datetime | None = None
 ) -> Complaint:
-    """The citizen says the answer did not solve it: once, with a reason the unit sees."""
+    """The citizen says the answer did not solve it: once, with a reason the unit sees once
+    a handler has moderated it (`complaint_moderate_reopen`). The unit's second answer is
+    due within the answer limit again, in working days of the unit's calendar from now."""
     now = now or timezone.now()
     reason = _required_text(reason, "reason")
     with transaction.atomic():
@@ -475,6 +514,8 @@ def complaint_reopen(
         complaint.reopened_at = now
         complaint.reopen_reason = reason
         complaint.closed_at = None
+        limits = limits_for(complaint.agency_id)
+        complaint.reanswer_due_at = _due(complaint.unit, now, limits["answer_working_days"])
         complaint.save()
         notices.queue_staff(complaint, notices.COMPLAINT_REOPENED, now=now)
     return complaint

@@ -32,6 +32,7 @@ from feedback.complaints.forms import (
     CloseForm,
     ForwardForm,
     ModerateForm,
+    ModerateReopenForm,
     RouteForm,
 )
 from feedback.complaints.models import Complaint, ComplaintEvidence
@@ -98,6 +99,7 @@ def _detail(
         "answer": ComplaintAction.ANSWER in actions,
         "close": ComplaintAction.CLOSE in actions,
         "moderate": handler and ComplaintAction.FORWARD not in actions,
+        "moderate_reopen": handler and bool(complaint.reopen_reason),
     }
     step_errors = [
         error
@@ -115,7 +117,14 @@ def _detail(
         if privacy.may_see_evidence(user, complaint)
         else [],
         "evidence_count": complaint.evidence.count(),
-        "events": complaint.events.select_related("actor", "from_agency"),
+        "reopen_text": privacy.reopen_text_for(user, complaint),
+        "reopen_original": complaint.reopen_reason
+        if privacy.shows_reopen_original(user, complaint)
+        else "",
+        "events": [
+            (event, privacy.note_for(user, complaint, event))
+            for event in complaint.events.select_related("actor", "from_agency")
+        ],
         "handler": handler,
         "actions": actions,
         "can_moderate": handler
@@ -133,6 +142,10 @@ def _detail(
         ),
         "moderate_form": forms.get("moderate")
         or ModerateForm(initial={"public_text": complaint.public_text or ""}),
+        "moderate_reopen_form": forms.get("moderate_reopen")
+        or ModerateReopenForm(
+            initial={"reopen_text": complaint.reopen_public_text or complaint.reopen_reason}
+        ),
         "answer_form": forms.get("answer") or AnswerForm(),
         "close_form": forms.get("close") or CloseForm(),
         "now": timezone.now(),
@@ -240,6 +253,21 @@ def complaint_moderate(request: HttpRequest, pk: int) -> HttpResponse:
             complaint=c, actor=request.user, public_text=d["public_text"]
         ),
         _("The moderated text is saved."),
+    )
+
+
+@require_POST
+@otp_required_for_privileged
+def complaint_moderate_reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(
+        request,
+        pk,
+        "moderate_reopen",
+        ModerateReopenForm(request.POST),
+        lambda c, d: services.complaint_moderate_reopen(
+            complaint=c, actor=request.user, public_text=d["reopen_text"]
+        ),
+        _("The moderated reason is saved: the unit reads it."),
     )
 
 

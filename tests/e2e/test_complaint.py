@@ -163,9 +163,19 @@ def test_complaint_journey(
     )
     _axe(page)
 
-    # The unit sees the reason.
+    # The unit sees the reason once a handler has moderated it, and when to answer again.
+    unit_page.goto(f"/staff/complaints/{complaint.pk}/")
+    assert unit_page.locator("[data-reopen-pending]").count() == 1
+    assert unit_page.locator("[data-reanswer-due]").inner_text().strip() != "—"
+    staff.goto(f"/staff/complaints/{complaint.pk}/")
+    assert "minggu depan" in staff.locator("#id_reopen_text").input_value()
+    staff.locator("#id_reopen_text").fill("Di loket 2 disuruh kembali minggu depan.")
+    staff.locator("[data-action=moderate-reopen]").click()
+    staff.wait_for_url(f"**/staff/complaints/{complaint.pk}/")
+    _axe(staff)
     unit_page.goto(f"/staff/complaints/{complaint.pk}/")
     assert "minggu depan" in unit_page.locator("[data-reopen-reason]").inner_text()
+    _axe(unit_page)
 
     # The public figures page, both languages.
     _both_languages(page, f"/complaints/figures/{service.agency.slug}/services/{service.slug}/")

@@ -129,7 +129,9 @@ def test_report_figures_match_the_hand_computed_example(surveyed: Any) -> None:
     assert profile["occupation"]["private"] == 2 and profile["occupation"]["student"] == 0
     for counts in profile.values():
         assert sum(counts.values()) == 3
-    assert report.suggestions == ["Antrean terlalu lama", "Parkir sempit"]
+    assert [s.text for s in report.suggestions] == ["Antrean terlalu lama", "Parkir sempit"]
+    assert [s.answer for s in report.suggestions] == ["", ""]
+    assert report.follow_up == ""
 
 
 def test_html_report_shows_the_figures_and_no_identity(client: Any, surveyed: Any) -> None:
@@ -225,8 +227,9 @@ def test_report_query_count_does_not_grow_with_data(
     client: Any, surveyed: Any, django_assert_num_queries: Any
 ) -> None:
     unit, _delivery = surveyed
-    # The unit, the grouped scores, the completed requests, the profile, the suggestions.
-    with django_assert_num_queries(5):
+    # The unit, the follow-up plan, the grouped scores, the completed requests, the
+    # profile, the suggestions.
+    with django_assert_num_queries(6):
         assert client.get(_url(unit, PERIOD)).status_code == 200
     SurveyResponse.objects.bulk_create(
         SurveyResponse(
@@ -241,10 +244,11 @@ def test_report_query_count_does_not_grow_with_data(
         )
         for index in range(200)
     )
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         assert client.get(_url(unit, PERIOD)).status_code == 200
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         assert client.get(_url(unit, PERIOD, pdf=True)).status_code == 200
-    # An empty period: the unit, the grouped scores and requests of the other periods.
-    with django_assert_num_queries(3):
+    # An empty period: the unit, the follow-up plan, the grouped scores and requests of the
+    # other periods.
+    with django_assert_num_queries(4):
         assert client.get(_url(unit, "2025-Q4")).status_code == 200

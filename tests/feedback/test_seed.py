@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from agencies.models import Unit
-from feedback.models import SurveyChannel, SurveyResponse
+from feedback.models import SkmFollowUp, SurveyChannel, SurveyResponse
 from feedback.selectors import skm_periods
 
 
@@ -32,6 +32,13 @@ def test_seed_demo_gives_several_units_a_grade_and_is_idempotent(db: Any, client
         )
     ).content.decode()
     assert "data-grade" in html
+    # Suggestions answered in part and follow-up plans for closed periods.
+    answered = SurveyResponse.objects.filter(suggestion_answered_at__isnull=False).count()
+    suggestions = SurveyResponse.objects.exclude(suggestion="").count()
+    plans = SkmFollowUp.objects.count()
+    assert 0 < answered < suggestions and plans > 0
 
     call_command("seed_demo", deliveries=600, verbosity=0)
     assert SurveyResponse.objects.count() == count
+    assert SurveyResponse.objects.filter(suggestion_answered_at__isnull=False).count() == answered
+    assert SkmFollowUp.objects.count() == plans

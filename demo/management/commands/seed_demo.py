@@ -22,6 +22,7 @@ from demo.deliveries import seed_deliveries
 from demo.flagship import seed_flagship
 from demo.lifeevents import seed_life_events
 from demo.locations import seed_locations
+from demo.skm_follow_up import seed_skm_follow_up
 from demo.surveys import seed_surveys
 from services.models import Service
 from services.services import service_create, standard_draft_create, standard_publish
@@ -50,6 +51,7 @@ class Command(BaseCommand):
         )
         answered = seed_surveys()
         self.stdout.write(self.style.SUCCESS(f"Demo survey responses ready ({answered} new)."))
+        self.stdout.write(f"Demo SKM answers and follow-up plans: {seed_skm_follow_up()} new.")
         self.stdout.write(f"Demo life events ready ({seed_life_events()} new).")
         self.stdout.write(f"Demo complaints ready ({seed_complaints()} new).")
         self.stdout.write(f"Demo compliance assessments published: {seed_compliance()}.")

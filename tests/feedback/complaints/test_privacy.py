@@ -178,13 +178,18 @@ def test_after_moderation_handlers_and_unit_read_only_the_moderated_text(
     submit: Any, editor_a: Any, unit_editor: Any, late_request: Any
 ) -> None:
     complaint = _world(submit, editor_a, late_request)
+    services.complaint_moderate_reopen(
+        complaint=complaint, actor=editor_a, public_text="Masih sama (disunting)."
+    )
     for user in (editor_a, unit_editor):
         client = Client()
         client.force_login(user)
         html = client.get(reverse("complaint_staff:detail", args=[complaint.pk])).content.decode()
         assert "Antrean tiga jam, petugas membentak." in html
         assert ORIGINAL not in html
-        assert "Masih sama." in html  # the unit sees why it was reopened
+        # The unit sees why it was reopened, as the handlers moderated it.
+        assert "Masih sama (disunting)." in html
+        assert "Masih sama.<" not in html and ": Masih sama.</li>" not in html
 
 
 def test_unmoderated_text_is_never_public(client: Client, submit: Any, service_a: Any) -> None:
@@ -305,3 +310,36 @@ def test_the_pdf_is_served_as_an_attachment_to_handlers(submit: Any, editor_a: A
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"].startswith("attachment")
+
+
+def test_identity_and_original_never_reach_the_exports_or_the_requests_pages(
+    submit: Any, editor_a: Any, late_request: Any
+) -> None:
+    """The exports (every open-data dataset, the compliance scores) and the staff pages of
+    the request complained about carry neither the identity nor the unmoderated text."""
+    from opendata.exports import DATASETS
+
+    complaint = _world(submit, editor_a, late_request, anonymous=False, confidential=True)
+    assert complaint.delivery_id == late_request.pk
+    public = Client()
+    urls = [
+        reverse("opendata:dataset", kwargs={"key": key, "extension": "csv"}) for key in DATASETS
+    ]
+    urls += [reverse("compliance_public:scores_csv")]
+    for url in urls:
+        response = public.get(url)
+        assert response.status_code == 200, url
+        chunks = response.streaming_content if response.streaming else [response.content]  # type: ignore[attr-defined]
+        body = b"".join(chunks).decode()
+        _clean(body)
+        assert ORIGINAL not in body and "Masih sama." not in body
+    staff = Client()
+    login_verified(staff, editor_a)
+    for url in (
+        reverse("deliveries:list"),
+        reverse("deliveries:detail", args=[late_request.pk]),
+        reverse("track:detail", kwargs={"code": late_request.tracking_code}),
+    ):
+        response = staff.get(url)
+        assert response.status_code == 200, url
+        _clean(response.content.decode())

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers, viewsets
@@ -23,7 +23,6 @@ from agencies.api import (
     UnitSummarySerializer,
 )
 from agencies.facilities import has_facility
-from agencies.locations import locations_public
 from agencies.models import AccessFacility, Counter, Location, LocationKind
 from core.api_conventions import (
     ConditionalGetMixin,
@@ -32,8 +31,9 @@ from core.api_conventions import (
     make_etag,
 )
 from lifeevents.models import EventKind, LifeEvent, LifeEventStep
+from opendata.selectors import life_events_with_steps, locations_with_counters, step_needs
 from services.api import IntegerFilter
-from services.models import Service, VersionStatus
+from services.models import Service
 
 # --- Locations -----------------------------------------------------------------------------
 
@@ -166,19 +166,7 @@ class LocationViewSet(
         return make_etag(etag, counters), last
 
     def get_queryset(self) -> QuerySet[Location]:
-        return (
-            locations_public()
-            .select_related("host_agency")
-            .prefetch_related(
-                Prefetch(
-                    "counters",
-                    queryset=Counter.objects.filter(unit__is_active=True)
-                    .select_related("unit__agency")
-                    .order_by("unit__agency__name", "unit__name", "pk"),
-                    to_attr="open_counters",
-                )
-            )
-        )
+        return locations_with_counters()
 
 
 # --- Life events ---------------------------------------------------------------------------
@@ -210,12 +198,7 @@ class LifeEventStepSerializer(serializers.ModelSerializer[LifeEventStep]):
 
     @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
     def get_needs(self, obj: LifeEventStep) -> list[int]:
-        # Only earlier steps of the same event, as the public page reads them.
-        return sorted(
-            d.order
-            for d in obj.depends_on.all()
-            if d.event_id == obj.event_id and d.order < obj.order
-        )
+        return step_needs(obj)
 
     def get_has_published_standard(self, obj: LifeEventStep) -> bool:
         return bool(getattr(obj, "published_count", 0))
@@ -284,19 +267,4 @@ class LifeEventViewSet(
     modified_fields = ("updated_at", "steps__service__updated_at")
 
     def get_queryset(self) -> QuerySet[LifeEvent]:
-        steps = (
-            LifeEventStep.objects.select_related("service__agency", "service__unit")
-            .annotate(
-                published_count=Count(
-                    "service__versions",
-                    filter=Q(service__versions__status=VersionStatus.PUBLISHED),
-                )
-            )
-            .prefetch_related(
-                Prefetch("depends_on", queryset=LifeEventStep.objects.only("pk", "order", "event"))
-            )
-            .order_by("order", "pk")
-        )
-        return LifeEvent.objects.filter(is_published=True).prefetch_related(
-            Prefetch("steps", queryset=steps, to_attr="public_steps")
-        )
+        return life_events_with_steps()

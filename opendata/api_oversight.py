@@ -28,7 +28,12 @@ from rest_framework import serializers, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from agencies.api import AgencySummarySerializer, NamedChoiceField, UnitSummarySerializer
+from agencies.api import (
+    AgencySummarySerializer,
+    NamedChoiceField,
+    NamedChoiceFieldExtension,
+    UnitSummarySerializer,
+)
 from agencies.models import Unit
 from cases.models import CorrectiveAction, Finding, Outcome
 from cases.selectors import published_findings
@@ -160,8 +165,20 @@ class FindingServiceSerializer(serializers.ModelSerializer[Service]):
         read_only_fields = fields
 
 
+class FindingOutcomeField(NamedChoiceField):
+    """`Outcome` names another choice set too (the requests' outcomes in delivery)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(Outcome, **kwargs)
+        self.enum_name = "FindingOutcomeEnum"
+
+
+class FindingOutcomeFieldExtension(NamedChoiceFieldExtension):
+    target_class = FindingOutcomeField  # type: ignore[assignment]
+
+
 class FindingSerializer(serializers.ModelSerializer[Finding]):
-    outcome = NamedChoiceField(Outcome, read_only=True)
+    outcome = FindingOutcomeField(read_only=True)
     categories = serializers.SerializerMethodField(
         help_text=_("Maladministration categories (when found).")
     )
@@ -345,7 +362,8 @@ class AssessmentFilter(django_filters.FilterSet):
         choices=(("green", _("Green")), ("yellow", _("Yellow")), ("red", _("Red")))
     )
     ordering = django_filters.OrderingFilter(
-        fields=(("id", "id"), ("score", "score"), ("period", "period")),
+        # Not by score: a cursor cannot mark its place on a null score.
+        fields=(("id", "id"), ("period", "period")),
         help_text=_("Order of the list (the id breaks ties); default: id."),
     )
 

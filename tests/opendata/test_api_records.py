@@ -4,24 +4,18 @@ internal, and query counts flat in the data's size."""
 
 from __future__ import annotations
 
-import datetime as dt
-from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 from rest_framework.test import APIClient
 
-from agencies.locations import counter_attach, location_create
+from agencies.locations import counter_attach
 from agencies.models import Location
 from cases import services as case_services
-from cases.models import Case
-from compliance import services as compliance_services
 from compliance.models import AssessmentMethod
-from feedback.complaints.services import Contact, complaint_submit
 from lifeevents.services import (
     life_event_create,
     life_event_publish,
@@ -29,14 +23,18 @@ from lifeevents.services import (
 )
 from tests.cases.conftest import advance
 from tests.compliance.conftest import ensure_methods
-from tests.oversight.desk_world import desk_breach
+from tests.opendata.records_world import (
+    NOTE,
+    SECRET_EMAIL,
+    SECRET_NAME,
+    SECRET_TEXT,
+    assess,
+    complaint,
+    finding_case,
+    make_mall,
+)
 from tests.problems import problem, problem_fields
 from tests.registry import make_draft, make_published, make_service
-
-SECRET_NAME = "Siti Rahmawati"
-SECRET_EMAIL = "siti.rahma@example.org"
-SECRET_TEXT = "Petugas Budi meminta uang rokok di loket tiga."
-NOTE = "Pelapor: Siti Aminah, NIK 3273xxxx"
 
 
 @pytest.fixture(autouse=True)
@@ -69,31 +67,16 @@ def _queries(api: APIClient, url: str) -> int:
 # --- Locations -------------------------------------------------------------------------------
 
 
-def _mall(agency: Any, name: str, **fields: Any) -> Any:
-    values: dict[str, Any] = {
-        "kind": "mpp",
-        "province": "Jawa Barat",
-        "city": "Kota A",
-        "region_code": "32.73",
-        "latitude": Decimal("-6.911700"),
-        "longitude": Decimal("107.634400"),
-        "weekly_hours": {"0": ["08:00", "15:00"], "5": ["08:00", "12:00"]},
-        "facilities": ["lactation_room", "ramp"],
-    }
-    values.update(fields)
-    return location_create(host_agency=agency, name=name, **values)
-
-
 def test_locations_list_with_facilities_coordinates_hours_and_counters(
     api: APIClient, agency_a: Any, unit_a: Any, unit_b: Any
 ) -> None:
-    mall = _mall(agency_a, "Mal Pelayanan Publik Kota A")
+    mall = make_mall(agency_a, "Mal Pelayanan Publik Kota A")
     counter_attach(unit=unit_a, location=mall, label="Loket 1")
     counter_attach(unit=unit_b, location=mall, label="Loket 7")
     unit_b.is_active = False
     unit_b.save()
-    office = _mall(agency_a, "Kantor Dinas A", kind="office", facilities=[], city="Kota B")
-    closed = _mall(agency_a, "Mal Lama")
+    office = make_mall(agency_a, "Kantor Dinas A", kind="office", facilities=[], city="Kota B")
+    closed = make_mall(agency_a, "Mal Lama")
     Location.objects.filter(pk=closed.pk).update(is_active=False)
 
     items = _pages(api, "/api/v1/locations/")
@@ -130,7 +113,7 @@ def test_locations_list_with_facilities_coordinates_hours_and_counters(
 def test_locations_answer_304_until_a_counter_or_place_changes(
     api: APIClient, agency_a: Any, unit_a: Any
 ) -> None:
-    mall = _mall(agency_a, "Mal A")
+    mall = make_mall(agency_a, "Mal A")
     url = "/api/v1/locations/"
     etag = api.get(url)["ETag"]
     assert api.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304
@@ -144,15 +127,15 @@ def test_locations_answer_304_until_a_counter_or_place_changes(
 def test_locations_cost_the_same_queries_whatever_their_number(
     api: APIClient, agency_a: Any, unit_a: Any
 ) -> None:
-    counter_attach(unit=unit_a, location=_mall(agency_a, "Mal 0"))
+    counter_attach(unit=unit_a, location=make_mall(agency_a, "Mal 0"))
     few = _queries(api, "/api/v1/locations/")
     for i in range(1, 6):
-        counter_attach(unit=unit_a, location=_mall(agency_a, f"Mal {i}"))
+        counter_attach(unit=unit_a, location=make_mall(agency_a, f"Mal {i}"))
     assert _queries(api, "/api/v1/locations/") == few
 
 
 def test_location_pages_follow_the_cursor(api: APIClient, agency_a: Any) -> None:
-    made = [_mall(agency_a, f"Mal {i}").slug for i in range(5)]
+    made = [make_mall(agency_a, f"Mal {i}").slug for i in range(5)]
     assert [i["slug"] for i in _pages(api, "/api/v1/locations/", {"page_size": 2})] == made
 
 
@@ -228,24 +211,12 @@ def test_life_events_cost_the_same_queries_whatever_their_number(
 # --- Complaint statistics --------------------------------------------------------------------
 
 
-def _complaint(service: Any, *, confidential: bool = True, category: str = "cost") -> Any:
-    return complaint_submit(
-        category=category,
-        occurred_on=timezone.localdate() - dt.timedelta(days=2),
-        description=SECRET_TEXT,
-        service=service,
-        anonymous=False,
-        confidential=confidential,
-        contact=Contact(name=SECRET_NAME, email=SECRET_EMAIL, phone=""),
-    )
-
-
 def test_complaint_statistics_per_service_and_unit_have_no_text_or_identity(
     api: APIClient, published_a: Any, national: Any
 ) -> None:
     service = published_a.service
-    _complaint(service)
-    _complaint(service, confidential=False, category="time")
+    complaint(service)
+    complaint(service, confidential=False, category="time")
     for url, scope, pk in (
         (f"/api/v1/services/{service.pk}/complaints/", "service", service.pk),
         (f"/api/v1/units/{service.unit_id}/complaints/", "unit", service.unit_id),
@@ -279,10 +250,10 @@ def test_complaint_statistics_cost_the_same_queries_whatever_their_number(
     api: APIClient, published_a: Any, national: Any
 ) -> None:
     url = f"/api/v1/units/{published_a.service.unit_id}/complaints/"
-    _complaint(published_a.service)
+    complaint(published_a.service)
     few = _queries(api, url)
     for _ in range(5):
-        _complaint(published_a.service)
+        complaint(published_a.service)
     assert _queries(api, url) == few
 
 
@@ -296,20 +267,18 @@ def svc_a(unit_a: Any, agency_a: Any) -> Any:
     return service
 
 
-def _case(agency: Any, unit: Any, service: Any, ombudsman: Any) -> Case:
-    breach = desk_breach(agency=agency, unit=unit, service=service)
-    return case_services.case_open(breach_ids=[breach.pk], acting_user=ombudsman)
-
-
 def test_published_findings_are_anonymised_and_drafts_absent(
     api: APIClient, national: Any, cast: dict[str, Any], agency_a: Any, unit_a: Any, svc_a: Any
 ) -> None:
     reviewer = cast["ombudsman"]
-    final = _case(agency_a, unit_a, svc_a, reviewer)
+    final = finding_case(agency_a, unit_a, svc_a, reviewer)
     case_services.case_note_add(case=final, acting_user=reviewer, text=NOTE)
     final = advance(final, reviewer, cast["editor_a"], "monitoring")
     draft = advance(
-        _case(agency_a, unit_a, svc_a, reviewer), reviewer, cast["editor_a"], "draft_findings"
+        finding_case(agency_a, unit_a, svc_a, reviewer),
+        reviewer,
+        cast["editor_a"],
+        "draft_findings",
     )
 
     response = api.get("/api/v1/findings/")
@@ -354,7 +323,7 @@ def test_findings_answer_304_until_an_action_moves(
 ) -> None:
     reviewer = cast["ombudsman"]
     case = advance(
-        _case(agency_a, unit_a, svc_a, reviewer), reviewer, cast["editor_a"], "monitoring"
+        finding_case(agency_a, unit_a, svc_a, reviewer), reviewer, cast["editor_a"], "monitoring"
     )
     url = "/api/v1/findings/"
     etag = api.get(url)["ETag"]
@@ -381,7 +350,12 @@ def test_findings_cost_the_same_queries_whatever_their_number(
 ) -> None:
     reviewer = cast["ombudsman"]
     for _ in range(n):
-        advance(_case(agency_a, unit_a, svc_a, reviewer), reviewer, cast["editor_a"], "monitoring")
+        advance(
+            finding_case(agency_a, unit_a, svc_a, reviewer),
+            reviewer,
+            cast["editor_a"],
+            "monitoring",
+        )
     # Throttle and session reads aside: the ETag's aggregate and overdue count, the page,
     # the actions.
     with CaptureQueriesContext(connection) as ctx:
@@ -390,23 +364,6 @@ def test_findings_cost_the_same_queries_whatever_their_number(
 
 
 # --- Published assessments -------------------------------------------------------------------
-
-
-def _assess(agency: Any, ombudsman: Any, method: AssessmentMethod, year: int, publish: bool) -> Any:
-    assessment = compliance_services.assessment_create(
-        method=method, agency=agency, year=year, acting_user=ombudsman
-    )
-    for result in assessment.indicator_results.exclude(kind="computed"):
-        if result.kind == "checklist":
-            compliance_services.result_record(result=result, value=3, acting_user=ombudsman)
-        else:
-            compliance_services.result_record(
-                result=result, positive=2, asked=2, acting_user=ombudsman
-            )
-    if publish:
-        compliance_services.period_publish(method=method, period=str(year), acting_user=ombudsman)
-    assessment.refresh_from_db()
-    return assessment
 
 
 @pytest.fixture
@@ -418,8 +375,8 @@ def method_2022(db: Any) -> AssessmentMethod:
 def test_only_published_assessments_with_dimensions_score_grade_and_zone(
     api: APIClient, ombudsman: Any, agency_a: Any, agency_b: Any, published_a: Any, method_2022: Any
 ) -> None:
-    done = _assess(agency_a, ombudsman, method_2022, 2024, publish=True)
-    draft = _assess(agency_b, ombudsman, method_2022, 2025, publish=False)
+    done = assess(agency_a, ombudsman, method_2022, 2024, publish=True)
+    draft = assess(agency_b, ombudsman, method_2022, 2025, publish=False)
     response = api.get("/api/v1/assessments/")
     items = response.json()["results"]
     assert [i["id"] for i in items] == [done.pk]
@@ -455,8 +412,8 @@ def test_only_published_assessments_with_dimensions_score_grade_and_zone(
 def test_assessments_cost_the_same_queries_whatever_their_number(
     api: APIClient, ombudsman: Any, agency_a: Any, published_a: Any, method_2022: Any
 ) -> None:
-    _assess(agency_a, ombudsman, method_2022, 2023, publish=True)
+    assess(agency_a, ombudsman, method_2022, 2023, publish=True)
     few = _queries(api, "/api/v1/assessments/")
-    _assess(agency_a, ombudsman, method_2022, 2024, publish=True)
-    _assess(agency_a, ombudsman, method_2022, 2025, publish=True)
+    assess(agency_a, ombudsman, method_2022, 2024, publish=True)
+    assess(agency_a, ombudsman, method_2022, 2025, publish=True)
     assert _queries(api, "/api/v1/assessments/") == few

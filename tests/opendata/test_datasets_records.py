@@ -28,15 +28,17 @@ from opendata.dataset_rows import (
 )
 from opendata.exports import DATASETS
 from tests.cases.conftest import advance
-from tests.opendata.test_api_records import (
+from tests.opendata.records_world import (
     NOTE,
     SECRET_EMAIL,
     SECRET_NAME,
     SECRET_TEXT,
-    _assess,
-    _case,
-    _complaint,
-    _mall,
+    assess,
+    complaint,
+    finding_case,
+    make_mall,
+)
+from tests.opendata.test_api_records import (
     birth,  # noqa: F401 - a fixture
     method_2022,  # noqa: F401 - a fixture
     svc_a,  # noqa: F401 - a fixture
@@ -79,8 +81,8 @@ def test_the_new_datasets_are_registered_and_listed(client: Client, db: Any) -> 
 def test_complaint_statistics_per_unit_and_month_carry_counts_only(
     client: Client, published_a: Any, national: Any
 ) -> None:
-    _complaint(published_a.service)
-    _complaint(published_a.service, confidential=False, category="time")
+    complaint(published_a.service)
+    complaint(published_a.service, confidential=False, category="time")
     header, rows, text = _download(client, "complaints")
     assert tuple(header) == COMPLAINT_COLUMNS
     assert len(rows) == 1
@@ -101,11 +103,14 @@ def test_findings_rows_are_final_and_anonymised(
     svc_a: Any,  # noqa: F811
 ) -> None:
     reviewer = cast["ombudsman"]
-    final = _case(agency_a, unit_a, svc_a, reviewer)
+    final = finding_case(agency_a, unit_a, svc_a, reviewer)
     case_services.case_note_add(case=final, acting_user=reviewer, text=NOTE)
     final = advance(final, reviewer, cast["editor_a"], "monitoring")
     draft = advance(
-        _case(agency_a, unit_a, svc_a, reviewer), reviewer, cast["editor_a"], "draft_findings"
+        finding_case(agency_a, unit_a, svc_a, reviewer),
+        reviewer,
+        cast["editor_a"],
+        "draft_findings",
     )
     header, rows, text = _download(client, "findings")
     assert tuple(header) == FINDING_COLUMNS
@@ -127,8 +132,8 @@ def test_assessments_rows_are_published_only(
     published_a: Any,
     method_2022: Any,  # noqa: F811
 ) -> None:
-    done = _assess(agency_a, ombudsman, method_2022, 2024, publish=True)
-    _assess(agency_b, ombudsman, method_2022, 2025, publish=False)
+    done = assess(agency_a, ombudsman, method_2022, 2024, publish=True)
+    assess(agency_b, ombudsman, method_2022, 2025, publish=False)
     _header, rows, _text = _download(client, "assessments")
     assert {r["agency_slug"] for r in rows} == {"dinas-a"}
     assert len(rows) == done.dimension_results.count() == 4
@@ -138,9 +143,9 @@ def test_assessments_rows_are_published_only(
 def test_location_rows_with_hours_facilities_and_units(
     client: Client, agency_a: Any, unit_a: Any
 ) -> None:
-    mall = _mall(agency_a, "Mal Pelayanan Publik Kota A")
+    mall = make_mall(agency_a, "Mal Pelayanan Publik Kota A")
     counter_attach(unit=unit_a, location=mall, label="Loket 1")
-    closed = _mall(agency_a, "Mal Lama")
+    closed = make_mall(agency_a, "Mal Lama")
     Location.objects.filter(pk=closed.pk).update(is_active=False)
     header, rows, _text = _download(client, "locations")
     assert tuple(header) == LOCATION_COLUMNS
@@ -171,11 +176,11 @@ def test_life_event_rows_are_the_published_steps(
 
 def test_location_batches_cost_the_same_queries_per_batch(agency_a: Any, unit_a: Any) -> None:
     for i in range(3):
-        counter_attach(unit=unit_a, location=_mall(agency_a, f"Mal {i}"))
+        counter_attach(unit=unit_a, location=make_mall(agency_a, f"Mal {i}"))
     with CaptureQueriesContext(connection) as small:
         assert [len(b) for b in location_batches(batch_size=2)] == [2, 1]
     for i in range(3, 9):
-        counter_attach(unit=unit_a, location=_mall(agency_a, f"Mal {i}"))
+        counter_attach(unit=unit_a, location=make_mall(agency_a, f"Mal {i}"))
     with CaptureQueriesContext(connection) as large:
         assert [len(b) for b in location_batches(batch_size=2)] == [2, 2, 2, 2, 1]
     # Two queries a batch (locations with host; counters with unit and agency).
@@ -214,7 +219,12 @@ def test_finding_batches_cost_two_queries_a_batch(
     svc_a: Any,  # noqa: F811
 ) -> None:
     for _ in range(n):
-        advance(_case(agency_a, unit_a, svc_a, cast["ombudsman"]), cast["ombudsman"], None, "final")
+        advance(
+            finding_case(agency_a, unit_a, svc_a, cast["ombudsman"]),
+            cast["ombudsman"],
+            None,
+            "final",
+        )
     with CaptureQueriesContext(connection) as ctx:
         batches = list(finding_batches(batch_size=1))
     assert sum(len(b) for b in batches) == n

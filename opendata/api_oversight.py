@@ -56,6 +56,39 @@ from services.selectors import service_list_visible
 # --- Complaint statistics --------------------------------------------------------------------
 
 
+class ComplaintQuerySerializer(serializers.Serializer[Any]):
+    since = serializers.DateField(
+        required=False, help_text=_("Only complaints received on or after this day.")
+    )
+    until = serializers.DateField(
+        required=False, help_text=_("Only complaints received on or before this day.")
+    )
+
+    def _in_range(self, value: dt.date) -> dt.date:
+        if value.year < 2000 or value > timezone.localdate() + dt.timedelta(days=366):
+            raise serializers.ValidationError(_("A date from 2000 to a year from now."))
+        return value
+
+    def validate_since(self, value: dt.date) -> dt.date:
+        return self._in_range(value)
+
+    def validate_until(self, value: dt.date) -> dt.date:
+        return self._in_range(value)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        since, until = attrs.get("since"), attrs.get("until")
+        if since is not None and until is not None and since > until:
+            raise serializers.ValidationError({"until": [_("On or after since.")]})
+        return attrs
+
+
+def received_period(query: dict[str, Any]) -> tuple[dt.date, dt.date] | None:
+    """The days asked for (`since`, `until`, inclusive), or None for every complaint."""
+    if "since" not in query and "until" not in query:
+        return None
+    return query.get("since") or dt.date(2000, 1, 1), query.get("until") or timezone.localdate()
+
+
 class CategoryCountSerializer(serializers.Serializer[Any]):
     category = NamedChoiceField(ComplaintCategory)
     label = serializers.CharField()  # type: ignore[assignment]
@@ -65,6 +98,8 @@ class CategoryCountSerializer(serializers.Serializer[Any]):
 class ComplaintStatisticsSerializer(serializers.Serializer[Any]):
     scope = serializers.ChoiceField(choices=["service", "unit"])
     id = serializers.IntegerField()
+    since = serializers.DateField(allow_null=True, help_text=_("As asked; null: from the start."))
+    until = serializers.DateField(allow_null=True, help_text=_("As asked; null: until now."))
     received = serializers.IntegerField(min_value=0, help_text=_("Complaints received."))
     by_category = CategoryCountSerializer(many=True, help_text=_("Every category, in order."))
     verified_in_time = serializers.FloatField(
@@ -83,10 +118,14 @@ class ComplaintStatisticsSerializer(serializers.Serializer[Any]):
     )
 
 
-def complaint_statistics_data(*, scope: str, pk: int, figures: ComplaintFigures) -> dict[str, Any]:
+def complaint_statistics_data(
+    *, scope: str, pk: int, figures: ComplaintFigures, period: tuple[dt.date, dt.date] | None
+) -> dict[str, Any]:
     return {
         "scope": scope,
         "id": pk,
+        "since": None if period is None else period[0],
+        "until": None if period is None else period[1],
         "received": figures.received,
         "by_category": [
             {"category": value, "label": label, "count": count}
@@ -104,12 +143,17 @@ def complaint_statistics_data(*, scope: str, pk: int, figures: ComplaintFigures)
 class ServiceComplaintsView(_PublicRead):
     @extend_schema(
         summary=_("Complaint statistics of a service"),
+        parameters=[ComplaintQuerySerializer],
         responses=ComplaintStatisticsSerializer,
     )
     def get(self, request: Request, pk: int) -> Response:
+        period = received_period(self._query(ComplaintQuerySerializer))
         service = get_object_or_404(service_list_visible(user=request.user), pk=pk)
         data = complaint_statistics_data(
-            scope="service", pk=service.pk, figures=complaint_figures(service=service)
+            scope="service",
+            pk=service.pk,
+            figures=complaint_figures(service=service, received=period),
+            period=period,
         )
         return _answer(request, ComplaintStatisticsSerializer(data).data)
 
@@ -117,12 +161,17 @@ class ServiceComplaintsView(_PublicRead):
 class UnitComplaintsView(_PublicRead):
     @extend_schema(
         summary=_("Complaint statistics of a service unit"),
+        parameters=[ComplaintQuerySerializer],
         responses=ComplaintStatisticsSerializer,
     )
     def get(self, request: Request, pk: int) -> Response:
+        period = received_period(self._query(ComplaintQuerySerializer))
         unit = get_object_or_404(Unit.objects.filter(is_active=True), pk=pk)
         data = complaint_statistics_data(
-            scope="unit", pk=unit.pk, figures=complaint_figures(unit=unit)
+            scope="unit",
+            pk=unit.pk,
+            figures=complaint_figures(unit=unit, received=period),
+            period=period,
         )
         return _answer(request, ComplaintStatisticsSerializer(data).data)
 

@@ -7,6 +7,7 @@ moderated it (`public_complaints`); the figures are counts and times, never text
 
 from __future__ import annotations
 
+import datetime as dt
 import statistics
 from dataclasses import dataclass
 from typing import Any
@@ -131,10 +132,23 @@ def complaint_figure_counts(*, now: Any) -> dict[str, Any]:
 
 
 def complaint_figures(
-    *, unit: Unit | None = None, service: Service | None = None
+    *,
+    unit: Unit | None = None,
+    service: Service | None = None,
+    received: tuple[dt.date, dt.date] | None = None,
 ) -> ComplaintFigures:
-    """The public figures (two queries, whatever the number of complaints' rows)."""
+    """The public figures (two queries, whatever the number of complaints' rows); of the
+    complaints received from one day to another (inclusive, site time zone) if given."""
     queryset = Complaint.objects.all()
+    if received is not None:
+        since, until = received
+        tz = timezone.get_current_timezone()
+        queryset = queryset.filter(
+            received_at__gte=dt.datetime.combine(since, dt.time.min, tzinfo=tz),
+            received_at__lt=dt.datetime.combine(
+                until + dt.timedelta(days=1), dt.time.min, tzinfo=tz
+            ),
+        )
     if service is not None:
         queryset = queryset.filter(service=service)
     elif unit is not None:

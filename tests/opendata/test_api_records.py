@@ -4,12 +4,14 @@ internal, and query counts flat in the data's size."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from agencies.locations import counter_attach
@@ -417,3 +419,30 @@ def test_assessments_cost_the_same_queries_whatever_their_number(
     assess(agency_a, ombudsman, method_2022, 2024, publish=True)
     assess(agency_a, ombudsman, method_2022, 2025, publish=True)
     assert _queries(api, "/api/v1/assessments/") == few
+
+
+def test_complaint_statistics_of_a_period(api: APIClient, published_a: Any, national: Any) -> None:
+    complaint(published_a.service)
+    url = f"/api/v1/units/{published_a.service.unit_id}/complaints/"
+    today = timezone.localdate()
+    yesterday = today - dt.timedelta(days=1)
+    body = api.get(url, {"since": today.isoformat()}).json()
+    assert body["received"] == 1
+    assert body["since"] == today.isoformat() and body["until"] == today.isoformat()
+    assert api.get(url, {"until": yesterday.isoformat()}).json()["received"] == 0
+    assert api.get(url).json()["since"] is None
+
+
+@pytest.mark.parametrize(
+    ("params", "parameter"),
+    [
+        ({"since": "2026-05-02", "until": "2026-05-01"}, "until"),
+        ({"since": "1900-01-01"}, "since"),
+        ({"until": "2026-13-01"}, "until"),
+    ],
+)
+def test_bad_complaint_periods_are_a_400_problem(
+    api: APIClient, published_a: Any, params: dict[str, str], parameter: str
+) -> None:
+    response = api.get(f"/api/v1/services/{published_a.service_id}/complaints/", params)
+    assert parameter in problem_fields(problem(response, 400))

@@ -26,6 +26,7 @@ from delivery.models import DeliveryStatus, ServiceDelivery
 from feedback.elements import ELEMENTS, SCORE_FIELDS
 from feedback.models import SurveyResponse
 from feedback.skm import skm_result_from_sums
+from opendata import dataset_rows
 from services.models import (
     ComplaintChannel,
     CostItem,
@@ -459,6 +460,76 @@ DATASETS: dict[str, Dataset] = {
             last_modified=_last_answer,
             frequency="DAILY",
             frequency_label=_("Daily"),
+        ),
+        Dataset(
+            key="complaints",
+            title=_("Complaint statistics per unit and month"),
+            description=_(
+                "Complaints received per service unit and month, by category, and how many "
+                "were verified and answered by their deadlines and reopened. Counts only: no "
+                "complaint's text and no complainant's identity."
+            ),
+            columns=dataset_rows.COMPLAINT_COLUMNS,
+            rows=dataset_rows.complaint_rows,
+            last_modified=dataset_rows.complaints_last_modified,
+            frequency="DAILY",
+            frequency_label=_("Daily"),
+        ),
+        Dataset(
+            key="findings",
+            title=_("Ombudsman findings and corrective actions"),
+            description=_(
+                "One row per corrective action of a final finding of the ombudsman (a "
+                "finding without actions has one row): outcome, maladministration "
+                "categories, the published anonymised summary, the action's deadline and "
+                "where it stands."
+            ),
+            columns=dataset_rows.FINDING_COLUMNS,
+            rows=dataset_rows.finding_rows,
+            last_modified=dataset_rows.findings_last_modified,
+            frequency="UPDATE_CONT",
+            frequency_label=_("Continuously: changes as findings are made final"),
+        ),
+        Dataset(
+            key="assessments",
+            title=_("Published compliance assessments"),
+            description=_(
+                "One row per published compliance assessment of the ombudsman and "
+                "dimension: the method, the score, grade, zone and label, and the "
+                "dimension's weight and score."
+            ),
+            columns=dataset_rows.ASSESSMENT_COLUMNS,
+            rows=dataset_rows.assessment_rows,
+            last_modified=dataset_rows.assessments_last_modified,
+            frequency="ANNUAL",
+            frequency_label=_("Yearly: when a period is published"),
+        ),
+        Dataset(
+            key="locations",
+            title=_("Service locations and public service malls"),
+            description=_(
+                "One row per open office, public service mall (MPP) or other service "
+                "point: address, region, coordinates, opening hours, facilities for "
+                "vulnerable groups, and the units serving there."
+            ),
+            columns=dataset_rows.LOCATION_COLUMNS,
+            rows=dataset_rows.location_rows,
+            last_modified=dataset_rows.locations_last_modified,
+            frequency="UPDATE_CONT",
+            frequency_label=_("Continuously: changes as places are updated"),
+        ),
+        Dataset(
+            key="life-events",
+            title=_("Life and business events"),
+            description=_(
+                "One row per step of a published life or business event: the service, "
+                "its agency and unit, and the earlier steps it needs."
+            ),
+            columns=dataset_rows.LIFE_EVENT_COLUMNS,
+            rows=dataset_rows.life_event_rows,
+            last_modified=dataset_rows.life_events_last_modified,
+            frequency="UPDATE_CONT",
+            frequency_label=_("Continuously: changes as journeys are published"),
         ),
     )
 }

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from django.db.models import QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
+from agencies.locations import locations_public
+from agencies.models import Counter, Location
+from lifeevents.models import LifeEvent, LifeEventStep
 from lifeevents.selectors import grouping_steps_prefetch
 from services.models import Service, StandardVersion, VersionStatus
 from services.selectors import current_version, service_with_current_version
@@ -54,3 +57,53 @@ def cpsv_catalogue_batches(
         ]
         if len(services) < batch_size:
             return
+
+
+def locations_with_counters() -> QuerySet[Location]:
+    """Open locations with their host and the counters of open units (`open_counters`,
+    with unit and agency): two queries for any number of them (API and bulk data)."""
+    return (
+        locations_public()
+        .select_related("host_agency")
+        .prefetch_related(
+            Prefetch(
+                "counters",
+                queryset=Counter.objects.filter(unit__is_active=True)
+                .select_related("unit__agency")
+                .order_by("unit__agency__name", "unit__name", "pk"),
+                to_attr="open_counters",
+            )
+        )
+    )
+
+
+def life_events_with_steps() -> QuerySet[LifeEvent]:
+    """Published life events with their steps in order (`public_steps`: service, agency and
+    unit; `published_count` > 0 when the service has a published standard) and each step's
+    prerequisites: three queries for any number of them (API and bulk data)."""
+    steps = (
+        LifeEventStep.objects.select_related("service__agency", "service__unit")
+        .annotate(
+            published_count=Count(
+                "service__versions",
+                filter=Q(service__versions__status=VersionStatus.PUBLISHED),
+            )
+        )
+        .prefetch_related(
+            Prefetch("depends_on", queryset=LifeEventStep.objects.only("pk", "order", "event"))
+        )
+        .order_by("order", "pk")
+    )
+    return LifeEvent.objects.filter(is_published=True).prefetch_related(
+        Prefetch("steps", queryset=steps, to_attr="public_steps")
+    )
+
+
+def step_needs(step: LifeEventStep) -> list[int]:
+    """The orders of the earlier steps of the same event this step needs (as the public
+    page reads them: a later or foreign step is never a prerequisite)."""
+    return sorted(
+        d.order
+        for d in step.depends_on.all()
+        if d.event_id == step.event_id and d.order < step.order
+    )

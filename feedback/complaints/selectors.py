@@ -7,6 +7,7 @@ moderated it (`public_complaints`); the figures are counts and times, never text
 
 from __future__ import annotations
 
+import datetime as dt
 import statistics
 from dataclasses import dataclass
 from typing import Any
@@ -111,19 +112,12 @@ def _share(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
-def complaint_figures(
-    *, unit: Unit | None = None, service: Service | None = None
-) -> ComplaintFigures:
-    """The public figures (two queries, whatever the number of complaints' rows)."""
-    queryset = Complaint.objects.all()
-    if service is not None:
-        queryset = queryset.filter(service=service)
-    elif unit is not None:
-        queryset = queryset.filter(unit=unit)
-    now = timezone.now()
+def complaint_figure_counts(*, now: Any) -> dict[str, Any]:
+    """The counts behind the public figures, as aggregates: for one unit or service here,
+    and per unit and month in the open-data export (opendata), so both count alike."""
     verify_due = Q(verify_due_at__lt=now) | Q(verify_done_at__isnull=False)
     answer_due = Q(answer_due_at__lt=now) | Q(first_answered_at__isnull=False)
-    totals = queryset.aggregate(
+    return dict(
         received=Count("pk"),
         verify_counted=Count("pk", filter=verify_due & Q(verify_due_at__isnull=False)),
         verified_in_time=Count(
@@ -141,6 +135,31 @@ def complaint_figures(
             for value in ComplaintCategory.values
         },
     )
+
+
+def complaint_figures(
+    *,
+    unit: Unit | None = None,
+    service: Service | None = None,
+    received: tuple[dt.date, dt.date] | None = None,
+) -> ComplaintFigures:
+    """The public figures (two queries, whatever the number of complaints' rows); of the
+    complaints received from one day to another (inclusive, site time zone) if given."""
+    queryset = Complaint.objects.all()
+    if received is not None:
+        since, until = received
+        tz = timezone.get_current_timezone()
+        queryset = queryset.filter(
+            received_at__gte=dt.datetime.combine(since, dt.time.min, tzinfo=tz),
+            received_at__lt=dt.datetime.combine(
+                until + dt.timedelta(days=1), dt.time.min, tzinfo=tz
+            ),
+        )
+    if service is not None:
+        queryset = queryset.filter(service=service)
+    elif unit is not None:
+        queryset = queryset.filter(unit=unit)
+    totals = queryset.aggregate(**complaint_figure_counts(now=timezone.now()))
     durations = [
         (answered - received).total_seconds() / 86400
         for received, answered in queryset.filter(first_answered_at__isnull=False).values_list(

@@ -184,7 +184,8 @@ def test_the_page_costs_the_same_queries_whatever_the_size(
     _world(unit_a, 6)
     with CaptureQueriesContext(connection) as many:
         client.get("/opendata/")
-    assert len(many.captured_queries) == len(few.captured_queries) <= 10
+    # The facts of each dataset (last update, and a row count where cheap), then cached.
+    assert len(many.captured_queries) == len(few.captured_queries) <= 15
     with CaptureQueriesContext(connection) as cached:
         client.get("/opendata/")
     assert len(cached.captured_queries) <= 2

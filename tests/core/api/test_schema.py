@@ -30,6 +30,16 @@ ENDPOINTS = {
     "/api/v1/charters/{id}/publish/": {"post"},
     "/api/v1/charters/{id}/new-version/": {"post"},
     "/api/v1/charters/{id}/withdraw/": {"post"},
+    "/api/v1/locations/": {"get"},
+    "/api/v1/locations/{slug}/": {"get"},
+    "/api/v1/life-events/": {"get"},
+    "/api/v1/life-events/{slug}/": {"get"},
+    "/api/v1/findings/": {"get"},
+    "/api/v1/findings/{id}/": {"get"},
+    "/api/v1/assessments/": {"get"},
+    "/api/v1/assessments/{id}/": {"get"},
+    "/api/v1/services/{id}/complaints/": {"get"},
+    "/api/v1/units/{id}/complaints/": {"get"},
 }
 
 

@@ -14,7 +14,11 @@ from schemathesis import checks
 from schemathesis.generation import GenerationMode
 
 from agencies.api_keys import api_key_create
-from tests.factories import AgencyFactory, UnitFactory, UserFactory
+from agencies.calendars import calendar_national, calendar_rebuild
+from agencies.models import Role
+from tests.compliance.conftest import ensure_methods
+from tests.factories import AgencyFactory, MembershipFactory, UnitFactory, UserFactory
+from tests.opendata.records_world import records_world
 from tests.opendata.world import survey
 from tests.registry import make_draft, make_published, make_service
 
@@ -36,6 +40,13 @@ def api_key(transactional_db: Any) -> str:
     ktp = make_published(make_service(agency, unit, "KTP Elektronik", channels=["counter"]))
     survey(unit, ktp.service, [4, 3, 3, 2, 4, 3, 4, 3, 3], 5, "2026-Q3")
     make_draft(make_service(agency, unit, "Akta Kelahiran"))
+    # A place, a journey, a complaint, a final finding and a published assessment, so the
+    # responses of those operations are checked with items in them.
+    calendar_rebuild(calendar_national(), span=(2025, 2027))
+    ensure_methods()
+    reviewer = UserFactory(username="ombudsman_uji")
+    MembershipFactory(user=reviewer, agency=None, role=Role.OMBUDSMAN)
+    records_world(agency=agency, unit=unit, service=ktp.service, reviewer=reviewer)
     admin = UserFactory(username="admin_uji", is_superuser=True)
     _key, secret = api_key_create(
         agency=agency, name="uji", scope="read_write", expires_at=None, acting_user=admin

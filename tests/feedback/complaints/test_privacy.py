@@ -130,11 +130,23 @@ def test_identity_never_reaches_the_agency(
             response = client.get(url)
             assert response.status_code in (200, 404), (url, response.status_code)
             _clean(response.content.decode())
-        # The API of the agency: no operation reads complaints or a request's complainants
-        # (deliveries are written in bulk only), and what it reads of the unit is clean.
+        # The API of the agency: no operation reads a complaint or a request's complainants
+        # (deliveries are written in bulk only); the only complaint paths are the public
+        # statistics (counts, clean), and what it reads of the unit is clean.
         schema = client.get("/api/v1/schema/", {"format": "json"})
         assert schema.status_code == 200
-        assert not [path for path in schema.json()["paths"] if "complaint" in path]
+        assert sorted(path for path in schema.json()["paths"] if "complaint" in path) == [
+            "/api/v1/services/{id}/complaints/",
+            "/api/v1/units/{id}/complaints/",
+        ]
+        service = late_request.service
+        for path in (
+            f"/api/v1/services/{service.pk}/complaints/",
+            f"/api/v1/units/{service.unit_id}/complaints/",
+        ):
+            statistics = client.get(path)
+            assert statistics.status_code == 200 and statistics.json()["received"] >= 1
+            _clean(statistics.content.decode())
         unit = client.get(f"/api/v1/units/{late_request.service.unit_id}/")
         assert unit.status_code == 200
         _clean(unit.content.decode())

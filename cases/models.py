@@ -71,6 +71,11 @@ class Case(models.Model):
     breaches = models.ManyToManyField(
         "oversight.Breach", through="CaseBreach", related_name="cases", blank=True
     )
+    # The complaint (feedback.complaints) the case was opened from, if any: a plain number,
+    # since cases sits below feedback on the floor plan. Its complainant may respond to the
+    # draft findings (from the complaint's tracking page); the identity stays with the
+    # complaint, behind feedback.complaints.privacy.
+    complaint_id = models.PositiveBigIntegerField(_("complaint"), null=True, blank=True)
     # The verification clock: an incomplete case waits for information until then.
     info_due_at = models.DateTimeField(_("information due"), null=True, blank=True)
     # From the first request or draft on, the agency's staff see the case (never before:
@@ -87,6 +92,14 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["state", "-created_at"], name="case_state_recent"),
             models.Index(fields=["agency", "state"], name="case_agency_state"),
+        ]
+        constraints = [
+            # One complaint, one case.
+            models.UniqueConstraint(
+                fields=["complaint_id"],
+                condition=Q(complaint_id__isnull=False),
+                name="case_complaint_once",
+            )
         ]
 
     def __str__(self) -> str:
@@ -210,6 +223,9 @@ class Finding(models.Model):
     responded_by = models.ForeignKey(
         "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # A case from a complaint: the complainant's response to the draft, in the same window.
+    reporter_response = models.TextField(_("the complainant's response"), blank=True)
+    reporter_responded_at = models.DateTimeField(null=True, blank=True)
     final_at = models.DateTimeField(_("final on"), null=True, blank=True)
     history = HistoricalRecords()
 

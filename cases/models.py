@@ -28,6 +28,8 @@ DEFAULT_RECOMMENDATION_DAYS = 60
 DEFAULT_INFO_DAYS = 30
 DEFAULT_DRAFT_RESPONSE_DAYS = 14
 DEFAULT_EXPLANATION_DAYS = 14
+# A corrective action's "due soon" reminder: this many working days before its deadline.
+DUE_SOON_WORKING_DAYS = 5
 
 
 class CaseState(models.TextChoices):
@@ -268,6 +270,10 @@ class CorrectiveAction(models.Model):
     )
     reported_done_at = models.DateTimeField(null=True, blank=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
+    # The "due soon" reminder (DUE_SOON_WORKING_DAYS working days before the deadline, on
+    # the unit's calendar): when it is due, and when it went out (once).
+    remind_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
     # Settled when accepted: done (reported) by its deadline, or not.
     on_time = models.BooleanField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -282,6 +288,11 @@ class CorrectiveAction(models.Model):
                 condition=Q(status__in=["open", "rejected"]),
             ),
             models.Index(fields=["agency", "accepted_at"], name="action_agency_accepted"),
+            models.Index(
+                fields=["remind_at"],
+                name="action_reminder_pending",
+                condition=Q(reminded_at=None, status__in=["open", "rejected"]),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -29,6 +29,7 @@ from cases.models import (
     DEFAULT_EXPLANATION_DAYS,
     DEFAULT_INFO_DAYS,
     DEFAULT_RECOMMENDATION_DAYS,
+    DUE_SOON_WORKING_DAYS,
     ActionReport,
     ActionStatus,
     Case,
@@ -44,6 +45,7 @@ from cases.models import (
 )
 from cases.notices import (
     ACTION_DUE,
+    ACTION_DUE_SOON,
     ACTION_REJECTED,
     AGENCY_ANSWERED,
     DRAFT_FINDINGS,
@@ -87,6 +89,15 @@ def due_after(unit: Unit, start: dt.datetime, days: int, *, working: bool = True
     calendar = CalendarDays(calendar_for_unit(unit))
     due = calendar.due_in_days(calendar.local_date(start), days, working=working)
     return due.at
+
+
+def remind_before(unit: Unit, start: dt.datetime, days: int) -> dt.datetime | None:
+    """When the "due soon" reminder of an action of `days` working days opened at `start`
+    goes out: at the end of the working day after which DUE_SOON_WORKING_DAYS working days
+    remain. None when the action is that short (its opening message says it all)."""
+    if days <= DUE_SOON_WORKING_DAYS:
+        return None
+    return due_after(unit, start, days - DUE_SOON_WORKING_DAYS)
 
 
 def _days(value: Any, default: int, field: str) -> int:
@@ -568,6 +579,7 @@ def _finalise(case: Case, actor: Any, now: dt.datetime, data: dict[str, Any]) ->
     for action in finding.actions.filter(status=ActionStatus.PROPOSED):
         action.status = ActionStatus.OPEN
         action.due_at = due_after(case.unit, now, action.due_days)
+        action.remind_at = remind_before(case.unit, now, action.due_days)
         action.save()
         _notify(ACTION_DUE, action, case)
     return finding.get_outcome_display()
@@ -696,6 +708,32 @@ def cases_close_incomplete(*, now: dt.datetime | None = None, limit: int = 500) 
             continue  # information arrived meanwhile: no longer awaiting
         closed += 1
     return closed
+
+
+def actions_remind_due_soon(*, now: dt.datetime | None = None, limit: int = 500) -> int:
+    """Remind the unit and the agency admins of each corrective action still not reported
+    done whose reminder time came and whose deadline has not passed: once (the row is
+    marked under its lock, and the outbox row's idempotency key would refuse a second),
+    also when two runs meet (SKIP LOCKED). Cost: the due reminders only (partial index)."""
+    now = now or timezone.now()
+    sent = 0
+    with transaction.atomic():
+        due = list(
+            CorrectiveAction.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("finding__case")
+            .filter(
+                status__in=(ActionStatus.OPEN, ActionStatus.REJECTED),
+                reminded_at__isnull=True,
+                remind_at__lte=now,
+                due_at__gt=now,
+            )
+            .order_by("remind_at", "pk")[:limit]
+        )
+        for action in due:
+            _notify(ACTION_DUE_SOON, action, action.finding.case)
+            sent += 1
+        CorrectiveAction.objects.filter(pk__in=[a.pk for a in due]).update(reminded_at=now)
+    return sent
 
 
 HANDLERS: dict[str, Handler] = {

@@ -26,6 +26,8 @@ def on_desk(complaint: Complaint) -> bool:
 
 
 def case_of_complaint(complaint: Complaint) -> Case | None:
+    if not on_desk(complaint):
+        return None
     return Case.objects.filter(complaint_id=complaint.pk).first()
 
 
@@ -64,7 +66,10 @@ def complaint_open_case(
 
 def draft_for_complainant(complaint: Complaint) -> Finding | None:
     """The draft findings of the complaint's case while they are open to responses (or
-    were answered by the complainant): what the tracking page shows."""
+    were answered by the complainant): what the tracking page shows. No query for a
+    complaint that never reached the desk (no case can exist)."""
+    if not on_desk(complaint):
+        return None
     finding = (
         Finding.objects.filter(
             case__complaint_id=complaint.pk,

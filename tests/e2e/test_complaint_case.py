@@ -47,7 +47,7 @@ def test_the_complainant_responds_to_the_draft_findings(
         confidential=True,
         contact=Contact(name="Siti", email="siti@example.org", phone=""),
     )
-    complaint_escalate(complaint=complaint, actor=None)
+    complaint = complaint_escalate(complaint=complaint, actor=None)
 
     # The reviewer opens the case from the complaint's page.
     staff = browser.new_context(base_url=live_server.url, locale="id-ID").new_page()

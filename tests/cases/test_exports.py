@@ -101,6 +101,7 @@ def test_permission_matrix(
     # Internal notes: in the reviewers' findings export only, never in an agency's.
     assert (SECRET in text) is (reviewer and "findings" in url)
     assert ("internal_notes" in header) is (reviewer and "findings" in url)
+    assert ("complainant_response" in header) is (reviewer and "findings" in url)
 
 
 def test_unknown_exports_are_404(ombudsman: Any) -> None:

@@ -18,7 +18,9 @@ from cases.models import CaseState as S
 REVIEWER: Final = "reviewer"  # an ombudsman reviewer (or a superuser)
 AGENCY: Final = "agency"  # staff of the case's agency who may answer for its unit
 SYSTEM: Final = "system"  # the platform's own tasks
-ROLES = (REVIEWER, AGENCY, SYSTEM)
+# The complainant of a case opened from a complaint (no account: their tracking code).
+REPORTER: Final = "reporter"
+ROLES = (REVIEWER, AGENCY, SYSTEM, REPORTER)
 
 _R = frozenset({REVIEWER})
 _A = frozenset({AGENCY})
@@ -36,6 +38,7 @@ TRANSITIONS: dict[tuple[str, str], tuple[str, frozenset[str]]] = {
     (S.EXAMINATION, "issue_draft"): (S.DRAFT_FINDINGS, _R),
     (S.EXAMINATION, "stop"): (S.FINAL, _R),
     (S.DRAFT_FINDINGS, "respond_draft"): (S.DRAFT_FINDINGS, _A),
+    (S.DRAFT_FINDINGS, "reporter_respond"): (S.DRAFT_FINDINGS, frozenset({REPORTER})),
     (S.DRAFT_FINDINGS, "finalise"): (S.FINAL, _R),
     (S.DRAFT_FINDINGS, "stop"): (S.FINAL, _R),
     (S.FINAL, "monitor"): (S.MONITORING, _R),

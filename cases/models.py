@@ -28,6 +28,8 @@ DEFAULT_RECOMMENDATION_DAYS = 60
 DEFAULT_INFO_DAYS = 30
 DEFAULT_DRAFT_RESPONSE_DAYS = 14
 DEFAULT_EXPLANATION_DAYS = 14
+# A corrective action's "due soon" reminder: this many working days before its deadline.
+DUE_SOON_WORKING_DAYS = 5
 
 
 class CaseState(models.TextChoices):
@@ -71,6 +73,11 @@ class Case(models.Model):
     breaches = models.ManyToManyField(
         "oversight.Breach", through="CaseBreach", related_name="cases", blank=True
     )
+    # The complaint (feedback.complaints) the case was opened from, if any: a plain number,
+    # since cases sits below feedback on the floor plan. Its complainant may respond to the
+    # draft findings (from the complaint's tracking page); the identity stays with the
+    # complaint, behind feedback.complaints.privacy.
+    complaint_id = models.PositiveBigIntegerField(_("complaint"), null=True, blank=True)
     # The verification clock: an incomplete case waits for information until then.
     info_due_at = models.DateTimeField(_("information due"), null=True, blank=True)
     # From the first request or draft on, the agency's staff see the case (never before:
@@ -87,6 +94,14 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["state", "-created_at"], name="case_state_recent"),
             models.Index(fields=["agency", "state"], name="case_agency_state"),
+        ]
+        constraints = [
+            # One complaint, one case.
+            models.UniqueConstraint(
+                fields=["complaint_id"],
+                condition=Q(complaint_id__isnull=False),
+                name="case_complaint_once",
+            )
         ]
 
     def __str__(self) -> str:
@@ -210,6 +225,9 @@ class Finding(models.Model):
     responded_by = models.ForeignKey(
         "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # A case from a complaint: the complainant's response to the draft, in the same window.
+    reporter_response = models.TextField(_("the complainant's response"), blank=True)
+    reporter_responded_at = models.DateTimeField(null=True, blank=True)
     final_at = models.DateTimeField(_("final on"), null=True, blank=True)
     history = HistoricalRecords()
 
@@ -252,6 +270,10 @@ class CorrectiveAction(models.Model):
     )
     reported_done_at = models.DateTimeField(null=True, blank=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
+    # The "due soon" reminder (DUE_SOON_WORKING_DAYS working days before the deadline, on
+    # the unit's calendar): when it is due, and when it went out (once).
+    remind_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
     # Settled when accepted: done (reported) by its deadline, or not.
     on_time = models.BooleanField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -266,6 +288,11 @@ class CorrectiveAction(models.Model):
                 condition=Q(status__in=["open", "rejected"]),
             ),
             models.Index(fields=["agency", "accepted_at"], name="action_agency_accepted"),
+            models.Index(
+                fields=["remind_at"],
+                name="action_reminder_pending",
+                condition=Q(reminded_at=None, status__in=["open", "rejected"]),
+            ),
         ]
 
     def __str__(self) -> str:

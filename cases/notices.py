@@ -30,6 +30,8 @@ ACTION_DUE = "case_action_due"
 ACTION_REJECTED = "case_action_rejected"
 RECOMMENDATION_ISSUED = "case_recommendation_issued"
 AGENCY_ANSWERED = "case_agency_answered"
+REPORTER_RESPONDED = "case_reporter_responded"
+ACTION_DUE_SOON = "case_action_due_soon"
 
 TITLES = {
     EXPLANATION_REQUESTED: _("The ombudsman asks your unit for an explanation"),
@@ -38,6 +40,8 @@ TITLES = {
     ACTION_REJECTED: _("A corrective action was not accepted"),
     RECOMMENDATION_ISSUED: _("The ombudsman issued a recommendation"),
     AGENCY_ANSWERED: _("The agency answered"),
+    REPORTER_RESPONDED: _("The complainant responded to the draft findings"),
+    ACTION_DUE_SOON: _("A corrective action is due soon"),
 }
 TO_AGENCY = (
     EXPLANATION_REQUESTED,
@@ -45,6 +49,7 @@ TO_AGENCY = (
     ACTION_DUE,
     ACTION_REJECTED,
     RECOMMENDATION_ISSUED,
+    ACTION_DUE_SOON,
 )
 
 
@@ -160,6 +165,8 @@ LABELS = {
     ACTION_REJECTED: _("Corrective action report rejected"),
     RECOMMENDATION_ISSUED: _("Ombudsman recommendation issued"),
     AGENCY_ANSWERED: _("The agency answered in a case"),
+    REPORTER_RESPONDED: _("The complainant responded in a case"),
+    ACTION_DUE_SOON: _("Corrective action due soon"),
 }
 
 
@@ -195,13 +202,14 @@ def register() -> None:
                 inbox_entry=_inbox_entry,
             )
         )
-    registry.register(
-        MessageType(
-            event=AGENCY_ANSWERED,
-            label=LABELS[AGENCY_ANSWERED],
-            render_email=_render,
-            recipients=reviewer_recipients,
-            inapp_users=reviewer_inapp_users,
-            inbox_entry=_inbox_entry,
+    for event in (AGENCY_ANSWERED, REPORTER_RESPONDED):
+        registry.register(
+            MessageType(
+                event=event,
+                label=LABELS[event],
+                render_email=_render,
+                recipients=reviewer_recipients,
+                inapp_users=reviewer_inapp_users,
+                inbox_entry=_inbox_entry,
+            )
         )
-    )

@@ -6,6 +6,9 @@
   escalated like any other breach (the sweep writes its outbox row in the same statement).
 - A request for explanation unanswered past its deadline, while the case is under
   examination, is one too (`explanation_overdue`).
+- A recommendation (rekomendasi) whose action is still not reported done past the
+  recommendation's own deadline (default 60 days) is a third kind
+  (`recommendation_overdue`), once, the same way.
 
 Registered from CasesConfig.ready() (oversight declares the kinds and knows nothing of
 cases). Each rule's cost grows with the deadlines that passed and the rows that changed
@@ -21,9 +24,10 @@ from oversight.rules import Rule, RuleSettings, SweepContext, register
 
 
 def _tables() -> dict[str, str]:
-    from cases.models import Case, CorrectiveAction, ExplanationRequest, Finding
+    from cases.models import Case, CorrectiveAction, ExplanationRequest, Finding, Recommendation
 
     return {
+        "recommendation": Recommendation._meta.db_table,
         "action": CorrectiveAction._meta.db_table,
         "finding": Finding._meta.db_table,
         "case": Case._meta.db_table,
@@ -60,6 +64,25 @@ def explanation_overdue(ctx: SweepContext, rs: RuleSettings) -> tuple[str, list[
     return sql, [ctx.now, ctx.now, ctx.since, ctx.since, *inactive_params]
 
 
+def recommendation_overdue(ctx: SweepContext, rs: RuleSettings) -> tuple[str, list[Any]]:
+    """The recommendation's deadline passed and its action is still open (or rejected): not
+    reported done, not accepted. The second arm catches an action rejected again after its
+    recommendation's deadline had already passed."""
+    t = _tables()
+    inactive, inactive_params = rs.exclude_inactive("a.agency_id")
+    sql = f"""
+        SELECT 'recommendation_overdue', 'recommendation', r.id, '', a.agency_id, a.unit_id,
+               c.service_id, NULL, NULL, NULL, r.due_days, 'working_days', 'overdue',
+               r.due_at, %s, 'open', '', ''
+        FROM {t["recommendation"]} r
+        JOIN {t["action"]} a ON a.id = r.action_id
+        JOIN {t["finding"]} f ON f.id = a.finding_id
+        JOIN {t["case"]} c ON c.id = f.case_id
+        WHERE a.status IN ('open', 'rejected') AND r.due_at < %s
+          AND (r.due_at >= %s OR a.updated_at >= %s){inactive}"""
+    return sql, [ctx.now, ctx.now, ctx.since, ctx.since, *inactive_params]
+
+
 def register_rules() -> None:
     register(
         Rule(
@@ -79,5 +102,15 @@ def register_rules() -> None:
             explanation_overdue,
             "r.id",
             description="A request for explanation unanswered past its deadline",
+        )
+    )
+    register(
+        Rule(
+            BreachKind.RECOMMENDATION_OVERDUE,
+            "recommendation",
+            {},
+            recommendation_overdue,
+            "r.id",
+            description="An ombudsman recommendation past its deadline",
         )
     )

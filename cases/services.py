@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -28,6 +29,7 @@ from cases.models import (
     DEFAULT_EXPLANATION_DAYS,
     DEFAULT_INFO_DAYS,
     DEFAULT_RECOMMENDATION_DAYS,
+    DUE_SOON_WORKING_DAYS,
     ActionReport,
     ActionStatus,
     Case,
@@ -43,11 +45,13 @@ from cases.models import (
 )
 from cases.notices import (
     ACTION_DUE,
+    ACTION_DUE_SOON,
     ACTION_REJECTED,
     AGENCY_ANSWERED,
     DRAFT_FINDINGS,
     EXPLANATION_REQUESTED,
     RECOMMENDATION_ISSUED,
+    REPORTER_RESPONDED,
 )
 from core.errors import ApplicationError, PermissionDeniedError
 from notifications.keys import idempotency_key
@@ -87,6 +91,15 @@ def due_after(unit: Unit, start: dt.datetime, days: int, *, working: bool = True
     return due.at
 
 
+def remind_before(unit: Unit, start: dt.datetime, days: int) -> dt.datetime | None:
+    """When the "due soon" reminder of an action of `days` working days opened at `start`
+    goes out: at the end of the working day after which DUE_SOON_WORKING_DAYS working days
+    remain. None when the action is that short (its opening message says it all)."""
+    if days <= DUE_SOON_WORKING_DAYS:
+        return None
+    return due_after(unit, start, days - DUE_SOON_WORKING_DAYS)
+
+
 def _days(value: Any, default: int, field: str) -> int:
     if value in (None, ""):
         return default
@@ -119,7 +132,8 @@ def _notify(event: str, subject: models.Model, case: Case) -> None:
     """One fan-out row about `subject` (an object of the case), written in the caller's
     transaction: the unit and the agency admins hear of what they must do, the reviewers of
     the agency's answers."""
-    recipient = "reviewers" if event == AGENCY_ANSWERED else f"unit:{case.unit_id}"
+    to_reviewers = event in (AGENCY_ANSWERED, REPORTER_RESPONDED)
+    recipient = "reviewers" if to_reviewers else f"unit:{case.unit_id}"
     subject_type = ContentType.objects.get_for_model(type(subject))
     Notification.objects.bulk_create(
         [
@@ -151,6 +165,20 @@ def _check_reviewer(user: Any) -> None:
         raise PermissionDeniedError()
 
 
+@dataclass(frozen=True)
+class ComplaintRef:
+    """What a case needs of the complaint it is opened from (feedback builds it: cases
+    knows nothing of complaints). No identity: the case never holds the complainant's name
+    or contact, only the complaint's number."""
+
+    complaint_id: int
+    agency_id: int
+    unit_id: int
+    service_id: int | None
+    occurred_on: dt.date
+    title: str
+
+
 def case_open(
     *,
     breach_ids: Sequence[int],
@@ -158,16 +186,19 @@ def case_open(
     title: str = "",
     urgent: bool = False,
     now: dt.datetime | None = None,
+    complaint: ComplaintRef | None = None,
 ) -> Case:
     """Open a case from breaches of one unit (selected at the desk, or a group found by
     `case_open_for_group`). A breach already in a case is refused: one matter, one case.
 
-    Also the hook for complaints (feedback): a complaint's breaches open a case the same way.
+    Also the hook for complaints (feedback.complaints.services.complaint_open_case): a
+    complaint opens a case with its linked breaches (none is fine), about the complaint's
+    unit; a complaint already in a case is refused.
     """
     now = now or timezone.now()
     _check_reviewer(acting_user)
     ids = sorted(set(breach_ids))
-    if not ids:
+    if not ids and complaint is None:
         raise ApplicationError(_("Select at least one breach."), code="required", field="breach")
     if len(ids) > 500:
         raise ApplicationError(_("A case groups at most 500 breaches."), field="breach")
@@ -180,7 +211,8 @@ def case_open(
         )
         if len(breaches) != len(ids):
             raise ApplicationError(_("Some of these breaches do not exist."), field="breach")
-        if len({b.unit_id for b in breaches}) != 1:
+        units = {b.unit_id for b in breaches} | ({complaint.unit_id} if complaint else set())
+        if len(units) != 1:
             raise ApplicationError(
                 _("A case is about one unit: select breaches of one unit."),
                 code="one_unit",
@@ -196,18 +228,34 @@ def case_open(
                 code="taken",
                 field="breach",
             )
-        first = breaches[0]
+        if complaint is not None and (
+            Case.objects.select_for_update().filter(complaint_id=complaint.complaint_id).exists()
+        ):
+            raise ApplicationError(
+                _("This complaint is already in a case."), code="taken", field="complaint"
+            )
         kinds = {b.kind for b in breaches}
         services = {b.service_id for b in breaches}
         dates = sorted(timezone.localtime(b.occurred_at).date() for b in breaches)
+        if complaint is not None:
+            services.add(complaint.service_id)
+            dates = sorted([*dates, complaint.occurred_on])
         kind = kinds.pop() if len(kinds) == 1 else ""
         title = _text(title, "title", "", required=False)[:200]
+        if not title and complaint is not None:
+            title = complaint.title[:200]
         if not title:
+            first = breaches[0]
             label = dict(first._meta.get_field("kind").choices or []).get(kind, _("Breaches"))
             title = f"{label} · {first.unit.name}"[:200]
+        agency_id, unit_id = (
+            (complaint.agency_id, complaint.unit_id)
+            if complaint is not None
+            else (breaches[0].agency_id, breaches[0].unit_id)
+        )
         case = Case.objects.create(
-            agency_id=first.agency_id,
-            unit_id=first.unit_id,
+            agency_id=agency_id,
+            unit_id=unit_id,
             service_id=services.pop() if len(services) == 1 else None,
             title=title,
             kind=kind,
@@ -215,15 +263,19 @@ def case_open(
             period_end=dates[-1],
             urgent=urgent,
             assignee=acting_user,
+            complaint_id=complaint.complaint_id if complaint is not None else None,
             created_at=now,
         )
         CaseBreach.objects.bulk_create([CaseBreach(case=case, breach=b) for b in breaches])
+        opened = _("%(count)d breaches") % {"count": len(breaches)}
+        if complaint is not None:
+            opened = _("From a complaint; %(opened)s") % {"opened": opened}
         CaseEvent.objects.create(
             case=case,
             action="open",
             to_state=case.state,
             actor=acting_user,
-            text=_("%(count)d breaches") % {"count": len(breaches)},
+            text=opened,
             created_at=now,
         )
     return case
@@ -281,9 +333,11 @@ def case_transition(
     *,
     now: dt.datetime | None = None,
     system: bool = False,
+    reporter: bool = False,
     **data: Any,
 ) -> Case:
-    """Do `action` to `case` as `actor` (a user; `system=True` for the platform's tasks).
+    """Do `action` to `case` as `actor` (a user; `system=True` for the platform's tasks,
+    `reporter=True` for the complainant of a case from a complaint, who has no account).
 
     Refused (PermissionDeniedError) unless (state, action) is in `flow.TRANSITIONS` and
     the actor's role on the case is one it allows; the action's own checks raise
@@ -295,7 +349,7 @@ def case_transition(
         raise PermissionDeniedError()
     with transaction.atomic():
         locked = Case.objects.select_for_update().select_related("unit__agency").get(pk=case.pk)
-        role = flow.SYSTEM if system else role_of(actor, locked)
+        role = flow.SYSTEM if system else flow.REPORTER if reporter else role_of(actor, locked)
         entry = flow.TRANSITIONS.get((locked.state, action))
         if entry is None:
             raise ApplicationError(
@@ -315,7 +369,7 @@ def case_transition(
             action=action,
             from_state=from_state,
             to_state=next_state,
-            actor=None if system else actor,
+            actor=None if system or reporter else actor,
             text=text,
             created_at=now,
         )
@@ -496,6 +550,23 @@ def _respond_draft(case: Case, actor: Any, now: dt.datetime, data: dict[str, Any
     return finding.response
 
 
+def _reporter_respond(case: Case, actor: Any, now: dt.datetime, data: dict[str, Any]) -> str:
+    """The complainant's response to the draft findings (a case from a complaint only),
+    within the window the agency has; the reviewers hear of it."""
+    finding = _finding(case)
+    if case.complaint_id is None or finding is None or finding.draft_issued_at is None:
+        raise ApplicationError(_("There is no draft to respond to."))
+    if finding.reporter_responded_at is not None:
+        raise ApplicationError(_("You have already responded."), code="answered")
+    if finding.response_due_at is not None and now > finding.response_due_at:
+        raise ApplicationError(_("The time to respond has passed."), code="late")
+    finding.reporter_response = _text(data.get("text"), "text", _("Write the response."))
+    finding.reporter_responded_at = now
+    finding.save()
+    _notify(REPORTER_RESPONDED, finding, case)
+    return finding.reporter_response
+
+
 def _finalise(case: Case, actor: Any, now: dt.datetime, data: dict[str, Any]) -> str:
     finding = _finding(case)
     if finding is None:
@@ -508,6 +579,7 @@ def _finalise(case: Case, actor: Any, now: dt.datetime, data: dict[str, Any]) ->
     for action in finding.actions.filter(status=ActionStatus.PROPOSED):
         action.status = ActionStatus.OPEN
         action.due_at = due_after(case.unit, now, action.due_days)
+        action.remind_at = remind_before(case.unit, now, action.due_days)
         action.save()
         _notify(ACTION_DUE, action, case)
     return finding.get_outcome_display()
@@ -638,6 +710,32 @@ def cases_close_incomplete(*, now: dt.datetime | None = None, limit: int = 500) 
     return closed
 
 
+def actions_remind_due_soon(*, now: dt.datetime | None = None, limit: int = 500) -> int:
+    """Remind the unit and the agency admins of each corrective action still not reported
+    done whose reminder time came and whose deadline has not passed: once (the row is
+    marked under its lock, and the outbox row's idempotency key would refuse a second),
+    also when two runs meet (SKIP LOCKED). Cost: the due reminders only (partial index)."""
+    now = now or timezone.now()
+    sent = 0
+    with transaction.atomic():
+        due = list(
+            CorrectiveAction.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("finding__case")
+            .filter(
+                status__in=(ActionStatus.OPEN, ActionStatus.REJECTED),
+                reminded_at__isnull=True,
+                remind_at__lte=now,
+                due_at__gt=now,
+            )
+            .order_by("remind_at", "pk")[:limit]
+        )
+        for action in due:
+            _notify(ACTION_DUE_SOON, action, action.finding.case)
+            sent += 1
+        CorrectiveAction.objects.filter(pk__in=[a.pk for a in due]).update(reminded_at=now)
+    return sent
+
+
 HANDLERS: dict[str, Handler] = {
     "verify": _noop,
     "fast_track": _fast_track,
@@ -650,6 +748,7 @@ HANDLERS: dict[str, Handler] = {
     "answer_explanation": _answer_explanation,
     "issue_draft": _issue_draft,
     "respond_draft": _respond_draft,
+    "reporter_respond": _reporter_respond,
     "finalise": _finalise,
     "monitor": _monitor,
     "close": _close,

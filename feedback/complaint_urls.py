@@ -17,6 +17,11 @@ public_patterns = (
         path("status/<str:code>/reopen/", public.complaint_reopen, name="reopen"),
         path("status/<str:code>/info/", public.complaint_add_info, name="add_info"),
         path("status/<str:code>/ombudsman/", public.complaint_ask_ombudsman, name="ask_ombudsman"),
+        path(
+            "status/<str:code>/findings/",
+            public.complaint_respond_findings,
+            name="respond_findings",
+        ),
         path("confirm/<str:token>/", public.complaint_confirm, name="confirm"),
         path("forget/<str:token>/", public.complaint_forget, name="forget"),
         path(
@@ -46,6 +51,7 @@ staff_patterns = (
         path("<int:pk>/answer/", staff.complaint_answer, name="answer"),
         path("<int:pk>/close/", staff.complaint_close, name="close"),
         path("<int:pk>/escalate/", staff.complaint_escalate, name="escalate"),
+        path("<int:pk>/case/", staff.complaint_open_case, name="open_case"),
         path("evidence/<int:pk>/", staff.complaint_evidence, name="evidence"),
     ],
     "complaint_staff",

@@ -36,6 +36,10 @@ class BreachKind(models.TextChoices):
         _("Corrective action past its deadline"),
     )
     EXPLANATION_OVERDUE = "explanation_overdue", _("Explanation to the ombudsman not given in time")
+    RECOMMENDATION_OVERDUE = (
+        "recommendation_overdue",
+        _("Ombudsman recommendation past its deadline"),
+    )
 
 
 class BreachStatus(models.TextChoices):

@@ -125,6 +125,14 @@ class AddInfoForm(Form):
     )
 
 
+class FindingsResponseForm(Form):
+    text = forms.CharField(
+        label=_("Your response to the ombudsman's draft findings"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+
+
 class FindForm(Form):
     code = forms.CharField(label=_("Complaint tracking code"), max_length=12)
 

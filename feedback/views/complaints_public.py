@@ -31,8 +31,15 @@ from agencies.models import Unit
 from core.errors import ApplicationError
 from delivery.models import TRACKING_ALPHABET, ServiceDelivery
 from delivery.selectors import delivery_get_by_tracking_code
+from feedback.complaints import cases as complaint_cases
 from feedback.complaints import services
-from feedback.complaints.forms import AddInfoForm, ComplaintForm, FindForm, ReasonForm
+from feedback.complaints.forms import (
+    AddInfoForm,
+    ComplaintForm,
+    FindForm,
+    FindingsResponseForm,
+    ReasonForm,
+)
 from feedback.complaints.models import Complaint
 from feedback.complaints.notices import read_email_token
 from feedback.complaints.selectors import (
@@ -235,8 +242,10 @@ def _status(
     *,
     reason_form: ReasonForm | None = None,
     info_form: AddInfoForm | None = None,
+    findings_form: FindingsResponseForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
+    draft = complaint_cases.draft_for_complainant(complaint)
     steps = [(value, label) for value, label in ComplaintStatus.choices if value in CITIZEN_STEPS]
     reached = {e.to_status for e in complaint.events.all()}
     return _private(
@@ -269,6 +278,9 @@ def _status(
                 ),
                 "reason_form": reason_form or ReasonForm(),
                 "info_form": info_form or AddInfoForm(),
+                "draft": draft,
+                "may_respond_draft": complaint_cases.may_respond(draft),
+                "findings_form": findings_form or FindingsResponseForm(),
             },
             status=status,
         )
@@ -343,6 +355,26 @@ def complaint_ask_ombudsman(request: HttpRequest, code: str) -> HttpResponse:
     services.complaint_escalate(complaint=complaint, actor=None)
     messages.success(request, gettext("Your complaint was sent to the ombudsman's desk."))
     return _back(complaint)
+
+
+@require_POST
+def complaint_respond_findings(request: HttpRequest, code: str) -> HttpResponse:
+    """The complainant's response to the ombudsman's draft findings of their case."""
+    if _status_limited(request):
+        return _limited_page(request)
+    complaint = _complaint_or_404(code)
+    form = FindingsResponseForm(request.POST)
+    if form.is_valid():
+        try:
+            complaint_cases.complaint_respond_findings(
+                complaint=complaint, text=form.cleaned_data["text"]
+            )
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, gettext("Thank you: the ombudsman received your response."))
+            return _back(complaint)
+    return _status(request, complaint, findings_form=form, status=400)
 
 
 def _token_complaint(token: str) -> tuple[Complaint, str]:

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST, require_safe
 from accounts.otp import otp_required_for_privileged
 from core.errors import ApplicationError, PermissionDeniedError
 from core.forms import Form
+from feedback.complaints import cases as complaint_cases
 from feedback.complaints import privacy, services
 from feedback.complaints.forms import (
     AnswerForm,
@@ -91,6 +92,9 @@ def _detail(
     if not handler:
         actions &= {ComplaintAction.ANSWER}
     forms = forms or {}
+    # The ombudsman's case of this complaint (reviewers only: the agency sees its cases in
+    # the case pages once they are shown to it).
+    case = complaint_cases.case_of_complaint(complaint) if privacy.is_ombudsman(user) else None
     # Errors of a step whose form is not on the page (a button, or a step no longer offered).
     shown = {
         "ask": ComplaintAction.ASK_INFO in actions,
@@ -130,6 +134,8 @@ def _detail(
         "can_moderate": handler
         and complaint.status not in (ComplaintStatus.RECEIVED, ComplaintStatus.NEEDS_INFO),
         "can_escalate": handler and complaint.escalated_at is None,
+        "case": case,
+        "may_open_case": complaint_cases.may_open_case(user, complaint, case),
         "ask_form": forms.get("ask") or AskInfoForm(),
         "route_form": forms.get("route") or RouteForm(exclude_agency_id=complaint.agency_id),
         "forward_form": forms.get("forward")
@@ -308,6 +314,24 @@ def complaint_escalate(request: HttpRequest, pk: int) -> HttpResponse:
         lambda c, d: services.complaint_escalate(complaint=c, actor=request.user),
         _("The complaint was sent to the ombudsman's desk."),
     )
+
+
+@require_POST
+@otp_required_for_privileged
+def complaint_open_case(request: HttpRequest, pk: int) -> HttpResponse:
+    """A reviewer opens the ombudsman's case of a complaint on the desk."""
+    complaint = _complaint(request, pk)
+    if not privacy.is_ombudsman(request.user):
+        raise PermissionDenied
+    try:
+        case = complaint_cases.complaint_open_case(complaint=complaint, acting_user=request.user)
+    except PermissionDeniedError as exc:
+        raise PermissionDenied(exc.message) from exc
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return HttpResponseRedirect(reverse("complaint_staff:detail", kwargs={"pk": pk}))
+    messages.success(request, _("The case is opened."))
+    return HttpResponseRedirect(reverse("cases:detail", kwargs={"pk": case.pk}))
 
 
 @require_safe

@@ -29,6 +29,7 @@ EXPECTED = {
     ("examination", "issue_draft", "reviewer"): "draft_findings",
     ("examination", "stop", "reviewer"): "final",
     ("draft_findings", "respond_draft", "agency"): "draft_findings",
+    ("draft_findings", "reporter_respond", "reporter"): "draft_findings",
     ("draft_findings", "finalise", "reviewer"): "final",
     ("draft_findings", "stop", "reviewer"): "final",
     ("final", "monitor", "reviewer"): "monitoring",

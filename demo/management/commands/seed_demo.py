@@ -16,6 +16,7 @@ from charter.models import Charter
 from charter.services import charter_draft_create, charter_publish
 from demo import data
 from demo.cases import seed_cases
+from demo.complaint_cases import seed_complaint_cases
 from demo.complaints import seed_complaints
 from demo.compliance import seed_compliance
 from demo.deliveries import seed_deliveries
@@ -56,6 +57,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo complaints ready ({seed_complaints()} new).")
         self.stdout.write(f"Demo compliance assessments published: {seed_compliance()}.")
         self.stdout.write(self.style.SUCCESS(f"Demo ombudsman cases ready ({seed_cases()} new)."))
+        self.stdout.write(f"Demo cases from complaints ready ({seed_complaint_cases()} new).")
 
 
 def _agency(spec: dict[str, Any]) -> tuple[Agency, int]:

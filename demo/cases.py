@@ -86,10 +86,19 @@ def seed_cases() -> int:
         full_title = f"{TAG} {title}"
         if Case.objects.filter(title=full_title).exists():
             continue
-        pool = pools[index % len(pools)]
+        # The scenario's own pool, or the next one with breaches left: a scenario skipped
+        # on one run would be opened by the next, and seeding would not be idempotent.
+        pool = next(
+            (
+                pools[(index + k) % len(pools)]
+                for k in range(len(pools))
+                if pools[(index + k) % len(pools)]
+            ),
+            None,
+        )
+        if pool is None:
+            break
         take = [pool.pop(0) for _ in range(min(2, len(pool)))]
-        if not take:
-            continue
         agency_user = _actor_of(take[0][1])
         case = services.case_open(
             breach_ids=[pk for pk, _agency in take],

@@ -3,7 +3,7 @@ answers, the ombudsman's decision and review queue."""
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -19,7 +19,7 @@ from django.http import (
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
@@ -54,6 +54,7 @@ from oversight.selectors import (
     desk_counts,
     desk_export_rows,
     desk_page,
+    desk_reason,
     review_desk,
     sweep_runs_recent,
 )
@@ -276,7 +277,6 @@ def _queue_page(
         page = desk_page(
             queryset=filterset.qs, sort=filterset.order_key, cursor=filterset.after_cursor
         )
-        _label_rows(page.rows)
         counts = desk_counts(queryset=filterset.counted())
     else:
         status = 400
@@ -289,6 +289,7 @@ def _queue_page(
         {
             "filter": filterset,
             "page": page,
+            "rows": _desk_rows(page.rows) if page else [],
             "counts": [
                 (value, label, _count(counts.get(value, 0)))
                 for value, label in BreachStatus.choices
@@ -306,14 +307,41 @@ def _queue_page(
     )
 
 
-def _label_rows(rows: list[Breach]) -> None:
-    """Each row's kind and status as shown, translated once per page (a model's
-    get_FOO_display rebuilds its choices' dictionary on every call)."""
+def _desk_rows(rows: list[Breach]) -> list[dict[str, Any]]:
+    """What each row of the desk shows, as plain values: a page renders fifty rows, and
+    plain dictionaries are what the template language reads fastest (a model's
+    get_FOO_display rebuilds its choices on every call; a missing ladder row raises)."""
     kinds = {value: str(label) for value, label in BreachKind.choices}
     statuses = {value: str(label) for value, label in BreachStatus.choices}
+    reasons = {
+        "disputed": _("Disputed by the unit"),
+        "escalated": _("Not acknowledged"),
+        "pulled": _("Pulled in by a reviewer"),
+    }
+    shown = []
     for breach in rows:
-        breach.kind_label = kinds.get(breach.kind, breach.kind)  # type: ignore[attr-defined]
-        breach.status_label = statuses.get(breach.status, breach.status)  # type: ignore[attr-defined]
+        escalation = getattr(breach, "escalation", None)  # None: pulled in, no ladder row
+        shown.append(
+            {
+                "pk": breach.pk,
+                "kind": kinds.get(breach.kind, breach.kind),
+                "unit_id": breach.unit_id,
+                "unit": breach.unit.name,
+                "agency": breach.agency.short_name or breach.agency.name,
+                "service_id": breach.service_id,
+                "service": breach.service.name if breach.service is not None else "",
+                "occurred": dateformat.format(timezone.localtime(breach.occurred_at), "j M Y"),
+                "reason": reasons[
+                    desk_reason(
+                        escalation.level if escalation else None,
+                        escalation.disputed_at if escalation else None,
+                    )
+                ],
+                "status": statuses.get(breach.status, breach.status),
+                "assignee": breach.assignee.username if breach.assignee is not None else "",
+            }
+        )
+    return shown
 
 
 def _count(count: int) -> str:

@@ -4,6 +4,7 @@ XLSX, streamed; reviewers only; never the complainant's identity; memory flat in
 from __future__ import annotations
 
 import csv
+import gc
 import html
 import io
 import re
@@ -222,6 +223,7 @@ def test_the_export_reads_in_chunks_with_a_flat_query_count(
 def test_the_export_memory_is_flat(ombudsman, agency_a, unit_a):
     def consume() -> tuple[int, int]:
         rows = desk_export_rows(queryset=review_desk(user=ombudsman), sort="oldest")
+        gc.collect()
         tracemalloc.start()
         try:
             size = sum(len(chunk) for chunk in csv_chunks(DESK_EXPORT_COLUMNS, rows))
@@ -233,7 +235,9 @@ def test_the_export_memory_is_flat(ombudsman, agency_a, unit_a):
     consume()  # imports and first-use caches, outside the measurement
     _many(1990, agency_a, unit_a)
     small_peak, small_size = consume()
-    _many(8000, agency_a, unit_a)
+    _many(10_000, agency_a, unit_a)
     large_peak, large_size = consume()
-    assert large_size > 4 * small_size  # the output did grow 5x...
-    assert large_peak < 1.5 * small_peak, (small_peak, large_peak)  # ...and memory did not
+    assert large_size > 5 * small_size  # the output did grow 6x...
+    # ...and the memory did not: the peak holds one or two chunks of 1,000 rows (which of
+    # the two depends on when the collector runs), whatever the number of rows.
+    assert large_peak < 2 * small_peak, (small_peak, large_peak)

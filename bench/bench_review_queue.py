@@ -271,6 +271,11 @@ def run(args: argparse.Namespace) -> int:
     t, n = timed(lambda: execute(ESCALATION_SQL, {}))
     print(f"  {n:,} escalation rows in {t:.1f}s")
     vacuum("oversight_breach", "oversight_breachescalation", "agencies_agency")
+    # Twice: right after the bulk inserts (autovacuum's own analyze of the fresh rows still
+    # running), the first pass leaves most pages not marked all-visible, and the desk's
+    # index-only scans would then visit the heap for every row, as no live desk does for
+    # long (autovacuum marks them in time).
+    vacuum("oversight_breach", "oversight_breachescalation")
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM oversight_breach WHERE on_desk_at IS NOT NULL")
         desk_rows = cursor.fetchone()[0]

@@ -126,10 +126,12 @@ class ReviewDeskFilter(django_filters.FilterSet):
     def __init__(self, *args: Any, reviewers: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.reviewers = reviewers
-        self.filters["agency"].extra["choices"] = [
+        agencies = [
             (str(pk), name)
             for pk, name in Agency.objects.order_by("name").values_list("pk", "name")
         ]
+        # A callable: the form deep-copies its fields, and hundreds of choices with them.
+        self.filters["agency"].extra["choices"] = lambda: agencies
         self.filters["assigned"].extra["choices"] = [
             ("me", _("Me")),
             ("nobody", _("Nobody")),

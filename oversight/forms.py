@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from django import forms
@@ -66,10 +67,11 @@ class FastSelect(forms.Select):
         self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
     ) -> SafeString:
         selected = {str(v) for v in self.format_value(value)}
-        # Plain escaping and joining (format_html per option costs more than the rest).
+        # Plain escaping and joining (format_html, or even django.utils.html.escape with its
+        # lazy-string wrapper, per option costs more than the rest of the page).
         options = "".join(
-            f'<option value="{escape(key)}"{" selected" if str(key) in selected else ""}>'
-            f"{escape(label)}</option>"
+            f'<option value="{html.escape(str(key))}"{" selected" if str(key) in selected else ""}>'
+            f"{html.escape(str(label))}</option>"
             for key, label in self.choices
         )
         flat = flatatt(self.build_attrs(self.attrs, attrs))

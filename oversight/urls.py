@@ -17,6 +17,8 @@ list_patterns = (
 answer_patterns = (
     [
         path("queue/", staff.ombudsman_queue, name="queue"),
+        path("queue/export.csv", staff.queue_export_csv, name="queue_export_csv"),
+        path("queue/export.xlsx", staff.queue_export_xlsx, name="queue_export_xlsx"),
         path("queue/bulk/", staff.queue_bulk, name="queue_bulk"),
         path("queue/views/", staff.queue_filter_save, name="queue_filter_save"),
         path("queue/views/<int:pk>/delete/", staff.queue_filter_delete, name="queue_filter_delete"),

@@ -1,4 +1,4 @@
-"""The findings and the corrective actions as CSV and XLSX, streamed (core.streamed).
+"""The findings and the corrective actions as CSV and XLSX, streamed (core.exporting).
 
 Ombudsman reviewers export every row, with the internal notes and the complainant's
 response; the agency's staff export only their own agency's (and unit's) cases shown to
@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from agencies.policy import Action, scope
 from cases.models import ActionStatus, CaseNote, CorrectiveAction, Finding
-from core import streamed
+from core import exporting
 from oversight.desk import is_reviewer
 from oversight.models import Maladministration
 
@@ -258,16 +258,16 @@ def action_rows(user: Any) -> Iterator[tuple[Any, ...]]:
 
 
 def findings_csv(user: Any) -> Iterator[bytes]:
-    return streamed.csv_chunks(finding_columns(user), finding_rows(user))
+    return exporting.csv_chunks(finding_columns(user), finding_rows(user))
 
 
 def findings_xlsx(user: Any) -> IO[bytes]:
-    return streamed.xlsx_file("findings", finding_columns(user), finding_rows(user))
+    return exporting.xlsx_file(finding_columns(user), finding_rows(user), title="findings")
 
 
 def actions_csv(user: Any) -> Iterator[bytes]:
-    return streamed.csv_chunks(ACTION_COLUMNS, action_rows(user))
+    return exporting.csv_chunks(ACTION_COLUMNS, action_rows(user))
 
 
 def actions_xlsx(user: Any) -> IO[bytes]:
-    return streamed.xlsx_file("actions", ACTION_COLUMNS, action_rows(user))
+    return exporting.xlsx_file(ACTION_COLUMNS, action_rows(user), title="actions")

@@ -9,8 +9,8 @@ and the finished workbook is sent from disk. Feed them an iterator (a queryset's
 A text cell that starts like a formula (=, +, -, @, tab, carriage return) is prefixed with
 an apostrophe, so that a spreadsheet opening the file shows the text and never runs it
 (OWASP "CSV injection"); characters XML forbids are dropped from XLSX cells. Numbers are
-written as numbers. (The same rules as opendata/formats.py and compliance/exporting.py,
-which sit above the apps that need them here.)
+written as numbers. The one writer of the staff exports (the review desk, cases' findings
+and actions, compliance's scores).
 """
 
 from __future__ import annotations

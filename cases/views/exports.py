@@ -14,7 +14,7 @@ from django.views.decorators.http import require_safe
 from accounts.otp import otp_required_for_privileged
 from agencies.policy import Action, has_any
 from cases import exporting
-from core.streamed import XLSX_CONTENT_TYPE
+from core.exporting import XLSX_MEDIA_TYPE
 from oversight.desk import is_reviewer
 
 WRITERS: dict[tuple[str, str], Callable[[Any], Any]] = {
@@ -41,7 +41,7 @@ def export(request: HttpRequest, what: str, fmt: str) -> HttpResponse:
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
     else:
         response = FileResponse(  # type: ignore[assignment]
-            writer(user), as_attachment=True, filename=filename, content_type=XLSX_CONTENT_TYPE
+            writer(user), as_attachment=True, filename=filename, content_type=XLSX_MEDIA_TYPE
         )
     response["Cache-Control"] = "private, no-store"
     return response

@@ -3,7 +3,8 @@
 A public page (home, service, agency, unit, location, life event, league, charter) is the
 same for every anonymous visitor, so its rendered HTML is kept in the shared cache (Redis in
 production, the file cache that web and worker share under `make run`) and served from there
-without touching the database. The key holds what the page depends on:
+without touching the database, in one cache round trip. An entry is found by its address,
+language and figures period, and served while its generations are current:
 
 - the address: scheme, host, path and the page's own query parameters (sorted); a request
   with any other parameter is rendered live and not kept, so that made-up query strings
@@ -13,8 +14,8 @@ without touching the database. The key holds what the page depends on:
   publish, a charter, a calendar, a location, a life event or an Ombudsman finding changes
   (public_site.invalidation connects the signals). `agency:<slug>` covers one agency's own
   pages, `shared` what every page shows (calendars, locations, life events), `all` any
-  change anywhere (the pages that list several agencies). A change makes every key that
-  included the old token unreachable at once; nothing else is recomputed;
+  change anywhere (the pages that list several agencies). The entry records the tokens it
+  was rendered under; a replaced token makes it stale at once; nothing else is recomputed;
 - the *figures period*: performance figures (on-time rates, open requests) move with every
   delivery, which must not bump a generation 450,000 times a day. They are refreshed on a
   schedule instead: a page is kept at most until the end of its period of
@@ -35,7 +36,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -46,7 +49,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
-KEY_PREFIX = "page:v1"
+KEY_PREFIX = "page:v2"
 GENERATION_PREFIX = "page:gen:v1"
 NONCE_PLACEHOLDER = "__maklumat_csp_nonce__"
 BROWSER_MAX_AGE = 60
@@ -73,18 +76,99 @@ def page_generations_bump(names: Iterable[str]) -> None:
     token = str(time.time_ns())
     keys = {_generation_key(name) for name in [*names, ALL]}
     cache.set_many(dict.fromkeys(keys, token), timeout=None)
+    _local.forget()
 
 
-def _generations(names: list[str]) -> list[str]:
-    keys = [_generation_key(name) for name in names]
-    found = cache.get_many(keys)
-    missing = [key for key in keys if key not in found]
-    for key in missing:
-        # First use, or evicted: a new token (add: whoever comes first wins).
+def _initialise(keys: list[str]) -> dict[str, Any]:
+    """Tokens for generations not in the cache (first use, or evicted): whoever comes first
+    wins. Never a default value, so that an evicted token cannot bring an old entry back."""
+    for key in keys:
         cache.add(key, str(time.time_ns()), timeout=None)
-    if missing:
-        found.update(cache.get_many(missing))
-    return [str(found.get(key, "")) for key in keys]
+    return cache.get_many(keys)
+
+
+class _Local:
+    """This process's copy of recent generations and pages, for PUBLIC_PAGE_LOCAL_SECONDS.
+
+    A shared-cache round trip costs more than the rest of a cached answer (measured in
+    bench/README.md). With the setting above 0, a process trusts the generations it read
+    for that long: a change shows at once in the process that made it (page_generations_bump
+    forgets them here) and within that many seconds in every other. 0 (the test suite's
+    default) asks the shared cache every time.
+    """
+
+    MAX_PAGES = 256
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.generations: dict[str, tuple[float, str]] = {}
+        self.pages: OrderedDict[str, CachedPage] = OrderedDict()
+
+    def fresh(self, keys: list[str], now: float) -> list[str] | None:
+        found = [self.generations.get(key) for key in keys]
+        if any(item is None or item[0] < now for item in found):
+            return None
+        return [item[1] for item in found if item is not None]
+
+    def learn(self, found: dict[str, Any], keys: list[str], until: float) -> None:
+        with self.lock:
+            for key in keys:
+                if key in found:
+                    self.generations[key] = (until, str(found[key]))
+
+    def page(self, key: str) -> CachedPage | None:
+        with self.lock:
+            page = self.pages.get(key)
+            if page is not None:
+                self.pages.move_to_end(key)
+            return page
+
+    def remember(self, key: str, page: CachedPage) -> None:
+        if local_seconds() <= 0:
+            return
+        with self.lock:
+            self.pages[key] = page
+            self.pages.move_to_end(key)
+            while len(self.pages) > self.MAX_PAGES:
+                self.pages.popitem(last=False)
+
+    def forget(self) -> None:
+        with self.lock:
+            self.generations.clear()
+            self.pages.clear()
+
+
+_local = _Local()
+
+
+def _lookup(generation_keys: list[str], key: str) -> tuple[tuple[str, ...], CachedPage | None]:
+    """The current generations, and the page if an entry rendered under them exists."""
+    seconds = local_seconds()
+    now = time.monotonic()
+    known = _local.fresh(generation_keys, now) if seconds > 0 else None
+    if known is not None:
+        generations = tuple(known)
+        page = _local.page(key)
+        if page is not None and page.generations == generations:
+            return generations, page
+        found = {key: cache.get(key)}
+    else:
+        found = cache.get_many([*generation_keys, key])
+        missing = [k for k in generation_keys if k not in found]
+        if missing:
+            found.update(_initialise(missing))
+        generations = tuple(str(found.get(k, "")) for k in generation_keys)
+        if seconds > 0:
+            _local.learn(found, generation_keys, now + seconds)
+    page = found.get(key)
+    if isinstance(page, CachedPage) and page.generations == generations:
+        _local.remember(key, page)
+        return generations, page
+    return generations, None
+
+
+def local_seconds() -> float:
+    return float(getattr(settings, "PUBLIC_PAGE_LOCAL_SECONDS", 0))
 
 
 def figures_seconds() -> int:
@@ -101,6 +185,7 @@ class CachedPage:
     content_type: str
     etag: str
     nonce: bool  # the body holds NONCE_PLACEHOLDER where the CSP nonce goes
+    generations: tuple[str, ...]  # the tokens the page was rendered under
 
 
 def _is_live(request: HttpRequest) -> bool:
@@ -111,7 +196,9 @@ def _is_live(request: HttpRequest) -> bool:
     )
 
 
-def _page_key(request: HttpRequest, query: tuple[str, ...], generations: list[str]) -> str:
+def _page_key(request: HttpRequest, query: tuple[str, ...]) -> str:
+    """The page's address, language and figures period; the generations are checked
+    against the entry's own (so that one cache round trip fetches both)."""
     params = sorted(
         (name, value) for name in query for value in request.GET.getlist(name) if value != ""
     )
@@ -121,7 +208,6 @@ def _page_key(request: HttpRequest, query: tuple[str, ...], generations: list[st
         request.get_host(),
         request.path,
         repr(params),
-        ",".join(generations),
         str(period),
         timezone.localdate().isoformat(),
     ]
@@ -167,7 +253,9 @@ def _if_none_match(request: HttpRequest) -> list[str]:
     return [tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()]
 
 
-def _store(request: HttpRequest, response: HttpResponse, key: str) -> CachedPage:
+def _store(
+    request: HttpRequest, response: HttpResponse, key: str, generations: tuple[str, ...]
+) -> CachedPage:
     content = response.content
     stored_nonce = getattr(request, "_csp_nonce", None)
     nonce = isinstance(stored_nonce, str) and stored_nonce.encode() in content
@@ -179,6 +267,7 @@ def _store(request: HttpRequest, response: HttpResponse, key: str) -> CachedPage
         content_type=response.get("Content-Type", "text/html; charset=utf-8"),
         etag='"' + hashlib.sha256(content).hexdigest()[:32] + '"',
         nonce=nonce,
+        generations=generations,
     )
     seconds = figures_seconds()
     remaining = seconds - int(time.time()) % seconds
@@ -213,14 +302,16 @@ def public_page(
             if any(name not in allowed for name in request.GET):
                 return view(request, *args, **kwargs)
             names = [SHARED, *scope(**kwargs)] if scope is not None else [ALL]
-            key = _page_key(request, allowed, _generations(names))
-            page = cache.get(key)
-            if isinstance(page, CachedPage):
+            key = _page_key(request, allowed)
+            generations, page = _lookup([_generation_key(name) for name in names], key)
+            if page is not None:
                 return _respond(request, page, "hit")
             response = view(request, *args, **kwargs)
             if not _storable(request, response):
                 return response
-            return _respond(request, _store(request, response, key), "miss")
+            page = _store(request, response, key, generations)
+            _local.remember(key, page)
+            return _respond(request, page, "miss")
 
         return wrapper
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from csp.constants import NONCE
 from csp.decorators import csp_update
 from csp.middleware import CSPMiddleware
+from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.template import engines
@@ -27,8 +29,11 @@ from tests.registry import publish_service, republish
 
 
 @pytest.fixture(autouse=True)
-def _page_cache_on(settings: Any) -> None:
+def _page_cache_on(settings: Any) -> Iterator[None]:
     settings.PUBLIC_PAGE_CACHE = True
+    page_cache._local.forget()  # the shared cache is emptied per test; so is this process's copy
+    yield
+    page_cache._local.forget()
 
 
 @pytest.fixture
@@ -246,3 +251,36 @@ def test_a_page_with_a_csp_nonce_gets_a_fresh_nonce_in_body_and_header_each_time
         nonces.append(nonce)
     assert nonces[0] != nonces[1]
     assert page_cache.enabled()
+
+
+# --- The process-local layer -------------------------------------------------------------
+
+
+def test_with_a_local_layer_a_change_still_shows_at_once_in_the_same_process(
+    client, service_a, service_b, settings
+):
+    settings.PUBLIC_PAGE_LOCAL_SECONDS = 60
+    a, b = service_a.get_absolute_url(), service_b.get_absolute_url()
+    client.get(a), client.get(b)
+    with CaptureQueriesContext(connection) as queries:
+        assert _status(client.get(a)) == "hit"
+    assert len(queries) == 0
+    republish(service_a.versions.get(), product="Versi lokal kedua")
+    response = client.get(a)
+    assert _status(response) == "miss"
+    assert "Versi lokal kedua" in response.content.decode()
+    assert _status(client.get(a)) == "hit"
+
+
+def test_with_a_local_layer_another_process_sees_a_change_within_its_seconds(
+    client, service_a, settings
+):
+    settings.PUBLIC_PAGE_LOCAL_SECONDS = 0.5
+    url = service_a.get_absolute_url()
+    client.get(url)
+    assert _status(client.get(url)) == "hit"
+    # Another process replaces the generation in the shared cache (this one's copy stays).
+    key = page_cache._generation_key(page_cache.agency_generation(service_a.agency.slug))
+    cache.set(key, "from-another-process", timeout=None)
+    time.sleep(0.6)
+    assert _status(client.get(url)) == "miss"

@@ -152,6 +152,16 @@ AUTH_USER_MODEL = "accounts.User"
 # (Django's in-memory cache is private to each process). Production sets Redis.
 CACHES = {"default": env.cache_url("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
 REDIS_URL: str = env.str("REDIS_URL", default="")
+# Anonymous public pages served from that cache (core.page_cache). Off in the test suite, whose
+# pinned query counts measure rendering; the page cache's own tests turn it on.
+PUBLIC_PAGE_CACHE: bool = env.bool("MAKLUMAT_PAGE_CACHE", default=not TESTING)
+# How long performance figures on a cached page may stand before the page is rebuilt.
+PUBLIC_PAGE_FIGURES_SECONDS: int = env.int("MAKLUMAT_PAGE_FIGURES_SECONDS", default=300)
+# How long a web process trusts the page generations it read (0: ask the cache every time).
+# A change shows at once in the process that made it, within this many seconds elsewhere.
+PUBLIC_PAGE_LOCAL_SECONDS: float = env.float(
+    "MAKLUMAT_PAGE_LOCAL_SECONDS", default=0.0 if TESTING else 1.0
+)
 
 # --- Auth -----------------------------------------------------------------
 AUTHENTICATION_BACKENDS = ["accounts.backends.UsernameOrEmailBackend"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -101,6 +101,8 @@ class PerformanceFigures:
     overcharged: int = 0
     open: int = 0
     open_overdue: int = 0
+    # When these figures were computed: pages show them "as of" then (they are cached).
+    computed_at: dt.datetime | None = field(default=None, compare=False)
 
     @property
     def late(self) -> int:
@@ -266,6 +268,7 @@ def performance_figures(
         overcharged=row["overcharged"],
         open=row["open"],
         open_overdue=row["open_overdue"],
+        computed_at=now,
     )
     if use_cache:
         cache.set(key, figures, CACHE_SECONDS)

@@ -7,3 +7,9 @@ class PublicConfig(AppConfig):
     top-level name is atpublic's module, which aiosmtpd imports."""
 
     name = "public_site"
+
+    def ready(self) -> None:
+        from public_site import invalidation
+
+        # The registry's writes make the cached public pages stale (core.page_cache).
+        invalidation.connect()

@@ -7,11 +7,13 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
+from core.page_cache import public_page
 from lifeevents.models import EventKind, LifeEvent
 from lifeevents.selectors import journey_view, life_event_get_public, life_event_list_public
 
 
 @require_safe
+@public_page()
 def life_event_list(request: HttpRequest) -> HttpResponse:
     events = list(life_event_list_public())
     return render(
@@ -27,6 +29,7 @@ def life_event_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
+@public_page()
 def life_event_detail(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         event = life_event_get_public(slug=slug)

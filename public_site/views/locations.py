@@ -27,6 +27,7 @@ from agencies.locations import (
     parse_point,
 )
 from agencies.models import Counter, Location
+from core.page_cache import public_page
 from services.models import Service, VersionStatus
 
 
@@ -94,6 +95,7 @@ def _counters_with_services(location_ids: list[int]) -> dict[int, list[Counter]]
 
 @require_safe
 @map_page
+@public_page()
 def location_detail(request: HttpRequest, slug: str) -> HttpResponse:
     location = get_object_or_404(Location.objects.select_related("host_agency"), slug=slug)
     counters = _counters_with_services([location.pk]).get(location.pk, [])
@@ -116,6 +118,7 @@ def location_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_safe
+@public_page()
 def mpp_list(request: HttpRequest) -> HttpResponse:
     return render(request, "public/mpp_list.html", {"regions": mpp_by_region()})
 

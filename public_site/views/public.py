@@ -33,6 +33,7 @@ from cases.selectors import public_record
 from charter.models import Charter, CharterStatus
 from compliance.selectors import latest_published_by_agency, rank_by_opinion
 from core.forms import Form
+from core.page_cache import agency_scope, public_page
 from lifeevents.selectors import life_events_for_service
 from services.components import completeness
 from services.deadline_example import unit_example
@@ -56,6 +57,7 @@ _JSON_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u
 
 
 @require_safe
+@public_page()
 def home(request: HttpRequest) -> HttpResponse:
     services = list(service_list_public()[:12])
     return render(
@@ -186,6 +188,7 @@ def _service_and_versions(
 
 
 @require_safe
+@public_page(scope=agency_scope)
 def service_detail(request: HttpRequest, agency_slug: str, slug: str) -> HttpResponse:
     service, versions, charter = _service_and_versions(agency_slug, slug)
     version = next((v for v in versions if v.status == VersionStatus.PUBLISHED), None)
@@ -217,6 +220,7 @@ def service_detail(request: HttpRequest, agency_slug: str, slug: str) -> HttpRes
 
 
 @require_safe
+@public_page(scope=agency_scope)
 def service_version(request: HttpRequest, agency_slug: str, slug: str, number: int) -> HttpResponse:
     """An older (superseded or withdrawn) version, kept readable for the record."""
     service, versions, _charter = _service_and_versions(agency_slug, slug)
@@ -238,6 +242,7 @@ def service_version(request: HttpRequest, agency_slug: str, slug: str, number: i
 
 
 @require_safe
+@public_page()
 def charter_detail(request: HttpRequest, pk: int) -> HttpResponse:
     charter = get_object_or_404(
         Charter.objects.select_related("unit__agency").exclude(status=CharterStatus.DRAFT), pk=pk
@@ -256,6 +261,7 @@ def charter_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_safe
+@public_page(scope=agency_scope)
 def agency_detail(request: HttpRequest, slug: str) -> HttpResponse:
     agency = get_object_or_404(Agency, slug=slug)
     units = list(agency.units.filter(is_active=True).order_by("name"))
@@ -281,6 +287,7 @@ def agency_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_safe
+@public_page(scope=agency_scope)
 def unit_detail(request: HttpRequest, agency_slug: str, slug: str) -> HttpResponse:
     unit = get_object_or_404(
         Unit.objects.select_related("agency", "calendar", "agency__calendar"),
@@ -329,6 +336,7 @@ class LeagueFilterForm(Form):
 
 
 @require_safe
+@public_page(query=("region", "level"))
 def league(request: HttpRequest) -> HttpResponse:
     """Agencies ranked by the completeness of their published standards."""
     form = LeagueFilterForm(request.GET or None, regions=agency_regions())

@@ -21,13 +21,14 @@ def test_home_page_renders_in_indonesian_then_english(page, transactional_db):
         ).count()
         == 1
     )
-    page.get_by_role("button", name="English").click()
+    # Anonymous: a link (a cached public page holds no CSRF token, core.page_cache).
+    page.get_by_role("link", name="English").click()
     page.wait_for_url("**/en/")
     assert page.locator("html").get_attribute("lang") == "en"
     assert (
         page.get_by_role("heading", level=1).inner_text()
         == "What does a public service promise you?"
     )
-    page.get_by_role("button", name="Bahasa Indonesia").click()
+    page.get_by_role("link", name="Bahasa Indonesia").click()
     page.wait_for_url(lambda url: not url.rstrip("/").endswith("/en"))
     assert page.locator("html").get_attribute("lang") == "id"

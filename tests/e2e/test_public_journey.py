@@ -34,7 +34,7 @@ def test_citizen_finds_a_service_reads_it_and_downloads_the_charter_poster(page,
     assert "Fotokopi Kartu Keluarga (KK)" in requirements.first.inner_text()
     requirements.first.get_by_role("checkbox").check()
 
-    page.get_by_role("button", name="English").click()
+    page.get_by_role("link", name="English").click()
     page.wait_for_url("**/en/agencies/disdukcapil-kota-bandung/services/ktp-el/")
     assert page.locator("html").get_attribute("lang") == "en"
     promise = page.locator(".promise-box")

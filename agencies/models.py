@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import AbstractAPIKey
 
+from agencies.licences import OpenDataLicence
 from core.history import HistoricalRecords
 
 
@@ -77,6 +78,13 @@ class Agency(models.Model):
         related_name="+",
         verbose_name=_("work calendar"),
         help_text=_("Empty: the national calendar."),
+    )
+    open_data_licence = models.CharField(
+        _("open data licence"),
+        max_length=20,
+        choices=OpenDataLicence.choices,
+        default=OpenDataLicence.CC_BY_4_0,
+        help_text=_("The licence under which the agency's rows of the open data are published."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

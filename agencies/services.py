@@ -252,7 +252,15 @@ LOGO_MAX_BYTES = 1024 * 1024
 LOGO_MAX_PIXELS = 4000 * 4000  # a bigger picture is refused before it is decoded
 LOGO_MAX_SIDE = 512  # stored logos are scaled down to fit this square
 LOGO_FORMATS = frozenset({"PNG", "JPEG", "GIF", "WEBP"})
-PROFILE_FIELDS = ("name", "short_name", "address", "phone", "email", "website")
+PROFILE_FIELDS = (
+    "name",
+    "short_name",
+    "address",
+    "phone",
+    "email",
+    "website",
+    "open_data_licence",
+)
 
 
 def logo_reencode(*, upload: Any) -> ContentFile[bytes]:

@@ -58,7 +58,8 @@ COPY (
          (SELECT string_agg(l, ' | ') FROM jsonb_array_elements_text(v.legal_basis) AS l),
          (SELECT string_agg(f, ' | ') FROM jsonb_array_elements_text(v.facilities) AS f),
          v.facilities_note, v.staff_competence, v.internal_supervision, v.staff_count,
-         v.service_guarantee, v.safety_security, v.performance_evaluation
+         v.service_guarantee, v.safety_security, v.performance_evaluation,
+         a.open_data_licence
   FROM services_standardversion v
   JOIN services_service s ON s.id = v.service_id
   JOIN agencies_agency a ON a.id = s.agency_id

@@ -66,6 +66,7 @@ COMPLAINT_COLUMNS = (
     "answered_in_time",
     "answered",
     "reopened",
+    "licence",
 )
 
 
@@ -77,7 +78,13 @@ def complaint_rows() -> Iterator[Row]:
     rows = (
         Complaint.objects.filter(unit__is_active=True)
         .annotate(month=TruncMonth("received_at", tzinfo=tz))
-        .values("unit__agency__slug", "unit_id", "unit__name", "month")
+        .values(
+            "unit__agency__slug",
+            "unit__agency__open_data_licence",
+            "unit_id",
+            "unit__name",
+            "month",
+        )
         .annotate(**complaint_figure_counts(now=timezone.now()))
         .order_by("unit_id", "month")
     )
@@ -91,6 +98,7 @@ def complaint_rows() -> Iterator[Row]:
             row["unit__name"],
             day,
             *(row[name] for name in _COUNTS),
+            row["unit__agency__open_data_licence"],
         )
 
 
@@ -115,6 +123,7 @@ FINDING_COLUMNS = (
     "action_text",
     "action_due_at",
     "action_state",
+    "licence",
 )
 
 
@@ -146,11 +155,12 @@ def finding_batches(*, batch_size: int = BATCH) -> Iterator[list[Row]]:
                 case.service_id,
                 case.service.name if case.service is not None else "",
             )
+            licence = case.agency.open_data_licence
             actions = list(finding.actions.all())
             if not actions:
-                rows.append((*head, None, "", None, ""))
+                rows.append((*head, None, "", None, "", licence))
             rows.extend(
-                (*head, action.pk, action.text, action.due_at, action.public_state(now))
+                (*head, action.pk, action.text, action.due_at, action.public_state(now), licence)
                 for action in actions
             )
         yield rows
@@ -199,6 +209,7 @@ LOCATION_COLUMNS = (
     "facilities",
     "facilities_note",
     "units",
+    "licence",
 )
 
 
@@ -237,6 +248,7 @@ def location_batches(*, batch_size: int = BATCH) -> Iterator[list[Row]]:
                     f"{c.unit.agency.slug}: {c.unit.name}" + (f" ({c.label})" if c.label else "")
                     for c in location.open_counters  # type: ignore[attr-defined]
                 ),
+                location.host_agency.open_data_licence,
             )
             for location in locations
         ]
@@ -267,6 +279,7 @@ LIFE_EVENT_COLUMNS = (
     "needs_steps",
     "note",
     "has_published_standard",
+    "licence",
 )
 
 
@@ -292,6 +305,7 @@ def life_event_batches(*, batch_size: int = BATCH) -> Iterator[list[Row]]:
                 _joined(step_needs(step)),
                 step.note,
                 bool(step.published_count),
+                step.service.agency.open_data_licence,
             )
             for event in events
             for step in event.public_steps  # type: ignore[attr-defined]

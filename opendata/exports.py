@@ -103,6 +103,7 @@ SERVICE_COLUMNS: tuple[str, ...] = (
     "c12_service_guarantee",
     "c13_safety_security",
     "c14_performance_evaluation",
+    "licence",
 )
 
 _VERSION_VALUES = (
@@ -137,6 +138,7 @@ _VERSION_VALUES = (
     "service_guarantee",
     "safety_security",
     "performance_evaluation",
+    "service__agency__open_data_licence",
 )
 
 
@@ -210,6 +212,7 @@ def service_batches(*, batch_size: int = BATCH) -> Iterator[list[Row]]:
                 v["service_guarantee"],
                 v["safety_security"],
                 v["performance_evaluation"],
+                v["service__agency__open_data_licence"],
             )
             for v in versions
         ]
@@ -234,6 +237,7 @@ REQUIREMENT_COLUMNS = (
     "where_to_get",
     "copies",
     "legal_basis",
+    "licence",
 )
 COST_COLUMNS = (
     "service_id",
@@ -244,6 +248,7 @@ COST_COLUMNS = (
     "item",
     "amount_idr",
     "legal_basis",
+    "licence",
 )
 
 
@@ -262,6 +267,7 @@ def requirement_rows() -> Iterator[Row]:
             "where_to_get",
             "copies",
             "legal_basis",
+            "version__service__agency__open_data_licence",
         )
         .iterator(chunk_size=BATCH)
     )
@@ -280,6 +286,7 @@ def cost_rows() -> Iterator[Row]:
             "name",
             "amount",
             "legal_basis",
+            "version__service__agency__open_data_licence",
         )
         .iterator(chunk_size=BATCH)
     )
@@ -295,6 +302,7 @@ PERFORMANCE_COLUMNS = (
     "on_time",
     "on_time_rate",
     "overcharged",
+    "licence",
 )
 
 
@@ -312,7 +320,13 @@ def performance_rows() -> Iterator[Row]:
             Exists(final), status=DeliveryStatus.COMPLETED, completed_at__isnull=False
         )
         .annotate(month=TruncMonth("completed_at", tzinfo=tz))
-        .values("service_id", "service__name", "service__agency__slug", "month")
+        .values(
+            "service_id",
+            "service__name",
+            "service__agency__slug",
+            "service__agency__open_data_licence",
+            "month",
+        )
         .annotate(
             completed=Count("pk"),
             on_time=Count("pk", filter=Q(completed_at__lte=F("due_at"))),
@@ -327,14 +341,15 @@ def performance_rows() -> Iterator[Row]:
             "completed",
             "on_time",
             "overcharged",
+            "service__agency__open_data_licence",
         )
     )
-    for service_id, name, agency, month, completed, on_time, overcharged in rows.iterator(
+    for service_id, name, agency, month, completed, on_time, overcharged, licence in rows.iterator(
         chunk_size=BATCH
     ):
         day = month.date() if isinstance(month, dt.datetime) else month
         rate = round(on_time / completed, 4) if completed >= minimum else None
-        yield (service_id, name, agency, day, completed, on_time, rate, overcharged)
+        yield (service_id, name, agency, day, completed, on_time, rate, overcharged, licence)
 
 
 def _last_completed() -> dt.datetime | None:
@@ -355,6 +370,7 @@ SKM_COLUMNS = (
     "ikm",
     "converted_index",
     "grade",
+    "licence",
 )
 
 
@@ -362,7 +378,13 @@ def skm_rows() -> Iterator[Row]:
     """Every unit's result per quarter: the database adds up the scores (one grouped
     query), feedback.skm does the arithmetic, exactly as the results pages."""
     rows = (
-        SurveyResponse.objects.values("unit_id", "unit__name", "unit__agency__slug", "period")
+        SurveyResponse.objects.values(
+            "unit_id",
+            "unit__name",
+            "unit__agency__slug",
+            "unit__agency__open_data_licence",
+            "period",
+        )
         .annotate(n=Count("pk"), **{name: Sum(name) for name in SCORE_FIELDS})
         .order_by("unit_id", "period")
     )
@@ -381,6 +403,7 @@ def skm_rows() -> Iterator[Row]:
             result.ikm_shown,
             result.converted_shown,
             result.grade,
+            row["unit__agency__open_data_licence"],
         )
 
 

@@ -6,8 +6,9 @@ from collections.abc import Iterator
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
+from agencies.licences import DEFAULT_LICENCE, Licence, licence
 from agencies.locations import locations_public
-from agencies.models import Counter, Location
+from agencies.models import Agency, Counter, Location
 from lifeevents.models import LifeEvent, LifeEventStep
 from lifeevents.selectors import grouping_steps_prefetch
 from services.models import Service, StandardVersion, VersionStatus
@@ -16,6 +17,20 @@ from services.selectors import current_version, service_with_current_version
 # Services per batch of the streamed catalogue: each batch costs a fixed number of queries
 # (services with agency and unit, their published version, and one per kind of child).
 CATALOGUE_BATCH = 500
+
+
+def agencies_with_own_licence() -> list[tuple[str, str, Licence]]:
+    """The agencies whose open data is under another licence than the default, by name:
+    (name, public page, licence). One query."""
+    rows = (
+        Agency.objects.exclude(open_data_licence=DEFAULT_LICENCE.id)
+        .order_by("name", "pk")
+        .values_list("name", "slug", "open_data_licence")
+    )
+    return [
+        (name, Agency(slug=slug).get_absolute_url(), licence(licence_id))
+        for name, slug, licence_id in rows
+    ]
 
 
 def _published_services() -> QuerySet[Service]:

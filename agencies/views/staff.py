@@ -33,6 +33,7 @@ from agencies.api_keys import (
     can_manage_ombudsman_keys,
 )
 from agencies.invitations import INVITABLE_ROLES, invitation_create, invitation_list_open
+from agencies.licences import OpenDataLicence
 from agencies.models import (
     AccessFacility,
     Agency,
@@ -84,6 +85,15 @@ class AgencyProfileForm(Form):
         help_text=gettext_lazy("PNG, JPEG, GIF or WebP, at most 1 MB; stored as PNG."),
     )
     remove_logo = forms.BooleanField(label=gettext_lazy("Remove the logo"), required=False)
+    open_data_licence = forms.ChoiceField(
+        label=gettext_lazy("Open data licence"),
+        choices=OpenDataLicence.choices,
+        initial=OpenDataLicence.CC_BY_4_0,
+        help_text=gettext_lazy(
+            "The licence of the agency's rows in the bulk open data. CC BY 4.0 unless the "
+            "agency chooses otherwise."
+        ),
+    )
 
     def clean_address(self) -> str:
         # Text areas submit CRLF; the model's own value is what the public page prints.

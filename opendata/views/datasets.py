@@ -15,11 +15,16 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.views.decorators.http import require_safe
 
+from agencies.licences import DEFAULT_LICENCE
 from opendata.exports import DATASETS, Dataset
 from opendata.formats import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, csv_chunks, xlsx_file
+from opendata.selectors import agencies_with_own_licence
 
-LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/"
-LICENCE_NAME = "CC BY 4.0"
+# The default licence of the datasets; an agency may choose another for its rows, which
+# carry it in their `licence` column (agencies.licences).
+LICENCE_URL = DEFAULT_LICENCE.url
+LICENCE_NAME = DEFAULT_LICENCE.name
+LICENCE_COLUMN = "licence"
 FORMATS = {"csv": ("CSV", CSV_MEDIA_TYPE), "xlsx": ("XLSX", XLSX_MEDIA_TYPE)}
 FACTS_KEY = "opendata:facts"
 FACTS_SECONDS = 600
@@ -105,6 +110,7 @@ def datasets_page(request: HttpRequest) -> HttpResponse:
             "entries": _entries(request),
             "licence_url": LICENCE_URL,
             "licence_name": LICENCE_NAME,
+            "own_licences": agencies_with_own_licence(),
             "catalogue_url": reverse("opendata:dcat_catalogue"),
             "api_docs": reverse("api-docs"),
         },
@@ -131,6 +137,17 @@ def catalogue_document(*, base: str) -> dict[str, Any]:
     facts = dataset_facts()
     page = base + reverse("opendata_page:datasets")
     licence = {"@id": LICENCE_URL, "@type": "dct:LicenseDocument"}
+    # An agency may choose another open licence for its rows: the distribution's licence is
+    # the default, and its rights statement names the column that carries each row's own.
+    rights = {
+        "@type": "dct:RightsStatement",
+        "rdfs:label": _texts(
+            translation.gettext_lazy(
+                "CC BY 4.0 unless the row's agency chose another open licence: each row's "
+                'licence (an SPDX identifier) is in its column "licence".'
+            )
+        ),
+    }
     publisher = {"@id": f"{base}/", "@type": "foaf:Agent", "foaf:name": "Maklumat"}
     languages = [{"@id": LANGUAGE_BASE + code} for code in LANGUAGES.values()]
     datasets = []
@@ -151,6 +168,7 @@ def catalogue_document(*, base: str) -> dict[str, Any]:
                     },
                     "dct:format": {"@id": FILE_TYPE_BASE + label},
                     "dct:license": licence,
+                    **({"dct:rights": rights} if LICENCE_COLUMN in dataset.columns else {}),
                     **({"dct:modified": _date(modified)} if modified else {}),
                 }
             )
@@ -175,6 +193,7 @@ def catalogue_document(*, base: str) -> dict[str, Any]:
             "dcat": "http://www.w3.org/ns/dcat#",
             "dct": "http://purl.org/dc/terms/",
             "foaf": "http://xmlns.com/foaf/0.1/",
+            "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
             "xsd": "http://www.w3.org/2001/XMLSchema#",
         },
         "@id": base + reverse("opendata:dcat_catalogue"),

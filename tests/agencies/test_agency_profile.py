@@ -42,6 +42,7 @@ def _post(**changes: Any) -> dict[str, Any]:
         "phone": "022-123456",
         "email": "layanan@dinas-a.go.id",
         "website": "https://dinas-a.go.id",
+        "open_data_licence": "CC-BY-4.0",
     }
     data.update(changes)
     return data

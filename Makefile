@@ -22,8 +22,9 @@ fmt:
 messages:
 	DEBUG=1 .venv/bin/python manage.py makemessages -l id --ignore=.venv --ignore=var --no-location
 
+# make bench BENCH_ARGS=--quick: small sizes (bench/run.sh).
 bench:
-	bash bench/run.sh
+	bash bench/run.sh $(BENCH_ARGS)
 
 # Database (pg_dump) and media to BACKUP_DIR (default var/backups); docs/operations.md.
 backup:

@@ -37,6 +37,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import report  # noqa: E402
 
 WIB = dt.timezone(dt.timedelta(hours=7))
 SERVICES_PER_AGENCY = (  # (promise value, unit): the common shapes of a standard
@@ -410,6 +413,7 @@ def main() -> int:
         "path, 20,000 with delivery_record); the rest is loaded by COPY",
     )
     parser.add_argument("--path", choices=["auto", "bulk", "record"], default="auto")
+    report.add_argument(parser)
     args = parser.parse_args()
 
     url = os.environ.get("DATABASE_URL", "")
@@ -572,6 +576,26 @@ def run(args: argparse.Namespace) -> int:
         f"    on time {figures.on_time:,} of {figures.completed:,}, median "
         f"{figures.median_days} / p90 {figures.p90_days} working days, "
         f"{figures.open_overdue:,} open overdue"
+    )
+    report.save(
+        "deliveries",
+        args.json,
+        args,
+        {
+            "ingest_rows": len(sample),
+            "ingest_path": label,
+            "copy_s": copy_s,
+            "project_s": project_s,
+            "ingest_ratio": project_s / copy_s,
+            "ingest_mismatches": bad,
+            "recompute_open": open_count,
+            "plain_update_s": min(plain_times),
+            "recompute_s": min(recompute_times),
+            "recompute_ratio": min(recompute_times) / min(plain_times),
+            "recompute_mismatches": bad_after,
+            "figures_ms": figures_s * 1000,
+            "count_ms": count_s * 1000,
+        },
     )
     return 1 if bad or bad_after else 0
 

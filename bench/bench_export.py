@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+import report  # noqa: E402
 from bench_deliveries import own_database, timed, vacuum  # noqa: E402
 
 # The same columns as opendata.exports.SERVICE_COLUMNS, from SQL.
@@ -128,6 +129,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--services", type=int, default=100_000)
     parser.add_argument("--xlsx", action="store_true", help="also time the XLSX download")
+    report.add_argument(parser)
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
@@ -197,6 +199,21 @@ def run(args: argparse.Namespace) -> int:
     if args.xlsx:
         t, xlsx_out = timed(lambda: _download("xlsx"))
         print(f"  XLSX download        {t:7.2f}s  {xlsx_out[0]:>13,} bytes")
+    report.save(
+        "export",
+        args.json,
+        args,
+        {
+            "rows": rows,
+            "copy_s": copy_best,
+            "view_s": view_best,
+            "ratio": view_best / copy_best,
+            "lines_match": view_out[1] == copy_out[1],
+            "peak_mib": peak / 2**20,
+            "early_peak_mib": early / 2**20,
+            "maxrss_mib": maxrss_mb,
+        },
+    )
     return 0 if view_out[1] == copy_out[1] else 1
 
 

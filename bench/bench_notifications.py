@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+import report  # noqa: E402
 from bench_deliveries import build_world, own_database, timed, vacuum  # noqa: E402
 
 DELIVERY = "delivery_servicedelivery"
@@ -116,6 +117,7 @@ def free_port() -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--messages", type=int, default=10_000, help="pending emails (N)")
+    report.add_argument(parser)
     args = parser.parse_args()
 
     url = os.environ.get("DATABASE_URL", "")
@@ -236,6 +238,21 @@ def run(args: argparse.Namespace, sink: Sink, port: int) -> int:
         f"{n / render_s:,.0f} msg/s)"
     )
     ok = received_drain == n and sent == n and received_loop == n
+    report.save(
+        "notifications",
+        args.json,
+        args,
+        {
+            "messages": n,
+            "drain_s": drain_s,
+            "loop_s": loop_s,
+            "drain_rate": n / drain_s,
+            "loop_rate": n / loop_s,
+            "ratio": drain_s / loop_s,
+            "render_s": render_s,
+            "all_delivered": ok,
+        },
+    )
     return 0 if ok else 1
 
 

@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+import report  # noqa: E402
 from bench_deliveries import own_database, timed, vacuum  # noqa: E402
 
 KTP_AGENCY = "disdukcapil-kota-bandung"
@@ -227,6 +228,7 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=8, help="wrk connections")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    report.add_argument(parser)
     args = parser.parse_args()
 
     url = os.environ.get("DATABASE_URL", "")
@@ -325,7 +327,9 @@ def run(args: argparse.Namespace, bench_url: str) -> int:
         )
         print(f"    {'page':28} {'req/s':>9} {'ratio':>7} {'p50 ms':>8} {'p99 ms':>8}")
         baseline = 0.0
-        for label, path in [*pages, live]:
+        measured: dict[str, dict[str, object]] = {}
+        keys = ["trivial", "service", "search", "service_live"]
+        for key, (label, path) in zip(keys, [*pages, live], strict=True):
             r = wrk(
                 base + path,
                 seconds=args.seconds,
@@ -338,6 +342,26 @@ def run(args: argparse.Namespace, bench_url: str) -> int:
                 f"    {label:28} {r.rps:9.1f} {r.rps / baseline:7.3f} "
                 f"{r.p50_ms:8.1f} {r.p99_ms:8.1f}" + (f"  ({r.errors})" if r.errors else "")
             )
+            measured[key] = {
+                "rps": r.rps,
+                "ratio": r.rps / baseline,
+                "p50_ms": r.p50_ms,
+                "p99_ms": r.p99_ms,
+                "requests": r.requests,
+                "errors": r.errors,
+            }
+        report.save(
+            "public",
+            args.json,
+            args,
+            {
+                "services": total,
+                "seconds": args.seconds,
+                "connections": args.connections,
+                "workers": args.workers,
+                "pages": measured,
+            },
+        )
     finally:
         proc.send_signal(signal.SIGTERM)
         try:

@@ -39,6 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+import report  # noqa: E402
 from bench_deliveries import own_database, timed, vacuum  # noqa: E402
 
 PROVINCES = [
@@ -217,6 +218,7 @@ def main() -> int:
     parser.add_argument("--breaches", type=int, default=1_000_000)
     parser.add_argument("--agencies", type=int, default=500)
     parser.add_argument("--desk", type=float, default=0.3, help="share of breaches on the desk")
+    report.add_argument(parser)
     parser.add_argument("--repeat", type=int, default=7, help="timed runs per figure (median)")
     parser.add_argument(
         "--profile", action="store_true", help="print a profile of the default view's page 1"
@@ -345,6 +347,7 @@ def run(args: argparse.Namespace) -> int:
     print()
     print(f"{'':58} {'selector':>9} {'ours':>9} {'floor':>9} {'ratio':>7}")
     worst = 0.0
+    pages: list[dict[str, object]] = []
     for scenario in scenarios:
         print(scenario.label)
         for page in (1, 50):
@@ -390,12 +393,27 @@ def run(args: argparse.Namespace) -> int:
             t_floor = median_ms(lambda sql=sql, p=sql_params: run_floor(sql, p), args.repeat)
             worst = max(worst, t_ours)
             label = f"  page {reached}" + ("" if reached == page else " (the last)")
+            pages.append(
+                {
+                    "view": scenario.label,
+                    "page": reached,
+                    "selector_ms": t_selector,
+                    "ours_ms": t_ours,
+                    "floor_ms": t_floor,
+                }
+            )
             print(
                 f"{label:58} {t_selector:7.1f}ms {t_ours:7.1f}ms {t_floor:7.2f}ms "
                 f"{t_ours / t_floor:6.1f}x"
             )
     print()
     print(f"slowest page, selector + render: {worst:.1f} ms (target < 100 ms)")
+    report.save(
+        "review_queue",
+        args.json,
+        args,
+        {"breaches": args.breaches, "desk_rows": desk_rows, "worst_ms": worst, "pages": pages},
+    )
     return 0 if worst < 100 else 1
 
 

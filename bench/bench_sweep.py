@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+import report  # noqa: E402
 from bench_deliveries import build_world, own_database, timed, vacuum  # noqa: E402
 
 DELIVERY = "delivery_servicedelivery"
@@ -234,6 +235,7 @@ def main() -> int:
     parser.add_argument("--history", type=int, default=500_000, help="historical deliveries (H)")
     parser.add_argument("--changes", type=int, default=100_000, help="new deliveries (K)")
     parser.add_argument("--agencies", type=int, default=20, help="agencies of 5 services each")
+    report.add_argument(parser)
     args = parser.parse_args()
 
     url = os.environ.get("DATABASE_URL", "")
@@ -317,6 +319,22 @@ def run(args: argparse.Namespace) -> int:
     rest_small = small["incremental"] - sum(small["rules"].values())
     rest_big = big["incremental"] - sum(big["rules"].values())
     print(f"          {'(count, resolve, run)':22} {rest_small:8.2f}s {rest_big:8.2f}s")
+    report.save(
+        "sweep",
+        args.json,
+        args,
+        {
+            "history_small": small["history"],
+            "history_big": big["history"],
+            "changes": args.changes,
+            "incremental_small_s": small["incremental"],
+            "incremental_big_s": big["incremental"],
+            "history_ratio": big["incremental"] / small["incremental"],
+            "floor_s": big["floor"],
+            "floor_ratio": big["incremental"] / big["floor"],
+            "first_s": big["first"],
+        },
+    )
     return 0
 
 

@@ -34,7 +34,7 @@ def save(name: str, explicit: str | None, args: Any, figures: dict[str, Any]) ->
         "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "loadavg": list(os.getloadavg()),
         "cpus": os.cpu_count(),
-        "command": " ".join(sys.argv),
+        "command": " ".join([f"bench/{Path(sys.argv[0]).name}", *sys.argv[1:]]),
         "args": {k: v for k, v in vars(args).items() if k != "json"},
         "figures": figures,
     }

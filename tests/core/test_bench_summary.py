@@ -63,7 +63,7 @@ def test_every_row_is_there_with_its_verdict() -> None:
     load = by_start["load test, public pages"]
     assert "8 conn, 10 s per page" in load[0] and "0 errors" in load[0]
     assert "smaller than the target" in load[0]
-    assert load[2] == "yes"  # p99 95 ms < 100, no errors
+    assert load[2] == "n/a"  # p99 95 ms < 100 and no errors, but too small a run to judge
     # No export.json.
     assert by_start["services CSV export / COPY"] == ["not run", "none set (memory flat)", "-"]
 
@@ -108,6 +108,7 @@ def test_report_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     assert path == tmp_path / "out" / "notifications.json"
     doc = json.loads(path.read_text())
     assert doc["figures"] == figures and doc["args"] == {"messages": 10} and doc["cpus"]
+    assert doc["command"].startswith("bench/")
     explicit = tmp_path / "elsewhere.json"
     assert report.save("notifications", str(explicit), args, figures) == explicit
     rows = {k.split(" (")[0]: v for k, v in _table(tmp_path / "out").items()}
@@ -123,3 +124,16 @@ def test_every_summary_source_is_written_by_a_benchmark() -> None:
     needed = {name for row in summary.ROWS for name in row.sources} - {"load"}
     assert needed <= written, needed - written
     assert "--json" in (ROOT / "bench" / "run.sh").read_text()  # the load run's own file
+
+
+@pytest.mark.parametrize(("p99", "verdict"), [(95.0, "yes"), (100.0, "NO")])
+def test_full_size_load_run_is_judged_on_p99(tmp_path: Path, p99: float, verdict: str) -> None:
+    public = json.loads((SAMPLES / "public.json").read_text())
+    public["figures"]["connections"], public["figures"]["seconds"] = 50, 60
+    public["figures"]["pages"]["service"]["p99_ms"] = p99
+    (tmp_path / "load.json").write_text(json.dumps(public))
+    rows = {k.split(" (")[0]: v for k, v in _table(tmp_path).items()}
+    load = rows["load test, public pages"]
+    assert load[0].startswith("50 conn, 60 s per page, 10,000 services; 0 errors;")
+    assert load[2] == verdict
+    assert rows["service page"][0] == "not run"  # load.json is not the plain run

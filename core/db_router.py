@@ -51,6 +51,16 @@ class _Reads:
 
 
 _reads: ContextVar[_Reads | None] = ContextVar("maklumat_reads", default=None)
+# On the replica, with the visitor's floor and the lag allowed (seconds): is it a standby,
+# has it replayed up to the floor, and is it fresh (nothing received waits to be replayed, or
+# the last replayed commit is recent enough)?
+STATE_SQL = (
+    "SELECT pg_is_in_recovery(),"
+    " COALESCE(pg_last_wal_replay_lsn() >= %s::pg_lsn, false),"
+    " COALESCE(pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn(), false)"
+    " OR COALESCE(clock_timestamp() - pg_last_xact_replay_timestamp()"
+    " <= %s * interval '1 second', false)"
+)
 # Monotonic time until which this process leaves an unreachable replica alone.
 _down_until = 0.0
 
@@ -131,14 +141,7 @@ def replica_refusal(floor: str) -> str | None:
         return REASON_DOWN
     try:
         with connections[REPLICA].cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_is_in_recovery(),"
-                " COALESCE(pg_last_wal_replay_lsn() >= %s::pg_lsn, false),"
-                " COALESCE(pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn(), false)"
-                " OR COALESCE(clock_timestamp() - pg_last_xact_replay_timestamp()"
-                " <= %s * interval '1 second', false)",
-                [floor, settings.DATABASE_REPLICA_MAX_LAG],
-            )
+            cursor.execute(STATE_SQL, [floor, settings.DATABASE_REPLICA_MAX_LAG])
             in_recovery, reached_floor, fresh = cursor.fetchone()
     except DatabaseError:
         _mark_down()

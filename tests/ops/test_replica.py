@@ -222,6 +222,15 @@ def test_anonymous_reads_use_the_replica_and_never_go_back_in_time(
             "the replica received the rename",
         )
 
+        # The replica's own account: behind the rename, fresh within an hour, stuck at 0 s.
+        def state(floor: str, max_lag: float) -> Any:
+            with psycopg.connect(replica_url, autocommit=True) as connection:
+                return connection.execute(db_router.STATE_SQL, (floor, max_lag)).fetchone()
+
+        assert state("0/0", 3600) == (True, True, True)
+        assert state(str(renamed_at), 3600) == (True, False, True)
+        assert state("0/0", 0) == (True, True, False)
+
         # A new anonymous visitor reads the replica: the old name, and no floor to keep.
         for _ in range(3):  # both gunicorn workers
             status, body, floor = get(web.base, page)

@@ -49,6 +49,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
+from core.db_router import primary_reads
+
 KEY_PREFIX = "page:v2"
 GENERATION_PREFIX = "page:gen:v1"
 NONCE_PLACEHOLDER = "__maklumat_csp_nonce__"
@@ -306,7 +308,10 @@ def public_page(
             generations, page = _lookup([_generation_key(name) for name in names], key)
             if page is not None:
                 return _respond(request, page, "hit")
-            response = view(request, *args, **kwargs)
+            # Kept for everybody under the current generations: rendered from the primary,
+            # never from a replica that may not have replayed the change yet.
+            with primary_reads():
+                response = view(request, *args, **kwargs)
             if not _storable(request, response):
                 return response
             page = _store(request, response, key, generations)

@@ -32,6 +32,9 @@ def _django_messages() -> set[str]:
         if issubclass(field, forms.Field):
             for cls in field.__mro__:
                 lazy.extend(getattr(cls, "default_error_messages", {}).values())
+    # The file input's own words ("Currently", "Change", "Clear"), shown beside a saved file.
+    widget = forms.ClearableFileInput
+    lazy.extend([widget.clear_checkbox_label, widget.initial_text, widget.input_text])
     for _name, validator in inspect.getmembers(validators, inspect.isclass):
         message = getattr(validator, "message", None)
         if message is not None:

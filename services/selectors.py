@@ -20,10 +20,15 @@ def published_versions() -> QuerySet[StandardVersion]:
     return StandardVersion.objects.filter(status=VersionStatus.PUBLISHED)
 
 
+def services_published() -> QuerySet[Service]:
+    """Services a citizen can see: those with a published standard (the service page's rule)."""
+    return Service.objects.filter(Exists(published_versions().filter(service=OuterRef("pk"))))
+
+
 def service_list_public() -> QuerySet[Service]:
     """Services with a published standard, each with its current version attached."""
     return (
-        Service.objects.filter(versions__status=VersionStatus.PUBLISHED)
+        services_published()
         .select_related("agency", "unit")
         .prefetch_related(
             Prefetch(

@@ -49,6 +49,7 @@ from feedback.complaints.selectors import (
 )
 from feedback.complaints.states import CITIZEN_STEPS, ComplaintStatus
 from services.models import Service
+from services.selectors import services_published
 
 # Complaints per client address, and per browser session: a family or a queue sharing
 # one connection, not a script.
@@ -201,7 +202,7 @@ def _form_page(
 @never_cache
 def complaint_service(request: HttpRequest, agency_slug: str, slug: str) -> HttpResponse:
     service = get_object_or_404(
-        Service.objects.select_related("agency", "unit__agency"),
+        services_published().select_related("agency", "unit__agency"),
         agency__slug=agency_slug,
         slug=slug,
     )
@@ -440,7 +441,7 @@ def complaint_unit_figures(request: HttpRequest, agency_slug: str, unit_slug: st
 @require_safe
 def complaint_service_figures(request: HttpRequest, agency_slug: str, slug: str) -> HttpResponse:
     service = get_object_or_404(
-        Service.objects.select_related("agency", "unit__agency"),
+        services_published().select_related("agency", "unit__agency"),
         agency__slug=agency_slug,
         slug=slug,
     )

@@ -239,3 +239,17 @@ def test_updates_are_emailed_only_after_the_address_is_confirmed(
     assert client.post(reverse("complaints:forget", args=[token])).status_code == 200
     complaint.refresh_from_db()
     assert complaint.contact_email == ""
+
+
+def test_a_service_without_a_published_standard_has_no_public_complaint_pages(
+    client: Client, draft_a: Any, service_a: Any
+) -> None:
+    """A draft-only service is not public: its name must not leak through the complaint
+    form or its figures, as its service page answers 404 too."""
+    draft = draft_a.service
+    for name in ("complaints:service", "complaints:service_figures"):
+        assert client.get(reverse(name, args=[draft.agency.slug, draft.slug])).status_code == 404
+        published = reverse(name, args=[service_a.agency.slug, service_a.slug])
+        assert client.get(published).status_code == 200
+    assert client.post(_service_url(draft), _payload()).status_code == 404
+    assert not Complaint.objects.exists()

@@ -23,6 +23,7 @@ from django.contrib.postgres.search import (
     SearchRank,
     TrigramWordSimilarity,
 )
+from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import (
     BooleanField,
@@ -416,6 +417,65 @@ def _match_postgresql(qs: QuerySet[Service], query: str) -> QuerySet[Service]:
             + TrigramWordSimilarity(query, TitleText())
         )
         .order_by("-rank", "name", "pk")
+    )
+
+
+# --- One page of results, with the count estimated where an exact one is costly -------------
+
+# A search counts at most this many matches (+1 to know there are more): without words, or
+# with filters only, every published service matches, and an exact count of 100,000 rows
+# would cost more than the page itself. Above it the page says "more than COUNT_LIMIT" and
+# pages through the first COUNT_LIMIT.
+COUNT_LIMIT = 1000
+
+
+class _CountedPaginator(Paginator):
+    """A paginator whose count is already known (counted at most COUNT_LIMIT + 1 rows)."""
+
+    def __init__(self, object_list: Any, count: int) -> None:
+        super().__init__(object_list, PAGE_SIZE)
+        self.__dict__["count"] = count  # the cached_property, set: never COUNT(*) again
+
+
+def page_number(raw: int | str | None) -> int:
+    """The page asked for, as a number (anything else is the first page, as get_page does)."""
+    try:
+        return int(str(raw).strip())
+    except ValueError:
+        return 1
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """One page of a search: what the results section shows (picklable, so cacheable)."""
+
+    services: list[Service]
+    number: int
+    count: int  # the matches, or COUNT_LIMIT when `more`
+    more: bool  # more than COUNT_LIMIT services match: `count` is a lower bound
+    capped: bool  # the candidate sets were capped (results_capped)
+
+    def page(self) -> Page[Service]:
+        return Page(self.services, self.number, _CountedPaginator([], self.count))
+
+
+def service_search_page(*, filters: SearchFilters, number: int | str | None) -> SearchPage:
+    """The page `number` of the search's results, counting at most COUNT_LIMIT + 1 matches.
+
+    Two queries and the versions' prefetch: the bounded count (`SELECT count(*) FROM
+    (... LIMIT COUNT_LIMIT + 1)`) and the page's rows.
+    """
+    qs = service_search(filters=filters)
+    found = qs.order_by()[: COUNT_LIMIT + 1].count()
+    count = min(found, COUNT_LIMIT)
+    page = _CountedPaginator(qs, count).get_page(number)
+    services = list(page.object_list) if count else []
+    return SearchPage(
+        services=services,
+        number=page.number,
+        count=count,
+        more=found > COUNT_LIMIT,
+        capped=results_capped(filters=filters, count=count),
     )
 
 

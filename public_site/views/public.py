@@ -14,7 +14,6 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.core.cache import cache
-from django.core.paginator import Paginator
 from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -33,17 +32,18 @@ from cases.selectors import public_record
 from charter.models import Charter, CharterStatus
 from compliance.selectors import latest_published_by_agency, rank_by_opinion
 from core.forms import Form
+from core.page_cache import _is_live as visitor_is_live
 from core.page_cache import agency_scope, public_page
+from core.page_cache import enabled as page_cache_enabled
 from lifeevents.selectors import life_events_for_service
+from public_site.search_cache import search_page_cached
 from services.components import completeness
 from services.deadline_example import unit_example
 from services.models import Facility, Service, StandardVersion, TimeUnit, VersionStatus
 from services.search import (
-    PAGE_SIZE,
     SearchForm,
     StandardsFigures,
-    results_capped,
-    service_search,
+    service_search_page,
     standards_figures,
 )
 from services.selectors import (
@@ -67,12 +67,30 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
+# The parameters the search page reads; a request with any other one is rendered live.
+SEARCH_PARAMETERS = (
+    "q",
+    "agency",
+    "region",
+    "category",
+    "channel",
+    "facility",
+    "free",
+    "max_days",
+    "page",
+)
+
+
 @require_safe
+@public_page(query=SEARCH_PARAMETERS)
 def search(request: HttpRequest) -> HttpResponse:
     form = SearchForm(request.GET or None)
     filters = form.filters()
-    paginator = Paginator(service_search(filters=filters), PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
+    number = request.GET.get("page")
+    if page_cache_enabled() and not visitor_is_live(request):
+        results, _outcome = search_page_cached(filters=filters, number=number)
+    else:
+        results = service_search_page(filters=filters, number=number)
     params = request.GET.copy()
     params.pop("page", None)
     return render(
@@ -81,9 +99,10 @@ def search(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "filters": filters,
-            "page": page,
-            "services": list(page.object_list),
-            "capped": results_capped(filters=filters, count=page.paginator.count),
+            "page": results.page(),
+            "services": results.services,
+            "capped": results.capped,
+            "more": results.more,
             "querystring": params.urlencode(),
         },
     )

@@ -94,7 +94,7 @@ def scale_up(target: int) -> tuple[int, int]:
         )
         s_cols = _columns(Service, {"id"})
         s_expr = {
-            "slug": "left(s.slug, 90) || '-' || m.k",
+            "slug": "left(s.slug, 90) || '-' || m.new_id",  # unique, also when scaled again
             "created_at": "now()",
             "updated_at": "now()",
             "search_vector": "NULL",

@@ -30,6 +30,7 @@ declare -A QUICK=(
   [bench_export.py]="--services 300"
   [bench_notifications.py]="--messages 300"
   [bench_public.py]="--services 300 --seconds 2 --connections 4"
+  [bench_search.py]="--services 300 1000 --seconds 2 --connections 4 --repeat 3"
   [bench_review_queue.py]="--breaches 5000 --agencies 20 --repeat 1"
   [bench_sweep.py]="--history 20000 --changes 2000"
 )

@@ -183,6 +183,10 @@ PUBLIC_PAGE_LOCAL_SECONDS: float = env.float(
     "MAKLUMAT_PAGE_LOCAL_SECONDS", default=0.0 if TESTING else 1.0
 )
 
+# How long the results of a search are kept per normalised query (public_site.search_cache);
+# a publish anywhere makes them stale at once.
+SEARCH_RESULTS_SECONDS: int = env.int("MAKLUMAT_SEARCH_RESULTS_SECONDS", default=60)
+
 # --- Auth -----------------------------------------------------------------
 AUTHENTICATION_BACKENDS = ["accounts.backends.UsernameOrEmailBackend"]
 AUTH_PASSWORD_VALIDATORS = [

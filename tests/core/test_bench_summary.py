@@ -45,7 +45,7 @@ def _table(directory: Path) -> dict[str, list[str]]:
 
 def test_every_row_is_there_with_its_verdict() -> None:
     rows = _table(SAMPLES)
-    assert len(rows) == len(summary.ROWS) == 10
+    assert len(rows) == len(summary.ROWS) == 11
     by_start = {k.split(" (")[0]: v for k, v in rows.items()}
     assert by_start["service page"][0].startswith("0.700 (630 vs 900 req/s")
     assert by_start["service page"][2] == "yes"  # 0.7 >= 0.7
@@ -71,7 +71,7 @@ def test_every_row_is_there_with_its_verdict() -> None:
 def test_missing_directory_content_is_not_run(tmp_path: Path) -> None:
     (tmp_path / "broken.json").write_text("{not json")
     rows = _table(tmp_path)
-    assert len(rows) == 10
+    assert len(rows) == 11
     assert all(v[0] == "not run" and v[2] == "-" for v in rows.values())
 
 
@@ -137,3 +137,43 @@ def test_full_size_load_run_is_judged_on_p99(tmp_path: Path, p99: float, verdict
     assert load[0].startswith("50 conn, 60 s per page, 10,000 services; 0 errors;")
     assert load[2] == verdict
     assert rows["service page"][0] == "not run"  # load.json is not the plain run
+
+
+def _search_doc(small: int, large: int, ratio_small: float, ratio_large: float) -> dict[str, Any]:
+    public = json.loads((SAMPLES / "public.json").read_text())
+    pages = public["figures"]["pages"]
+    pages["search"]["ratio"] = ratio_small
+    public["benchmark"] = "search"
+    public["figures"] = {
+        "services": small,
+        "pages": pages,
+        "largest_services": large,
+        "worse_at_largest": {
+            "search": ratio_small / ratio_large,
+            "search_live": 1.25,
+        },
+    }
+    return public
+
+
+@pytest.mark.parametrize(
+    ("small", "large", "ratio_large", "measured", "verdict"),
+    [
+        (10_000, 100_000, 0.30, "1.33x (100,000 vs 10,000 services; live (staff) 1.25x)", "yes"),
+        (10_000, 100_000, 0.20, "2.00x (100,000 vs 10,000 services", "NO"),
+        (300, 1_000, 0.20, "2.00x (1,000 vs 300 services", "n/a"),
+        (10_000, 10_000, 0.40, "one size only (10,000 services)", "n/a"),
+    ],
+)
+def test_search_rows_read_bench_search_first(
+    tmp_path: Path, small: int, large: int, ratio_large: float, measured: str, verdict: str
+) -> None:
+    shutil.copy(SAMPLES / "public.json", tmp_path)  # search 0.05 there: bench_search wins
+    doc = _search_doc(small, large, 0.40, ratio_large)
+    (tmp_path / "search.json").write_text(json.dumps(doc))
+    rows = {k.split(" (")[0]: v for k, v in _table(tmp_path).items()}
+    assert rows["search ?q=ktp / trivial view"][0].startswith("0.400 (")
+    assert rows["search ?q=ktp / trivial view"][2] == "yes"  # 0.40 >= 0.25
+    scale = rows["search ?q=ktp at 100,000 / at 10,000 services"]
+    assert scale[0].startswith(measured), scale
+    assert scale[2] == verdict

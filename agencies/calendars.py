@@ -457,6 +457,16 @@ def due_day_sql(*, start: str, target: str, days: str, working: bool) -> str:
     return f"{target}.ordinal = {start}.ordinal + {days}"
 
 
+def working_days_between_sql(*, start: str, end: str, start_date: str, end_date: str) -> str:
+    """`CalendarDays.working_days_between` as an SQL expression: `start` and `end` are
+    aliases of the calendar-day table joined on the two dates (`start_date`, `end_date`, SQL
+    expressions); the caller requires both rows when `end_date` is after `start_date`."""
+    return (
+        f"CASE WHEN {end_date} <= {start_date} THEN 0"
+        f" ELSE {end}.working_day_index - {start}.working_day_index END"
+    )
+
+
 def due_in_days(
     calendar: Calendar | CalendarDays,
     start: dt.date,

@@ -10,13 +10,21 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Protocol
 
-from agencies.calendars import CalendarDays, clock_due
+from agencies.calendars import CalendarDays, clock_due, working_days_between_sql
 from agencies.models import Unit
 from delivery.models import DeliveryStatus, Outcome, ServiceDelivery
 from services.models import ClockStart, TimeUnit
 
 DAY_UNITS = (TimeUnit.WORKING_DAYS, TimeUnit.CALENDAR_DAYS)
+
+
+def clock_start_moment(
+    clock_rule: str, *, submitted_at: dt.datetime, file_complete_at: dt.datetime | None
+) -> dt.datetime | None:
+    """When the clock starts under the standard's `clock_start` rule (None: not yet)."""
+    return submitted_at if clock_rule == ClockStart.ON_RECEIPT else file_complete_at
 
 
 def clock_apply(
@@ -28,8 +36,8 @@ def clock_apply(
     the caller has it at hand (read from the delivery otherwise, and only for hour and
     minute promises, which count within its service hours).
     """
-    started_at = (
-        delivery.submitted_at if clock_rule == ClockStart.ON_RECEIPT else delivery.file_complete_at
+    started_at = clock_start_moment(
+        clock_rule, submitted_at=delivery.submitted_at, file_complete_at=delivery.file_complete_at
     )
     service_hours: tuple[dt.time, dt.time] | None = None
     if started_at is not None and delivery.promise_unit not in DAY_UNITS:
@@ -63,7 +71,35 @@ def completion_apply(delivery: ServiceDelivery, *, days: CalendarDays) -> None:
     )
 
 
-def status_of(delivery: ServiceDelivery, *, paused: bool | Callable[[], bool]) -> str:
+def completion_sql(
+    *, start: str, end: str, start_date: str, end_date: str, paused_working_days: str
+) -> str:
+    """`completion_apply` as an SQL expression, for set-based writes: `start` and `end` are
+    aliases of the calendar-day table joined on the clock-start date and the local date of
+    completion (`start_date`, `end_date`: SQL expressions, NULL when not started or not
+    completed); the caller requires both rows when the end is after the start."""
+    between = working_days_between_sql(
+        start=start, end=end, start_date=start_date, end_date=end_date
+    )
+    return (
+        f"CASE WHEN {end_date} IS NULL OR {start_date} IS NULL THEN NULL"
+        f" WHEN ({between}) - {paused_working_days} < 0 THEN 0"
+        f" ELSE ({between}) - {paused_working_days} END"
+    )
+
+
+class Facts(Protocol):
+    """What the status is read from: a delivery, or a row about to be written."""
+
+    @property
+    def outcome(self) -> str: ...
+    @property
+    def completed_at(self) -> dt.datetime | None: ...
+    @property
+    def clock_started_at(self) -> dt.datetime | None: ...
+
+
+def status_of(delivery: Facts, *, paused: bool | Callable[[], bool]) -> str:
     """The status the facts give. `paused`: whether a pause has not ended yet, or how to
     find out (asked only when the facts do not settle the status first)."""
     if delivery.outcome == Outcome.WITHDRAWN:

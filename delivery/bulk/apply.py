@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from agencies.models import Agency
 from core.errors import ApplicationError
+from delivery.bulk import setwise
 from delivery.bulk.items import CleanItem
 from delivery.bulk.plan import AgencyCatalogue
 from delivery.bulk.results import NON_FIELD, ItemResult, refused
@@ -47,6 +48,7 @@ class ChunkWriter:
         self.agency = agency
         self.catalogue = catalogue
         self.acting_user = acting_user
+        self.set_writer = setwise.SetWriter(catalogue=catalogue)
 
     def _write_chunk(self, items: list[CleanItem]) -> list[ItemResult]:
         references = [item.reference for item in items]
@@ -200,7 +202,11 @@ class ChunkWriter:
             return results + [self._write_paused(item) for item in paused]
         try:
             with transaction.atomic():
-                return self._write_chunk(items)
+                if not setwise.supported():
+                    return self._write_chunk(items)
+                # New deliveries in one statement; the rest (updates, refusals) row by row.
+                results, left = self.set_writer.insert(items)
+                return results + (self._write_chunk(left) if left else [])
         except DatabaseError:
             # One item the database refused (e.g. a concurrent writer) must not lose the
             # others: write them one by one, each in its own savepoint.

@@ -28,6 +28,7 @@ mkdir -p "$BENCH_OUT"
 declare -A QUICK=(
   [bench_deliveries.py]="--rows 5000"
   [bench_export.py]="--services 300"
+  [bench_national.py]="--requests 20000 --base 5000 --changes 2000 --repeat 1"
   [bench_notifications.py]="--messages 300"
   [bench_public.py]="--services 300 --seconds 2 --connections 4"
   [bench_search.py]="--services 300 1000 --seconds 2 --connections 4 --repeat 3"

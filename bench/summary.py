@@ -99,6 +99,16 @@ def _export(doc: Doc) -> tuple[str, bool | None]:
     return text, None  # no ratio target; the lines must agree (checked by the benchmark)
 
 
+def _national(doc: Doc) -> tuple[str, bool | None]:
+    ratios = doc["ratios"]
+    parts = ", ".join(f"{k} {v:.2f}x" for k, v in ratios.items())
+    text = (
+        f"{doc['requests']:,} / {doc['base_requests']:,} requests: worst {doc['worst_ratio']:.2f}x "
+        f"({parts})"
+    )
+    return text, doc["sweep_ratio"] <= 1.3 and doc["worst_ratio"] <= 1.5
+
+
 ROWS = (
     Row(
         "service page (cached) / trivial view (bench_public)",
@@ -187,6 +197,12 @@ ROWS = (
         ("review_queue",),
         "< 100 ms",
         _desk,
+    ),
+    Row(
+        "national scale: cost at N requests / at the base B (bench_national)",
+        ("national",),
+        "flat: sweep <= 1.3x, the rest <= 1.5x",
+        _national,
     ),
     Row(
         "services CSV export / COPY (bench_export)",

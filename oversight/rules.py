@@ -8,6 +8,8 @@ Adding a kind = one `Rule(...)` and one `register(...)`.
 
 from __future__ import annotations
 
+import datetime as dt
+import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,7 +17,9 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 
-from oversight.models import BreachKind, BreachRule, Maladministration
+from oversight.models import Breach, BreachKind, BreachRule, Maladministration
+
+WIB = zoneinfo.ZoneInfo("Asia/Jakarta")
 
 
 @dataclass
@@ -113,6 +117,12 @@ def date_start(column: str) -> str:
     return f"datetime({column}, '-7 hours')"
 
 
+def month_start(month: str) -> dt.datetime:
+    """Midnight WIB on the first day of a 'YYYY-MM' month, as an aware datetime."""
+    year, number = (int(part) for part in month.split("-"))
+    return dt.datetime(year, number, 1, tzinfo=WIB)
+
+
 def _tables() -> dict[str, str]:
     from charter.models import Charter
     from delivery.models import ServiceDelivery
@@ -123,6 +133,7 @@ def _tables() -> dict[str, str]:
         "version": StandardVersion._meta.db_table,
         "service": Service._meta.db_table,
         "charter": Charter._meta.db_table,
+        "breach": Breach._meta.db_table,
     }
 
 
@@ -211,34 +222,46 @@ def _overcharge(ctx: SweepContext, rs: RuleSettings) -> tuple[str, list[Any]]:
 def _service_level_miss(ctx: SweepContext, rs: RuleSettings) -> tuple[str, list[Any]]:
     """A service's on-time rate over a closed calendar month (WIB) below its target.
 
-    Only the (service, month) pairs touched since the last sweep are recounted. On
-    PostgreSQL each pair is read as a completed_at range on the (service, completed_at)
-    index, so the cost grows with the pairs touched, not with history.
+    Only the (service, month) pairs touched since the last sweep, and not already flagged,
+    are recounted. On PostgreSQL each pair is read as a completed_at range on the (service,
+    completed_at) index, so the cost grows with the pairs touched, not with history.
     """
     t = _tables()
     target, target_params = rs.case("target_percent", "m.agency_id")
     minimum, minimum_params = rs.case("min_sample", "m.agency_id")
     inactive, inactive_params = rs.exclude_inactive("m.agency_id")
     if _is_pg():
-        local = "c.completed_at AT TIME ZONE 'Asia/Jakarta'"
+        # The touched pairs: changed rows of a closed month (a plain range on completed_at,
+        # the same test as "its WIB month is before the current one"). A pair that already
+        # has its breach is left out before it is counted (the INSERT would skip it anyway:
+        # ON CONFLICT DO NOTHING). Each remaining pair is counted by a LATERAL range read on
+        # the (service, completed_at) index, so the cost is the touched pairs, never history.
         grouped = f"""
-            SELECT d.service_id, to_char(p.month, 'YYYY-MM') AS period,
-                   MAX(d.agency_id) AS agency_id, MAX(d.unit_id) AS unit_id,
-                   MAX(d.version_id) AS version_id, COUNT(*) AS total,
-                   MAX(d.due_at) AS last_due,
-                   SUM(CASE WHEN d.completed_at <= d.due_at THEN 1 ELSE 0 END) AS on_time
+            SELECT p.service_id, to_char(p.month, 'YYYY-MM') AS period, a.agency_id,
+                   a.unit_id, a.version_id, a.total, a.last_due, a.on_time
             FROM (
-                SELECT DISTINCT c.service_id, date_trunc('month', {local}) AS month
+                SELECT DISTINCT c.service_id,
+                       date_trunc('month', c.completed_at AT TIME ZONE 'Asia/Jakarta') AS month
                 FROM {t["delivery"]} c
                 WHERE c.status = 'completed' AND c.due_at IS NOT NULL AND c.updated_at >= %s
-                  AND to_char({local}, 'YYYY-MM') < %s
+                  AND c.completed_at < %s
             ) p
-            JOIN {t["delivery"]} d ON d.service_id = p.service_id
-             AND d.completed_at >= (p.month AT TIME ZONE 'Asia/Jakarta')
-             AND d.completed_at < ((p.month + interval '1 month') AT TIME ZONE 'Asia/Jakarta')
-            WHERE d.status = 'completed' AND d.due_at IS NOT NULL
-            GROUP BY d.service_id, p.month"""
-        grouped_params: list[Any] = [ctx.since, ctx.current_month]
+            CROSS JOIN LATERAL (
+                SELECT MAX(d.agency_id) AS agency_id, MAX(d.unit_id) AS unit_id,
+                       MAX(d.version_id) AS version_id, COUNT(*) AS total,
+                       MAX(d.due_at) AS last_due,
+                       SUM(CASE WHEN d.completed_at <= d.due_at THEN 1 ELSE 0 END) AS on_time
+                FROM {t["delivery"]} d
+                WHERE d.service_id = p.service_id
+                  AND d.completed_at >= (p.month AT TIME ZONE 'Asia/Jakarta')
+                  AND d.completed_at < ((p.month + interval '1 month') AT TIME ZONE 'Asia/Jakarta')
+                  AND d.status = 'completed' AND d.due_at IS NOT NULL
+            ) a
+            WHERE NOT EXISTS (
+                SELECT 1 FROM {t["breach"]} b
+                WHERE b.kind = 'service_level_miss' AND b.subject_type = 'service'
+                  AND b.subject_id = p.service_id AND b.period = to_char(p.month, 'YYYY-MM'))"""
+        grouped_params: list[Any] = [ctx.since, month_start(ctx.current_month)]
     else:
         month = month_key("d.completed_at")
         touched_month = month_key("c.completed_at")

@@ -7,10 +7,21 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
+from core.db_outage import CONNECTION_ERRORS
 from notifications.outbox import digest_collect, drain, requeue_stale
 
 
-@shared_task(name="notifications.drain", acks_late=True)
+@shared_task(
+    name="notifications.drain",
+    acks_late=True,
+    # Cut short by a database restart: run again shortly (backing off to a minute) rather
+    # than wait for beat's next tick. The work is idempotent.
+    autoretry_for=CONNECTION_ERRORS,
+    retry_backoff=2,
+    retry_backoff_max=60,
+    retry_jitter=True,
+    max_retries=8,
+)
 def drain_task() -> dict[str, int]:
     """Send every due notification. Safe to run concurrently (rows are claimed)."""
     result = drain()

@@ -19,6 +19,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from core import metrics
+from core.db_outage import connection_lost
 from notifications.keys import idempotency_key, idempotency_key_sql, sql_text
 from notifications.models import Notification
 from oversight.models import Breach, BreachStatus, SweepError, SweepRun
@@ -157,6 +158,10 @@ def _run_rule(rule: Rule, ctx: SweepContext, run: SweepRun) -> tuple[int, int]:
             created = _insert(rule, ctx)
         return created, 0
     except DatabaseError as exc:
+        if connection_lost(exc):
+            # The database went away (a restart): not a bad record. Fail the run, so that its
+            # watermark is not kept and the next run examines the same changes again.
+            raise
         logger.warning("sweep: rule %s failed as a set (%s); retrying row by row", rule.kind, exc)
         if rule.subject_column is None:
             SweepError.objects.create(run=run, kind=rule.kind, message=str(exc))
@@ -165,6 +170,8 @@ def _run_rule(rule: Rule, ctx: SweepContext, run: SweepRun) -> tuple[int, int]:
             with transaction.atomic():
                 candidates = _candidates(rule, ctx)
         except DatabaseError as select_exc:
+            if connection_lost(select_exc):
+                raise
             SweepError.objects.create(run=run, kind=rule.kind, message=str(select_exc))
             return 0, 1
     created = errors = 0
@@ -173,6 +180,8 @@ def _run_rule(rule: Rule, ctx: SweepContext, run: SweepRun) -> tuple[int, int]:
             with transaction.atomic():
                 created += _insert(rule, ctx, f" AND {rule.subject_column} = %s", [subject_id])
         except DatabaseError as exc:
+            if connection_lost(exc):
+                raise
             errors += 1
             logger.warning("sweep: %s skipped subject %s: %s", rule.kind, subject_id, exc)
             SweepError.objects.create(

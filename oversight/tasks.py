@@ -2,15 +2,27 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from core.db_outage import CONNECTION_ERRORS
 from notifications.tasks import drain_task
 from oversight.escalation import escalate
 from oversight.followers import citizen_followers_purge_unconfirmed
 from oversight.sweep import sweep
 
 
-@shared_task(name="oversight.sweep", acks_late=True)
+@shared_task(
+    name="oversight.sweep",
+    acks_late=True,
+    # Cut short by a database restart: run again shortly (backing off to a minute) rather
+    # than wait for beat's next tick. The work is idempotent.
+    autoretry_for=CONNECTION_ERRORS,
+    retry_backoff=2,
+    retry_backoff_max=60,
+    retry_jitter=True,
+    max_retries=8,
+)
 def sweep_task() -> dict[str, int]:
-    """The beat-scheduled sweep (every minute). Idempotent: a duplicate run is harmless."""
+    """The beat-scheduled sweep (every minute). Idempotent: a duplicate run is harmless.
+    A run cut short by a database restart is retried (and its watermark is not kept)."""
     return sweep().created
 
 

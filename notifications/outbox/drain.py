@@ -6,6 +6,7 @@ See the package docstring (notifications/outbox/__init__.py) for the guarantees.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +17,7 @@ from django.utils import timezone
 
 from agencies.policy import Action, can
 from core import metrics
+from core.db_outage import outlast_outage
 from core.errors import ApplicationError, PermissionDeniedError
 from notifications import registry
 from notifications.channels import CHANNELS, Outcome
@@ -171,13 +173,54 @@ class _Recorder:
         self.started = timezone.now()
 
     def __call__(self, row: Notification, outcome: Outcome) -> None:
-        status = record_outcome(row, outcome, started=self.started, now=self.now)
+        status = self._record(row, outcome)
         self.result.outcomes[status] += 1
         metrics.notification_observed(channel=row.channel, result=outcome.result)
         self.recorded.add(row.pk)
         if row.channel == WEBHOOK and row.webhook_endpoint_id is not None:
-            webhook_record(endpoint_id=row.webhook_endpoint_id, outcome=outcome, now=self.now)
+            endpoint_id = row.webhook_endpoint_id
+            outlast_outage(
+                lambda: webhook_record(endpoint_id=endpoint_id, outcome=outcome, now=self.now),
+                what=f"recording webhook endpoint {endpoint_id}",
+                patience=record_patience(),
+            )
         self.started = timezone.now()
+
+    def _record(self, row: Notification, outcome: Outcome) -> str:
+        """Record the outcome, waiting for a database that restarts meanwhile: the message
+        has left, and a row left `sending` would be sent again once re-queued."""
+        tries = 0
+
+        def once() -> str:
+            nonlocal tries
+            tries += 1
+            if tries > 1:
+                # The connection dropped during an earlier try, which may have committed.
+                current = (
+                    Notification.objects.filter(pk=row.pk).values_list("status", flat=True).first()
+                )
+                if current is not None and current != NotificationStatus.SENDING:
+                    return str(current)
+            return record_outcome(row, outcome, started=self.started, now=self.now)
+
+        return outlast_outage(
+            once, what=f"recording notification {row.pk}", patience=record_patience()
+        )
+
+
+def record_patience() -> float:
+    """How long a drainer holding an outcome waits for the database: well within the time
+    after which `requeue_stale` would take its row back (and send it again)."""
+    return min(300.0, conf("STALE_SENDING_SECONDS") / 2)
+
+
+def _claimed_rows(ids: list[int]) -> list[Notification]:
+    return list(
+        Notification.objects.filter(pk__in=ids)
+        .select_related("user", "unit__agency", "webhook_endpoint")
+        .prefetch_related(registry.subject_prefetch())
+        .order_by("pk")
+    )
 
 
 def drain(
@@ -194,11 +237,12 @@ def drain(
         if not ids:
             break
         result.claimed += len(ids)
-        rows = list(
-            Notification.objects.filter(pk__in=ids)
-            .select_related("user", "unit__agency", "webhook_endpoint")
-            .prefetch_related(registry.subject_prefetch())
-            .order_by("pk")
+        # Claimed (committed as `sending`): a restart now must not strand them until the
+        # stale-row sweeper takes them back, so wait for the database instead.
+        rows = outlast_outage(
+            functools.partial(_claimed_rows, ids),
+            what="loading claimed notifications",
+            patience=record_patience(),
         )
         by_channel: dict[str, list[Notification]] = defaultdict(list)
         for row in rows:

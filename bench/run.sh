@@ -8,7 +8,7 @@
 # $BENCH_OUT/<name>.json (default: var/bench/<UTC time>/). A benchmark that fails or
 # misses a checked target does not stop the others; the exit status is 1 if any did.
 # The full run also runs bench_public at the load test's size (50 connections, 60 s per
-# page) into load.json. Needs a PostgreSQL DATABASE_URL (bench/README.md).
+# page, then every public page at once for 60 s: --mix) into load.json. Needs a PostgreSQL DATABASE_URL (bench/README.md).
 set -uo pipefail
 cd "$(dirname "$0")"
 quick=0
@@ -30,7 +30,7 @@ declare -A QUICK=(
   [bench_export.py]="--services 300"
   [bench_national.py]="--requests 20000 --base 5000 --changes 2000 --repeat 1"
   [bench_notifications.py]="--messages 300"
-  [bench_public.py]="--services 300 --seconds 2 --connections 4"
+  [bench_public.py]="--services 300 --deliveries 3000 --seconds 2 --connections 10 --mix"
   [bench_search.py]="--services 300 1000 --seconds 2 --connections 4 --repeat 3"
   [bench_review_queue.py]="--breaches 5000 --agencies 20 --repeat 1"
   [bench_sweep.py]="--history 20000 --changes 2000"
@@ -53,7 +53,7 @@ for script in "${scripts[@]}"; do
   fi
 done
 if [ "$quick" = 0 ] && [ -f bench_public.py ]; then
-  run bench_public.py --connections 50 --seconds 60 --json "$BENCH_OUT/load.json"
+  run bench_public.py --connections 50 --seconds 60 --mix --json "$BENCH_OUT/load.json"
 fi
 
 echo

@@ -34,12 +34,14 @@ of the stored body), and a 304 for a matching If-None-Match.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
+import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -308,19 +310,78 @@ def public_page(
             generations, page = _lookup([_generation_key(name) for name in names], key)
             if page is not None:
                 return _respond(request, page, "hit")
-            # Kept for everybody under the current generations: rendered from the primary,
-            # never from a replica that may not have replayed the change yet.
-            with primary_reads():
-                response = view(request, *args, **kwargs)
-            if not _storable(request, response):
-                return response
-            page = _store(request, response, key, generations)
-            _local.remember(key, page)
-            return _respond(request, page, "miss")
+            with _single_flight(key, generations) as (built, waited):
+                if built is not None:  # another request rendered it while this one waited
+                    _local.remember(key, built)
+                    return _respond(request, built, "wait")
+                # Kept for everybody under the current generations: rendered from the
+                # primary, never from a replica that may not have replayed the change yet.
+                with primary_reads():
+                    response = view(request, *args, **kwargs)
+                if not _storable(request, response):
+                    return response
+                page = _store(request, response, key, generations)
+                _local.remember(key, page)
+                return _respond(request, page, "miss-waited" if waited else "miss")
 
         return wrapper
 
     return decorator
+
+
+# --- Single flight -----------------------------------------------------------------------------
+#
+# When a page is missing (first request, a new figures period, a publish), every request that
+# arrives before it is stored would render it: under load, tens of identical renders at once,
+# each slowing the others (a cache stampede). Instead the first takes a short lock in the
+# shared cache (an atomic add) and renders; the others wait for its entry, polling the shared
+# cache, and serve it. A waiter renders by itself when the lock is gone without an entry
+# (the page could not be kept, or its renderer died) or after BUILD_WAIT_SECONDS.
+
+LOCK_PREFIX = "page:lock:v1"
+BUILD_LOCK_SECONDS = 30  # a renderer that died frees its lock after this long
+BUILD_WAIT_SECONDS = 10.0
+BUILD_POLL_SECONDS = 0.02
+
+
+def _lock_key(key: str, generations: tuple[str, ...]) -> str:
+    digest = hashlib.sha256("\n".join(generations).encode()).hexdigest()[:16]
+    return f"{LOCK_PREFIX}:{key}:{digest}"
+
+
+def wait_seconds() -> float:
+    return float(getattr(settings, "PUBLIC_PAGE_BUILD_WAIT_SECONDS", BUILD_WAIT_SECONDS))
+
+
+@contextlib.contextmanager
+def _single_flight(
+    key: str, generations: tuple[str, ...]
+) -> Iterator[tuple[CachedPage | None, bool]]:
+    """Yield (page, waited): the page another request rendered under `generations` while
+    this one waited, or None when this one is to render it (holding the lock if it could
+    take it; `waited` says it first waited for another renderer that gave up)."""
+    lock = _lock_key(key, generations)
+    token = f"{os.getpid()}:{threading.get_ident()}:{time.time_ns()}"
+    waited = False
+    deadline = time.monotonic() + wait_seconds()
+    while not cache.add(lock, token, BUILD_LOCK_SECONDS):
+        waited = True
+        time.sleep(BUILD_POLL_SECONDS)
+        found = cache.get_many([key, lock])
+        page = found.get(key)
+        if isinstance(page, CachedPage) and page.generations == generations:
+            yield page, True
+            return
+        if time.monotonic() >= deadline:
+            yield None, True  # render without the lock: slow, but never stuck
+            return
+        if lock not in found:
+            continue  # the renderer gave up: try to take the lock
+    try:
+        yield None, waited
+    finally:
+        if cache.get(lock) == token:
+            cache.delete(lock)
 
 
 def agency_scope(**kwargs: Any) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -284,3 +285,64 @@ def test_with_a_local_layer_another_process_sees_a_change_within_its_seconds(
     cache.set(key, "from-another-process", timeout=None)
     time.sleep(0.6)
     assert _status(client.get(url)) == "miss"
+
+
+# --- Single flight ------------------------------------------------------------------------------
+
+_renders: list[str] = []
+
+
+@public_page()
+def _slow_view(request: HttpRequest) -> HttpResponse:
+    _renders.append(request.path)
+    time.sleep(0.3)  # long enough for the other request to arrive while this one renders
+    return HttpResponse(f"<p>rendered {len(_renders)}</p>")
+
+
+def test_of_two_concurrent_misses_only_one_renders_the_page(db, monkeypatch):
+    _renders.clear()
+    locks: set[str] = set()
+    lock_key = page_cache._lock_key
+
+    def recording(*args: Any) -> str:
+        locks.add(lock_key(*args))
+        return lock_key(*args)
+
+    monkeypatch.setattr(page_cache, "_lock_key", recording)
+    factory = RequestFactory()
+    results: dict[str, HttpResponse] = {}
+
+    def get(name: str) -> None:
+        results[name] = _slow_view(factory.get("/single-flight/"))
+
+    first = threading.Thread(target=get, args=("first",))
+    first.start()
+    time.sleep(0.05)  # the first has taken the lock and is rendering
+    get("second")
+    first.join()
+    assert _renders == ["/single-flight/"]
+    assert _status(results["first"]) == "miss"
+    assert _status(results["second"]) == "wait"  # served what the first one rendered
+    assert results["second"].content == results["first"].content == b"<p>rendered 1</p>"
+    assert _status(_slow_view(factory.get("/single-flight/"))) == "hit"
+    assert len(locks) == 1 and cache.get(locks.pop()) is None  # the lock was released
+
+
+def test_a_waiter_renders_by_itself_when_the_renderer_keeps_nothing(db, settings):
+    """The lock is taken (by a renderer whose page cannot be kept, or that died): a waiter
+    gives up after PUBLIC_PAGE_BUILD_WAIT_SECONDS and renders; never stuck, never an error."""
+    _renders.clear()
+    settings.PUBLIC_PAGE_BUILD_WAIT_SECONDS = 0.2
+    factory = RequestFactory()
+    request = factory.get("/single-flight-stuck/")
+    generations, _ = page_cache._lookup(
+        [page_cache._generation_key(page_cache.ALL)], page_cache._page_key(request, ())
+    )
+    lock = page_cache._lock_key(page_cache._page_key(request, ()), generations)
+    assert cache.add(lock, "someone else", 30)
+    started = time.monotonic()
+    response = _slow_view(request)
+    assert response.status_code == 200 and _status(response) == "miss-waited"
+    assert _renders == ["/single-flight-stuck/"]
+    assert 0.2 <= time.monotonic() - started < 5
+    assert cache.get(lock) == "someone else"  # not another renderer's lock to release

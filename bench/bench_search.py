@@ -19,7 +19,8 @@ database: the registry is scaled up between sizes with `bench_public.scale_up`):
    the same search live (a session cookie, as staff: every request runs the queries and
    renders).
 
-It prints requests/s, the ratio to the baseline and p50/p99, and (for two sizes or more)
+Each page is measured in `--rounds` (2) interleaved rounds and its best round kept (the
+machine is shared). It prints requests/s, the ratio to the best baseline and p50/p99, and (for two sizes or more)
 how much worse each ratio is at the largest size than at the smallest (the issue's target:
 at most 1.5x). The headline figures (the smallest size's pages, and every size's) go to
 $BENCH_OUT/search.json (bench/summary.py).
@@ -28,6 +29,7 @@ $BENCH_OUT/search.json (bench/summary.py).
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import shutil
 import signal
@@ -174,24 +176,37 @@ def measure(args: argparse.Namespace, bench_url: str, total: int) -> dict[str, A
             f"\n  wrk -t{args.threads} -c{args.connections} -d{args.seconds}s --latency against "
             f"gunicorn ({args.workers} sync workers, DEBUG=0), {total:,} services"
         )
-        print(f"    {'page':36} {'req/s':>9} {'ratio':>7} {'p50 ms':>8} {'p99 ms':>8}")
-        baseline = 0.0
-        for key, label, path, cookie in PAGES:
-            r = wrk(
-                base + path,
-                seconds=args.seconds,
-                connections=args.connections,
-                threads=args.threads,
-                cookie=cookie,
-            )
-            baseline = baseline or r.rps
+        print(f"    {'round':5} {'page':36} {'req/s':>9} {'ratio':>7} {'p50 ms':>8} {'p99 ms':>8}")
+        # The machine is shared: each page is measured in `--rounds` interleaved rounds and
+        # its best round kept, the baseline's too (a burst of someone else's work then
+        # spoils one round, not the figure).
+        best: dict[str, Any] = {}
+        for round_number in range(1, args.rounds + 1):
+            for key, label, path, cookie in PAGES:
+                r = wrk(
+                    base + path,
+                    seconds=args.seconds,
+                    connections=args.connections,
+                    threads=args.threads,
+                    cookie=cookie,
+                )
+                baseline = best["trivial"].rps if "trivial" in best else r.rps
+                print(
+                    f"    {round_number:<5} {label:36} {r.rps:9.1f} {r.rps / baseline:7.3f} "
+                    f"{r.p50_ms:8.1f} {r.p99_ms:8.1f}" + (f"  ({r.errors})" if r.errors else "")
+                )
+                if key not in best or r.rps > best[key].rps:
+                    best[key] = r
+        print(f"    {'best':5} {'(ratio: best / best baseline)':36}")
+        for key, label, _path, _cookie in PAGES:
+            r = best[key]
+            ratio = r.rps / best["trivial"].rps
             print(
-                f"    {label:36} {r.rps:9.1f} {r.rps / baseline:7.3f} "
-                f"{r.p50_ms:8.1f} {r.p99_ms:8.1f}" + (f"  ({r.errors})" if r.errors else "")
+                f"    {'':5} {label:36} {r.rps:9.1f} {ratio:7.3f} {r.p50_ms:8.1f} {r.p99_ms:8.1f}"
             )
             measured[key] = {
                 "rps": r.rps,
-                "ratio": r.rps / baseline,
+                "ratio": ratio,
                 "p50_ms": r.p50_ms,
                 "p99_ms": r.p99_ms,
                 "requests": r.requests,
@@ -224,6 +239,9 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--repeat", type=int, default=7, help="timed runs of the live view")
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="interleaved wrk rounds per page (best kept)"
+    )
     report.add_argument(parser)
     args = parser.parse_args()
     args.services = sorted(set(args.services))
@@ -273,7 +291,7 @@ def run(args: argparse.Namespace, bench_url: str) -> int:
 
     sizes: dict[str, Any] = {}
     for size in args.services:
-        t, (total, added) = timed(lambda size=size: scale_up(size))
+        t, (total, added) = timed(functools.partial(scale_up, size))
         print(f"\n== {total:,} services ({added:,} cloned, search vectors refreshed in {t:.1f}s)")
         vacuum(*TABLES)
         plans = {name: explain(params, args.repeat) for name, params in SEARCHES.items()}

@@ -286,6 +286,18 @@ RESULT_VERSION_FIELDS = (
 )
 
 
+# The fields of a result (and of its agency) that the results list shows.
+RESULT_SERVICE_FIELDS = (
+    "id",
+    "name",
+    "slug",
+    "agency",
+    "agency__name",
+    "agency__slug",
+    "agency__region_name",
+)
+
+
 def service_search(*, filters: SearchFilters) -> QuerySet[Service]:
     """Services with a published standard matching the query and filters, best first.
 
@@ -312,11 +324,11 @@ def service_search(*, filters: SearchFilters) -> QuerySet[Service]:
         qs = _match_postgresql(qs, query) if is_postgresql() else _match_plain(qs, query)
     else:
         qs = qs.order_by("name", "pk")
-    # Only what a result shows: the wide columns (the vector, the 14 components) are left
-    # in the database.
+    # Only what a result shows: the wide columns (the vector, the summary, the agency's
+    # address and contacts) are left in the database (and out of the results cache).
     return (
         qs.select_related("agency")
-        .defer("search_vector", "summary")
+        .only(*RESULT_SERVICE_FIELDS)
         .prefetch_related(
             Prefetch(
                 "versions",

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from core import page_cache
@@ -15,7 +15,7 @@ from public_site import search_cache
 from public_site.search_cache import results_key, search_page_cached
 from services import search
 from services.models import Service
-from services.search import SearchFilters, SearchPage, service_search_page
+from services.search import SearchFilters, SearchPage, service_search, service_search_page
 from tests.registry import publish_service
 
 URL = "/search/"
@@ -259,3 +259,23 @@ def test_odd_input_never_breaks_the_page(client, settings, agency_a, unit_a, que
         for extra in ({}, {"page": "2"}, {"page": "-5"}, {"page": "9" * 5000}):
             response = client.get(URL, {"q": query, **extra})
             assert response.status_code == 200, (query, cached, extra)
+
+
+def test_the_wordless_search_reads_services_in_name_order_from_an_index(agency_a, unit_a):
+    # Without words every published service matches: the page must come off the
+    # (name, id) index in order, not from sorting them all (sorts priced out here, as a
+    # large registry prices them).
+    _izin(agency_a, unit_a, 3)
+    sql, params = service_search(filters=SearchFilters())[:20].query.sql_with_params()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "service_name_id" in plan and "Sort" not in plan, plan
+
+
+def test_a_result_loads_only_what_the_list_shows(agency_a, unit_a):
+    _izin(agency_a, unit_a, 1)
+    (service,) = service_search_page(filters=SearchFilters(query="izin"), number=1).services
+    assert service.get_deferred_fields() >= {"summary", "search_vector", "keywords"}
+    assert service.agency.get_deferred_fields() >= {"address", "email"}

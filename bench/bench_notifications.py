@@ -117,6 +117,9 @@ def free_port() -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--messages", type=int, default=10_000, help="pending emails (N)")
+    parser.add_argument(
+        "--profile", metavar="PATH", help="also write a cProfile of drain() to PATH (pstats)"
+    )
     report.add_argument(parser)
     args = parser.parse_args()
 
@@ -210,7 +213,14 @@ def run(args: argparse.Namespace, sink: Sink, port: int) -> int:
 
     # (1) the project's drainer.
     sink.count = 0
-    drain_s, drained = timed(lambda: drain(now=timezone.now()))
+    if args.profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        drain_s, drained = timed(lambda: profiler.runcall(drain, now=timezone.now()))
+        profiler.dump_stats(args.profile)
+    else:
+        drain_s, drained = timed(lambda: drain(now=timezone.now()))
     received_drain = sink.count
     sent = Notification.objects.filter(channel="email", status="sent").count()
 

@@ -17,13 +17,16 @@ import ssl
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from email.utils import formatdate
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.utils import translation
 
 from notifications import registry
+from notifications.compose import Composer, language_for
 from notifications.models import AttemptResult, Notification, WebhookFailure
 from notifications.webhook_targets import (
     WebhookHostNotFound,
@@ -82,23 +85,24 @@ def message_id(idempotency_key: str) -> str:
     return f"<{digest}@{domain or 'maklumat.local'}>"
 
 
-def language_for(notification: Notification) -> str:
-    user = notification.user
-    languages = {code for code, _ in settings.LANGUAGES}
-    if user is not None and user.preferred_language in languages:
-        return user.preferred_language
-    return settings.LANGUAGE_CODE
-
-
 def email_for(notification: Notification) -> EmailMultiAlternatives:
     """The HTML + plain-text email for one notification, in the recipient's language,
-    rendered by its event's registered renderer (notifications.registry)."""
+    rendered by its event's registered renderer (notifications.registry): one full
+    rendering and one Django message per row, the reference the drainer's fast path
+    (notifications.compose) must equal."""
     found = registry.message_type(notification.event)
     if found is None:
         raise Moot(f"No renderer is registered for {notification.event!r}.")
     language = language_for(notification)
     with translation.override(language):
         email = found.render_email(notification, language)
+    return django_message(notification, email, language)
+
+
+def django_message(
+    notification: Notification, email: registry.Email, language: str
+) -> EmailMultiAlternatives:
+    """The Django message of one rendered email."""
     message = EmailMultiAlternatives(
         subject=email.subject,
         body=email.text,
@@ -118,27 +122,56 @@ OnOutcome = Callable[[Notification, Outcome], None]
 
 
 def send_email_batch(
-    rows: Iterable[Notification], on_outcome: OnOutcome | None = None
+    rows: Iterable[Notification],
+    on_outcome: OnOutcome | None = None,
+    *,
+    composer: Composer | None = None,
 ) -> dict[int, Outcome]:
     """Send each row's email over one connection; reconnect after a dropped connection.
 
     `on_outcome(row, outcome)` is called right after each message, before the next one is
     sent, so the caller can record it at once: a worker that dies mid-batch then leaves at
     most the one message in flight with an unknown outcome.
+
+    Emails are rendered and encoded by a `Composer` (notifications.compose; the caller's,
+    to share its compiled templates across batches). Over Django's SMTP backend the bytes
+    go straight to the server on the backend's open connection (`sendmail`, as the backend
+    itself does); any other backend (locmem in tests, console) gets Django's message.
     """
+    composer = composer or Composer()
     outcomes: dict[int, Outcome] = {}
     timeout = getattr(settings, "EMAIL_TIMEOUT", None) or 30
     connection: Any = get_connection(fail_silently=False, timeout=timeout)
+    raw = isinstance(connection, SMTPBackend)
     opened = False
     try:
         for row in rows:
             try:
-                message = email_for(row)
+                email, language = composer.email(row)
                 if not opened:
                     connection.open()
                     opened = True
-                message.connection = connection
-                message.send(fail_silently=False)
+                payload = (
+                    composer.mime(
+                        row,
+                        email,
+                        language,
+                        message_id=message_id(row.idempotency_key),
+                        date=formatdate(localtime=settings.EMAIL_USE_LOCALTIME),
+                    )
+                    if raw
+                    else None
+                )
+                if payload is not None:
+                    connection.connection.sendmail(
+                        composer.envelope(settings.DEFAULT_FROM_EMAIL),
+                        [composer.envelope(row.recipient)],
+                        payload,
+                    )
+                else:
+                    message = django_message(row, email, language)
+                    message.connection = connection
+                    message.send(fail_silently=False)
                 outcome = SENT
             except Exception as exc:
                 outcome = classify_email_error(exc)

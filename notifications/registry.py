@@ -16,7 +16,7 @@ relation, and `subject_event_id`); the callables below read them, never the key.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +35,25 @@ class Email:
     text: str
     html: str
     headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A message rendered through a template compiled once per kind, language and shape
+    (notifications.compose): what a `MessageType.compile_email` returns for one row.
+
+    shape: everything besides `values` that decides what the templates render (e.g. the
+        level and which facts exist), hashable.
+    values: the texts that vary per message or recipient (names, dates, the signed link),
+        unescaped; each must reach the email as `{{ value }}` (escaped in HTML), through
+        no filter, so that it can be substituted into the body rendered once.
+    render(values): the email for these values (the full rendering: `render(values)` is
+        what the message's `render_email` returns).
+    """
+
+    shape: Hashable
+    values: Mapping[str, str]
+    render: Callable[[Mapping[str, str]], Email]
 
 
 @dataclass(frozen=True)
@@ -62,6 +81,8 @@ class MessageType:
     preference_kind(fan_out_row): the kind a person may choose to hear or not (a value of
         `kind_choices()`), or None if the row does not follow people's preferences.
     inbox_entry(row): how an in-app row shows in the inbox.
+    compile_email(row, language): the row's email as a `Compiled` (optional: messages
+        sent in bulk, such as new breaches, render once per kind, language and shape).
     personal_recipient: the recipient is a citizen's own address (masked for staff).
     label: what the event is, in a few words (the inbox's groups).
     """
@@ -73,6 +94,7 @@ class MessageType:
     webhook_payload: Callable[[Notification], dict[str, Any]] | None = None
     preference_kind: Callable[[Notification], str | None] | None = None
     inbox_entry: Callable[[Notification], InboxEntry] | None = None
+    compile_email: Callable[[Notification, str], Compiled] | None = None
     personal_recipient: bool = False
     label: Any = ""
 

@@ -19,12 +19,16 @@ Each message's subject is the breach (or the follower), stored in the row's colu
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
 from django.core import signing
 from django.db.models import Q
+from django.template.defaultfilters import date as date_filter
+from django.template.defaultfilters import default_if_none, floatformat
 from django.urls import reverse
+from django.utils.timezone import template_localtime  # type: ignore[attr-defined]
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Membership, Role, Unit
@@ -33,7 +37,7 @@ from notifications import registry
 from notifications.channels import Moot, Unsubscribed
 from notifications.models import Notification
 from notifications.outbox.recipients import contacts_of
-from notifications.registry import Email, InboxEntry, MessageType
+from notifications.registry import Compiled, Email, InboxEntry, MessageType
 from notifications.rendering import absolute_url, render_email
 from oversight.followers import CITIZEN_EVENT, FOLLOW_CONFIRM_EVENT
 from oversight.models import (
@@ -205,24 +209,76 @@ def breach_inbox_entry(row: Notification) -> InboxEntry:
 # --- The emails ------------------------------------------------------------------------------
 
 
-def _breach_email(notification: Notification, language: str) -> Email:
-    """A new or escalated breach, to the unit (or up the ladder)."""
+def _label(model: type[Any], field: str, value: Any) -> str:
+    """What `get_<field>_display()` gives (in the active language), without its cost."""
+    choices = _CHOICES.get((model, field))
+    if choices is None:
+        choices = _CHOICES[(model, field)] = dict(model._meta.get_field(field).flatchoices)
+    return str(choices.get(value, value))
+
+
+_CHOICES: dict[tuple[Any, str], dict[Any, Any]] = {}
+
+
+def _any(value: Any) -> Any:
+    return value
+
+
+def _breach_compiled(notification: Notification, language: str) -> Compiled:
+    """A new or escalated breach, to the unit (or up the ladder), compiled: the templates
+    see only the shape (the level, which facts exist) and the values, pre-formatted
+    exactly as the template filters would (in the active language)."""
     breach = notification.subject
     if not isinstance(breach, Breach):
         raise Moot("The breach is gone.")
-    context: dict[str, Any] = {
-        "notification": notification,
-        "breach": breach,
-        "level": notification.level,
-        "unit": breach.unit,
-        "agency": breach.agency,
+    agency, service, delivery = breach.agency, breach.service, breach.delivery
+    has_measured = breach.measured_value is not None
+    values = {
+        "kind": _label(Breach, "kind", breach.kind),
+        "status": _label(Breach, "status", breach.status),
+        "unit": breach.unit.name,
+        "agency": agency.name if agency is not None else "",
+        "service": service.name if service is not None else "",
+        "reference": delivery.reference if delivery is not None else "",
+        "measured": floatformat(breach.measured_value, "-2") if has_measured else "",
+        "promised": floatformat(default_if_none(_any(breach.promised_value), "—"), "-2")
+        if has_measured
+        else "",
+        "value_unit": breach.value_unit,
+        "occurred": date_filter(template_localtime(breach.occurred_at), "j F Y H.i"),
         "ack_url": absolute_url(
             reverse("breach_answers:ack", kwargs={"token": ack_token(notification)})
         ),
         "detail_url": absolute_url(reverse("breach_answers:detail", kwargs={"pk": breach.pk})),
-        "language": language,
     }
-    return render_email("oversight/email/breach", context)
+    shape = (
+        notification.level,
+        agency is not None,
+        service is not None,
+        delivery is not None,
+        has_measured,
+    )
+    level, has_agency, has_service, has_delivery, _measured = shape
+
+    def render(facts: Mapping[str, str]) -> Email:
+        context: dict[str, Any] = {
+            "facts": facts,
+            "level": level,
+            "has_agency": has_agency,
+            "has_service": has_service,
+            "has_delivery": has_delivery,
+            "has_measured": has_measured,
+            "language": language,
+        }
+        return render_email("oversight/email/breach", context)
+
+    return Compiled(shape=shape, values=values, render=render)
+
+
+def _breach_email(notification: Notification, language: str) -> Email:
+    """A new or escalated breach, rendered in full (what the compiled form equals)."""
+    compiled = _breach_compiled(notification, language)
+    return compiled.render(compiled.values)
 
 
 def _explanation_email(notification: Notification, language: str) -> Email:
@@ -381,6 +437,7 @@ def register() -> None:
                 webhook_payload=breach_webhook_payload,
                 preference_kind=breach_preference_kind,
                 inbox_entry=breach_inbox_entry,
+                compile_email=_breach_compiled,
             )
         )
     # Level 0: the unit's contacts by email and the staff who may answer in their inbox;

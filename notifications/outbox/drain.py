@@ -20,7 +20,8 @@ from core import metrics
 from core.db_outage import outlast_outage
 from core.errors import ApplicationError, PermissionDeniedError
 from notifications import registry
-from notifications.channels import CHANNELS, Outcome
+from notifications.channels import CHANNELS, Outcome, send_email_batch
+from notifications.compose import Composer
 from notifications.models import (
     AttemptResult,
     EmailAddressHealth,
@@ -230,6 +231,7 @@ def drain(
     now = now or timezone.now()
     batch_size = batch_size or conf("BATCH_SIZE")
     result = DrainResult()
+    composer = Composer()  # compiled templates and encoded bodies, for this drain
     while expand_fanouts(now=now, limit=batch_size):
         result.expanded += 1
     for _ in range(max_batches):
@@ -253,6 +255,8 @@ def drain(
             if sender is None:
                 for row in channel_rows:
                     recorder(row, Outcome(AttemptResult.PERMANENT, f"Unknown channel {channel!r}"))
+            elif sender is send_email_batch:
+                send_email_batch(channel_rows, recorder, composer=composer)
             else:
                 sender(channel_rows, recorder)
             for row in channel_rows:

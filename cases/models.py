@@ -117,7 +117,11 @@ class Case(models.Model):
 
 class CaseBreach(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="links")
-    breach = models.ForeignKey("oversight.Breach", on_delete=models.CASCADE, related_name="+")
+    # No database constraint: breaches are partitioned by month on PostgreSQL
+    # (core/partitioning.py); Django cascades.
+    breach = models.ForeignKey(
+        "oversight.Breach", on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
 
     class Meta:
         constraints = [

@@ -261,6 +261,22 @@ class Breach(models.Model):
             self.save(update_fields=["on_desk_at"])
 
 
+class BreachClaim(models.Model):
+    """The fact key of every breach, unpartitioned: keeps "one breach per fact" across the
+    monthly partitions of `oversight_breach` on PostgreSQL, where a unique index cannot span
+    partitions (core/partitioning.py, written by a trigger). Unused elsewhere: SQLite keeps
+    the unique constraint on the breach table itself."""
+
+    pk = models.CompositePrimaryKey("kind", "subject_type", "subject_id", "period")
+    kind = models.CharField(max_length=40)
+    subject_type = models.CharField(max_length=20)
+    subject_id = models.BigIntegerField()
+    period = models.CharField(max_length=20, blank=True, default="")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.subject_type} #{self.subject_id} {self.period}"
+
+
 class SweepRun(models.Model):
     """One run of the sweep, for observability."""
 
@@ -320,7 +336,11 @@ class BreachEventKind(models.TextChoices):
 class BreachEvent(models.Model):
     """The audit trail of a breach: every answer, escalation and decision, timestamped."""
 
-    breach = models.ForeignKey(Breach, on_delete=models.CASCADE, related_name="events")
+    # No database constraint: breaches are partitioned by month on PostgreSQL (a foreign key
+    # would need their (id, occurred_at) key); Django cascades (core/partitioning.py).
+    breach = models.ForeignKey(
+        Breach, on_delete=models.CASCADE, related_name="events", db_constraint=False
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=BreachEventKind.choices)
     actor = models.ForeignKey(
         "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -350,7 +370,10 @@ class BreachEscalation(models.Model):
     (which names its columns) is untouched.
     """
 
-    breach = models.OneToOneField(Breach, on_delete=models.CASCADE, related_name="escalation")
+    # No database constraint: see BreachEvent.breach.
+    breach = models.OneToOneField(
+        Breach, on_delete=models.CASCADE, related_name="escalation", db_constraint=False
+    )
     level = models.PositiveSmallIntegerField(default=0)
     escalated_at = models.DateTimeField(null=True, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from core import metrics
 from core.db_outage import connection_lost
+from core.partitioning import SKIP_DUPLICATES
 from notifications.keys import idempotency_key, idempotency_key_sql, sql_text
 from notifications.models import Notification
 from oversight.models import Breach, BreachStatus, SweepError, SweepRun
@@ -57,9 +58,13 @@ def _insert(
     both run inside the caller's transaction.
     """
     select_sql, params = rule.select(ctx, settings_for(rule))
+    # No conflict target: on PostgreSQL the breach table is partitioned by month and the fact
+    # key is kept by its claim table's trigger (oversight/partitions.py), which skips a
+    # duplicate while SKIP_DUPLICATES is on; elsewhere the unique constraint is the only
+    # unique key besides the generated id, so the two are the same.
     insert_sql = (
         f"INSERT INTO {Breach._meta.db_table} ({INSERT_COLUMNS}) {select_sql}{extra_sql} "
-        "ON CONFLICT (kind, subject_type, subject_id, period) DO NOTHING RETURNING id, unit_id"
+        "ON CONFLICT DO NOTHING RETURNING id, unit_id"
     )
     all_params = [*params, *(extra_params or [])]
     with connection.cursor() as cursor:
@@ -69,12 +74,17 @@ def _insert(
             # the JIT thresholds and compiling (over a second under load) costs far more than
             # the incremental read it speeds up.
             cursor.execute("SET LOCAL jit = off")
+            # Transaction-local, and the caller's atomic block holds both: a failed insert
+            # rolls the setting back with it.
+            cursor.execute("SELECT set_config(%s, 'on', true)", [SKIP_DUPLICATES])
             cursor.execute(
                 f"WITH new AS ({insert_sql}), outbox AS ({OUTBOX_FROM_NEW_SQL}) "
                 "SELECT COUNT(*) FROM new",
                 all_params,
             )
-            return int(cursor.fetchone()[0])
+            created_count = int(cursor.fetchone()[0])
+            cursor.execute("SELECT set_config(%s, 'off', true)", [SKIP_DUPLICATES])
+            return created_count
         cursor.execute(insert_sql, all_params)
         created = [(row[0], row[1]) for row in cursor.fetchall()]
     _write_notifications(created)

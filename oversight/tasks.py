@@ -6,6 +6,7 @@ from core.db_outage import CONNECTION_ERRORS
 from notifications.tasks import drain_task
 from oversight.escalation import escalate
 from oversight.followers import citizen_followers_purge_unconfirmed
+from oversight.partitions import create_partitions
 from oversight.sweep import sweep
 
 
@@ -41,3 +42,11 @@ def escalate_task() -> dict[int, int]:
     if any(raised.values()):
         drain_task.delay()
     return raised
+
+
+@shared_task(name="oversight.create_partitions", acks_late=True)
+def create_partitions_task() -> list[str]:
+    """The beat-scheduled (daily) creation of the month partitions ahead
+    (oversight/partitions.py). Idempotent, serialised by an advisory lock; a no-op off
+    PostgreSQL (the embedded default)."""
+    return create_partitions()

@@ -113,7 +113,12 @@ class Complaint(models.Model):
     ombudsman_requested_at = models.DateTimeField(null=True, blank=True)
     # A verified complaint about time or cost on a known request: the request's breach.
     linked_breach = models.ForeignKey(
-        "oversight.Breach", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "oversight.Breach",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,  # breaches are partitioned by month (core/partitioning.py)
     )
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 

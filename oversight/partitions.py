@@ -1,0 +1,38 @@
+"""Breaches partitioned by month on PostgreSQL (core/partitioning.py has the design).
+
+`oversight_breach` is range-partitioned by `occurred_at` (the review desk's order and date
+windows). Its "one breach per fact" key `(kind, subject_type, subject_id, period)` cannot
+include the month, so it is kept by the unpartitioned claim table `oversight_breachclaim`
+(BreachClaim), under the old constraint's name `breach_unique_fact`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from core.partitioning import Claim, Spec, ensure_partitions
+
+BREACHES = Spec(
+    table="oversight_breach",
+    key="occurred_at",
+    claims=(
+        Claim(
+            table="oversight_breachclaim",
+            columns=("kind", "subject_type", "subject_id", "period"),
+            constraint="breach_unique_fact",
+            lookup_index="breach_fact_lookup",
+        ),
+    ),
+)
+
+# Every table partitioned by month: the beat task keeps their partitions ahead.
+PARTITIONED = [BREACHES.table]
+
+
+def create_partitions(
+    *, today: dt.date | None = None, months_ahead: int | None = None
+) -> list[str]:
+    """The missing month partitions, created ahead (a no-op off PostgreSQL)."""
+    if months_ahead is None:
+        return ensure_partitions(PARTITIONED, today=today)
+    return ensure_partitions(PARTITIONED, today=today, months_ahead=months_ahead)

@@ -177,6 +177,9 @@ REDIS_URL: str = env.str("REDIS_URL", default="")
 PUBLIC_PAGE_CACHE: bool = env.bool("MAKLUMAT_PAGE_CACHE", default=not TESTING)
 # How long performance figures on a cached page may stand before the page is rebuilt.
 PUBLIC_PAGE_FIGURES_SECONDS: int = env.int("MAKLUMAT_PAGE_FIGURES_SECONDS", default=300)
+# The figures themselves are computed ahead by beat (delivery.report_figures, every 5 minutes,
+# delivery/figures.py); a snapshot older than this is not shown (its page computes anew).
+FIGURES_MAX_AGE_SECONDS: int = env.int("MAKLUMAT_FIGURES_MAX_AGE_SECONDS", default=3600)
 # How long a web process trusts the page generations it read (0: ask the cache every time).
 # A change shows at once in the process that made it, within this many seconds elsewhere.
 PUBLIC_PAGE_LOCAL_SECONDS: float = env.float(

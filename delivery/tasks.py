@@ -29,3 +29,12 @@ def delivery_import_task(self: Task[Any, Any], job_id: str) -> dict[str, Any] | 
         "updated": job.updated,
         "errors": job.errors,
     }
+
+
+@shared_task(name="delivery.report_figures", acks_late=True)
+def figures_precompute_task() -> dict[str, int]:
+    """The beat-scheduled precomputation of the public performance figures (every 5
+    minutes, on the reports queue): see delivery/figures.py. Safe to run twice at once."""
+    from delivery.figures import figures_precompute
+
+    return figures_precompute()

@@ -3,35 +3,17 @@ delivery app: the performance panel, the league's on-time rates, one scope's on-
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django import template
 from django.conf import settings
-from django.core.cache import cache
-from django.utils import timezone
 
-from delivery.selectors import (
-    CACHE_PREFIX,
-    CACHE_SECONDS,
-    AgencyPerformance,
-    MonthFigures,
-    PerformanceFigures,
-    agency_league,
-    performance_by_month,
-    performance_figures,
-    performance_periods,
-)
+from delivery.figures import league_rates, panel_figures
+from delivery.selectors import AgencyPerformance, MonthFigures, PerformanceFigures
 
 register = template.Library()
-
-
-def _last_year() -> tuple[dt.date, dt.date]:
-    """The period every public on-time figure covers: the 365 days up to today."""
-    today = timezone.localdate()
-    return today - dt.timedelta(days=365), today
 
 
 # The monthly chart's geometry, in SVG user units (the chart scales to its box).
@@ -99,29 +81,21 @@ def month_chart(months: Sequence[MonthFigures]) -> Chart | None:
 
 @register.inclusion_tag("delivery/public/_performance.html")
 def performance_panel(service: Any = None, unit: Any = None, agency: Any = None) -> dict[str, Any]:
-    since, until = _last_year()
-    scope = {"service": service, "unit": unit, "agency": agency}
-    months = performance_by_month(**scope, until=until)
+    """The scope's figures as computed ahead by the schedule (delivery/figures.py)."""
+    panel = panel_figures(service=service, unit=unit, agency=agency)
     return {
-        "performance": performance_figures(**scope, since=since, until=until),
-        "periods": performance_periods(**scope, until=until),
-        "months": months,
-        "chart": month_chart(months),
+        "performance": panel.figures,
+        "periods": panel.periods,
+        "months": panel.months,
+        "chart": month_chart(panel.months),
     }
 
 
 @register.simple_tag
 def agency_on_time_rates() -> dict[int, AgencyPerformance]:
     """`{% agency_on_time_rates as rates %}`: every agency's on-time rate and sample size over
-    the last year, by agency id. One query, cached like the other figures."""
-    since, until = _last_year()
-    key = f"{CACHE_PREFIX}:league:{since.isoformat()}:{until.isoformat()}"
-    cached = cache.get(key)
-    if isinstance(cached, dict):
-        return cached
-    rates = {row.agency_id: row for row in agency_league(since=since, until=until)}
-    cache.set(key, rates, CACHE_SECONDS)
-    return rates
+    the last year, by agency id, as computed ahead by the schedule (delivery/figures.py)."""
+    return league_rates().rates
 
 
 @register.filter
@@ -137,9 +111,8 @@ def on_time_figures(
     service: Any = None, unit: Any = None, agency: Any = None
 ) -> PerformanceFigures:
     """`{% on_time_figures unit=unit as performance %}`: the figures the performance panel
-    shows for the same scope and period (and from the same cache entry)."""
-    since, until = _last_year()
-    return performance_figures(service=service, unit=unit, agency=agency, since=since, until=until)
+    shows for the same scope and period (the same precomputed snapshot)."""
+    return panel_figures(service=service, unit=unit, agency=agency).figures
 
 
 @register.simple_tag

@@ -475,12 +475,18 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument(
         "--worker-class",
-        default="sync",
+        default="gthread",
         choices=("sync", "gthread"),
-        help="gunicorn workers' class",
+        help="gunicorn workers' class (gunicorn.conf.py: gthread; sync takes no threads)",
     )
     parser.add_argument(
-        "--worker-threads", type=int, default=1, help="gunicorn threads per worker (gthread)"
+        "--worker-threads",
+        type=int,
+        default=16,
+        help="gunicorn threads per worker (gthread; gunicorn.conf.py: 16)",
+    )
+    parser.add_argument(
+        "--keep-alive", type=int, default=75, help="gunicorn keep-alive, s (gunicorn.conf.py: 75)"
     )
     parser.add_argument(
         "--mix", action="store_true", help="then every public page at once (the load test)"
@@ -565,9 +571,11 @@ def run(args: argparse.Namespace, bench_url: str) -> int:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    if args.worker_class == "sync":
+        args.worker_threads = 1  # gunicorn would turn sync workers with threads into gthread
     server = f"{args.workers} {args.worker_class} workers"
     if args.worker_class == "gthread":
-        server += f" x {args.worker_threads} threads"
+        server += f" x {args.worker_threads} threads, keep-alive {args.keep_alive} s"
     proc = subprocess.Popen(
         [
             gunicorn,
@@ -578,6 +586,8 @@ def run(args: argparse.Namespace, bench_url: str) -> int:
             args.worker_class,
             "--threads",
             str(args.worker_threads),
+            "--keep-alive",
+            str(args.keep_alive),
             "--bind",
             f"127.0.0.1:{port}",
             "--log-level",
@@ -597,7 +607,7 @@ def run(args: argparse.Namespace, bench_url: str) -> int:
     try:
         wait_ready(base, proc)
         for _key, label, path in mix:  # warm every worker (and the cache); check the pages
-            for _ in range(2 * args.workers * args.worker_threads):
+            for _ in range(4 * args.workers):
                 status, size = fetch(base + path)
             if status != 200:
                 raise SystemExit(f"{path} answered {status}")

@@ -19,7 +19,12 @@ language and figures period, and served while its generations are current:
 - the *figures period*: performance figures (on-time rates, open requests) move with every
   delivery, which must not bump a generation 450,000 times a day. They are refreshed on a
   schedule instead: a page is kept at most until the end of its period of
-  PUBLIC_PAGE_FIGURES_SECONDS (default 300), and the figures panel says as of when.
+  PUBLIC_PAGE_FIGURES_SECONDS (default 300), and the figures panel says as of when; past
+  it, only while the next period's page is being rendered by another request (at most
+  STALE_SECONDS: see "Single flight" below), never once a generation has changed.
+
+A missing page is rendered by one request at a time (single flight, a lock in the shared
+cache); the others wait for it, or get the previous period's page meanwhile.
 
 Whoever carries a session or messages cookie (staff, or anyone with a flash message to see)
 gets the live page, marked `private, no-store`. A response is kept only when it is a 200
@@ -200,13 +205,14 @@ def _is_live(request: HttpRequest) -> bool:
     )
 
 
-def _page_key(request: HttpRequest, query: tuple[str, ...]) -> str:
-    """The page's address, language and figures period; the generations are checked
-    against the entry's own (so that one cache round trip fetches both)."""
+def _page_key(request: HttpRequest, query: tuple[str, ...], *, periods_ago: int = 0) -> str:
+    """The page's address, language and figures period (`periods_ago`: an earlier one); the
+    generations are checked against the entry's own (so that one cache round trip fetches
+    both)."""
     params = sorted(
         (name, value) for name in query for value in request.GET.getlist(name) if value != ""
     )
-    period = int(time.time()) // figures_seconds()
+    period = int(time.time()) // figures_seconds() - periods_ago
     parts = [
         request.scheme or "",
         request.get_host(),
@@ -275,7 +281,8 @@ def _store(
     )
     seconds = figures_seconds()
     remaining = seconds - int(time.time()) % seconds
-    cache.set(key, page, remaining + 1)
+    # Kept a little past its period: served (stale) while the next period's page renders.
+    cache.set(key, page, remaining + STALE_SECONDS)
     return page
 
 
@@ -310,10 +317,12 @@ def public_page(
             generations, page = _lookup([_generation_key(name) for name in names], key)
             if page is not None:
                 return _respond(request, page, "hit")
-            with _single_flight(key, generations) as (built, waited):
-                if built is not None:  # another request rendered it while this one waited
-                    _local.remember(key, built)
-                    return _respond(request, built, "wait")
+            previous = _page_key(request, allowed, periods_ago=1)
+            with _single_flight(key, generations, previous) as (built, how):
+                if built is not None:  # rendered by another request (or the last period's)
+                    if how == "wait":
+                        _local.remember(key, built)
+                    return _respond(request, built, how)
                 # Kept for everybody under the current generations: rendered from the
                 # primary, never from a replica that may not have replayed the change yet.
                 with primary_reads():
@@ -322,7 +331,7 @@ def public_page(
                     return response
                 page = _store(request, response, key, generations)
                 _local.remember(key, page)
-                return _respond(request, page, "miss-waited" if waited else "miss")
+                return _respond(request, page, how)
 
         return wrapper
 
@@ -334,14 +343,18 @@ def public_page(
 # When a page is missing (first request, a new figures period, a publish), every request that
 # arrives before it is stored would render it: under load, tens of identical renders at once,
 # each slowing the others (a cache stampede). Instead the first takes a short lock in the
-# shared cache (an atomic add) and renders; the others wait for its entry, polling the shared
-# cache, and serve it. A waiter renders by itself when the lock is gone without an entry
-# (the page could not be kept, or its renderer died) or after BUILD_WAIT_SECONDS.
+# shared cache (an atomic add) and renders; the others serve the same page of the previous
+# figures period if there is one under the current generations (only the figures moved:
+# "stale while revalidate", for at most STALE_SECONDS past its period), else wait for the
+# renderer's entry, polling the shared cache. A waiter renders by itself when the lock is
+# gone without an entry (the page could not be kept, or its renderer died) or after
+# PUBLIC_PAGE_BUILD_WAIT_SECONDS.
 
 LOCK_PREFIX = "page:lock:v1"
 BUILD_LOCK_SECONDS = 30  # a renderer that died frees its lock after this long
 BUILD_WAIT_SECONDS = 10.0
 BUILD_POLL_SECONDS = 0.02
+STALE_SECONDS = 60
 
 
 def _lock_key(key: str, generations: tuple[str, ...]) -> str:
@@ -353,32 +366,45 @@ def wait_seconds() -> float:
     return float(getattr(settings, "PUBLIC_PAGE_BUILD_WAIT_SECONDS", BUILD_WAIT_SECONDS))
 
 
+def _previous(previous_key: str, generations: tuple[str, ...]) -> CachedPage | None:
+    page = _local.page(previous_key) or cache.get(previous_key)
+    if isinstance(page, CachedPage) and page.generations == generations:
+        return page
+    return None
+
+
 @contextlib.contextmanager
 def _single_flight(
-    key: str, generations: tuple[str, ...]
-) -> Iterator[tuple[CachedPage | None, bool]]:
-    """Yield (page, waited): the page another request rendered under `generations` while
-    this one waited, or None when this one is to render it (holding the lock if it could
-    take it; `waited` says it first waited for another renderer that gave up)."""
+    key: str, generations: tuple[str, ...], previous_key: str
+) -> Iterator[tuple[CachedPage | None, str]]:
+    """Yield (page, how). With a page, how is "stale" (the previous period's, while another
+    request renders this one) or "wait" (rendered by another request while this one
+    waited). Without, this request renders: how is "miss" (holding the lock) or
+    "miss-waited" (after waiting in vain)."""
     lock = _lock_key(key, generations)
     token = f"{os.getpid()}:{threading.get_ident()}:{time.time_ns()}"
     waited = False
     deadline = time.monotonic() + wait_seconds()
     while not cache.add(lock, token, BUILD_LOCK_SECONDS):
+        if not waited:
+            stale = _previous(previous_key, generations)
+            if stale is not None:
+                yield stale, "stale"
+                return
         waited = True
         time.sleep(BUILD_POLL_SECONDS)
         found = cache.get_many([key, lock])
         page = found.get(key)
         if isinstance(page, CachedPage) and page.generations == generations:
-            yield page, True
+            yield page, "wait"
             return
         if time.monotonic() >= deadline:
-            yield None, True  # render without the lock: slow, but never stuck
+            yield None, "miss-waited"  # render without the lock: slow, but never stuck
             return
         if lock not in found:
             continue  # the renderer gave up: try to take the lock
     try:
-        yield None, waited
+        yield None, "miss-waited" if waited else "miss"
     finally:
         if cache.get(lock) == token:
             cache.delete(lock)

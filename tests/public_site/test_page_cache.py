@@ -346,3 +346,50 @@ def test_a_waiter_renders_by_itself_when_the_renderer_keeps_nothing(db, settings
     assert _renders == ["/single-flight-stuck/"]
     assert 0.2 <= time.monotonic() - started < 5
     assert cache.get(lock) == "someone else"  # not another renderer's lock to release
+
+
+def _period_key(request: HttpRequest, generations: tuple[str, ...]) -> str:
+    return page_cache._lock_key(page_cache._page_key(request, ()), generations)
+
+
+def test_past_its_period_a_page_is_served_stale_only_while_another_request_renders_it(
+    db, monkeypatch
+):
+    _renders.clear()
+    factory = RequestFactory()
+    now = [1_000_000.0 * page_cache.figures_seconds()]  # the start of a figures period
+    monkeypatch.setattr(page_cache.time, "time", lambda: now[0])
+    first = _slow_view(factory.get("/single-flight-stale/"))
+    assert _status(first) == "miss" and first.content == b"<p>rendered 1</p>"
+    now[0] += page_cache.figures_seconds()  # the next period: the figures are to be refreshed
+    request = factory.get("/single-flight-stale/")
+    generations, page = page_cache._lookup(
+        [page_cache._generation_key(page_cache.ALL)], page_cache._page_key(request, ())
+    )
+    assert page is None
+    lock = _period_key(request, generations)
+    assert cache.add(lock, "another request, rendering", 30)
+    stale = _slow_view(request)  # not kept waiting: the last period's page meanwhile
+    assert _status(stale) == "stale" and stale.content == b"<p>rendered 1</p>"
+    assert _renders == ["/single-flight-stale/"]
+    cache.delete(lock)
+    fresh = _slow_view(factory.get("/single-flight-stale/"))
+    assert _status(fresh) == "miss" and fresh.content == b"<p>rendered 2</p>"
+
+
+def test_after_a_change_the_last_periods_page_is_never_served(db, monkeypatch, settings):
+    _renders.clear()
+    settings.PUBLIC_PAGE_BUILD_WAIT_SECONDS = 0.2
+    factory = RequestFactory()
+    now = [1_000_000.0 * page_cache.figures_seconds()]
+    monkeypatch.setattr(page_cache.time, "time", lambda: now[0])
+    _slow_view(factory.get("/single-flight-changed/"))
+    now[0] += page_cache.figures_seconds()
+    page_cache.page_generations_bump([page_cache.SHARED])  # e.g. a publish
+    request = factory.get("/single-flight-changed/")
+    generations, _ = page_cache._lookup(
+        [page_cache._generation_key(page_cache.ALL)], page_cache._page_key(request, ())
+    )
+    assert cache.add(_period_key(request, generations), "another request, rendering", 30)
+    response = _slow_view(request)
+    assert _status(response) == "miss-waited" and response.content == b"<p>rendered 2</p>"

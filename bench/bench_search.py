@@ -20,9 +20,9 @@ database: the registry is scaled up between sizes with `bench_public.scale_up`):
    renders).
 
 Each page is measured in `--rounds` (2) interleaved rounds and its best round kept (the
-machine is shared). It prints requests/s, the ratio to the best baseline and p50/p99, and (for two sizes or more)
-how much worse each ratio is at the largest size than at the smallest (the issue's target:
-at most 1.5x). The headline figures (the smallest size's pages, and every size's) go to
+machine is shared). It prints requests/s, the ratio to the best baseline and p50/p99, and
+(for two sizes or more) how much worse each ratio is at the largest size than at the
+smallest (the issue's target: at most 1.5x). The headline figures (the smallest size's pages, and every size's) go to
 $BENCH_OUT/search.json (bench/summary.py).
 """
 

@@ -4,6 +4,9 @@ it took, its status.
 The one place that maps a delivery onto `agencies.calendars.clock_due`. `delivery_record`
 and the status changes (one row, `CalendarDays(calendar)`) and the bulk recorder (a batch,
 `CalendarDays.preloaded(calendar)`) all call these functions, so they cannot drift apart.
+The set-based writer of new deliveries (`delivery.bulk.setwise`) uses `clock_start_moment`
+and `status_of` as they are, and `completion_sql`, the SQL twin written next to
+`completion_apply` (tests prove them equal).
 """
 
 from __future__ import annotations

@@ -1,11 +1,15 @@
 """Record many deliveries at once: the bulk API and the CSV import share this package.
 
 Every item is validated in Python first (`items`: types, dates, fees, service, permission,
-duplicates), then the valid ones are planned (`plan`: the row each becomes, with its clock)
-and written in chunks (`apply`), each chunk one transaction and one `INSERT ... ON CONFLICT
-(agency, reference) DO UPDATE`: idempotent on the agency's own reference, so sending the
-same items twice never duplicates a delivery. `recorder.DeliveryRecorder` runs the steps;
-`results` is what the caller gets back.
+duplicates), then the valid ones are written in chunks (`apply`), each chunk one
+transaction. On PostgreSQL the new deliveries of a chunk are written set-based
+(`setwise`: one COPY into a staging table and one `INSERT ... SELECT` that joins the
+calendar days for the due dates, `ON CONFLICT DO NOTHING`); what that statement leaves
+(references that exist, refusals) is planned row by row (`plan`: the row each becomes,
+with its clock) and written by one `INSERT ... ON CONFLICT (agency, reference) DO UPDATE`:
+idempotent on the agency's own reference, so sending the same items twice never
+duplicates a delivery. `recorder.DeliveryRecorder` runs the steps; `results` is what the
+caller gets back.
 
 Items may also carry a pause (`paused_at`, `pause_reason`, optionally `resumed_at`). Those
 items are written one by one, each in a savepoint that holds the upsert and the calls to
@@ -14,8 +18,11 @@ without a pause keep the chunked path.
 
 The clock is that of `delivery.services.delivery_record` (`delivery.clock` over
 `agencies.calendars.clock_due`), computed against each calendar's days preloaded once per
-request (`CalendarDays.preloaded`) instead of several indexed lookups per item. Tests check
-that both give the same due dates.
+request (`CalendarDays.preloaded`) instead of several indexed lookups per item; the
+set-based writer uses its SQL twins (`agencies.calendars.due_day_sql`, also used by the
+recompute after a calendar change, and `delivery.clock.completion_sql`). Tests check that
+all of them give the same due dates (tests/delivery/ingest/test_setwise.py,
+tests/delivery/test_one_clock.py).
 """
 
 from delivery.bulk.apply import UPDATE_FIELDS, ChunkWriter

@@ -40,6 +40,9 @@ ITEM_FIELDS = (
     "resumed_at",
 )
 
+# Read once: the enums' `.values` build a new list on every call (once per item here).
+_OUTCOMES = frozenset(Outcome.values)
+_CHANNELS = frozenset(Channel.values)
 _DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _PLAIN_NUMBER = re.compile(r"\d+")
 _GROUPED_NUMBER = re.compile(r"\d{1,3}(?:([.,])\d{3})(?:\1\d{3})*")
@@ -249,7 +252,7 @@ class ItemValidator:
             outcome = _text(raw, "outcome").lower()
         except ValueError as error:
             fail("outcome", str(error))
-        if outcome and outcome not in Outcome.values:
+        if outcome and outcome not in _OUTCOMES:
             fail(
                 "outcome",
                 _("Unknown outcome; use one of: %(values)s.")
@@ -262,7 +265,7 @@ class ItemValidator:
             channel = _text(raw, "channel").lower() or Channel.COUNTER
         except ValueError as error:
             fail("channel", str(error))
-        if channel and channel not in Channel.values:
+        if channel and channel not in _CHANNELS:
             fail(
                 "channel",
                 _("Unknown channel; use one of: %(values)s.")

@@ -104,8 +104,9 @@ def test_a_running_job_is_not_entered_twice(agency_a, editor_a, ktp):
 
 def test_a_run_that_was_taken_over_stops_writing(agency_a, editor_a, ktp, monkeypatch):
     from delivery import importing
+    from delivery.bulk import CHUNK_SIZE
 
-    content = csv_bytes([row(f"K-{i}") for i in range(1, 1201)])
+    content = csv_bytes([row(f"K-{i}") for i in range(1, 2 * CHUNK_SIZE + 201)])
     job = start(agency_a, editor_a, content)
     claimed: list[bool] = []
     original = importing.import_job_progress
@@ -122,7 +123,7 @@ def test_a_run_that_was_taken_over_stops_writing(agency_a, editor_a, ktp, monkey
     assert result is not None
     saved = ImportJob.objects.get(pk=job.pk)
     # The first run stopped after one chunk and wrote nothing over the new claim.
-    assert ServiceDelivery.objects.count() == 500
+    assert ServiceDelivery.objects.count() == CHUNK_SIZE
     assert (saved.state, saved.attempt, saved.rows_read) == ("running", 2, 0)
 
 
@@ -296,7 +297,9 @@ def test_a_user_who_lost_the_right_gets_a_failed_job(agency_a, editor_a, ktp):
 
 
 def test_a_big_file_shows_progress_in_chunks(agency_a, editor_a, ktp):
-    content = csv_bytes([row(f"K-{i}") for i in range(1, 1201)])
+    from delivery.bulk import CHUNK_SIZE
+
+    content = csv_bytes([row(f"K-{i}") for i in range(1, 2 * CHUNK_SIZE + 201)])
     job = start(agency_a, editor_a, content)
     assert job.lines == 1201
     done = import_run(str(job.pk))

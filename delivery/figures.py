@@ -121,17 +121,33 @@ def panel_figures(
         if isinstance(found, PanelFigures) and found.until == until:
             return found
     kwargs: dict[str, Any] = {"service": service, "unit": unit, "agency": agency}
-    figures = performance_figures(**kwargs, since=since, until=until, use_cache=False)
+    # Through the selectors' own short cache: a page that showed the scope's figures a
+    # moment ago (scope_figures) does not compute them twice.
+    figures = performance_figures(**kwargs, since=since, until=until)
     panel = PanelFigures(
         until=until,
         figures=figures,
-        periods=performance_periods(**kwargs, until=until, months=PERIODS, use_cache=False),
+        periods=performance_periods(**kwargs, until=until, months=PERIODS),
         months=performance_by_month(**kwargs, until=until, months=MONTHS),
         computed_at=figures.computed_at or timezone.now(),
     )
     if scope is not None:
         cache.set(panel_key(*scope), panel, max_age())
     return panel
+
+
+def scope_figures(
+    *, service: Service | None = None, unit: Unit | None = None, agency: Agency | None = None
+) -> PerformanceFigures:
+    """Just the scope's last-year figures (the figures section of an agency or unit page):
+    from the snapshot; without one, the one aggregate (cached briefly by the selector)."""
+    since, until = last_year()
+    scope = _scope(service, unit, agency)
+    if scope is not None:
+        found = cache.get(panel_key(*scope))
+        if isinstance(found, PanelFigures) and found.until == until:
+            return found.figures
+    return performance_figures(service=service, unit=unit, agency=agency, since=since, until=until)
 
 
 def league_rates() -> LeagueFigures:

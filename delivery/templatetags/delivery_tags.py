@@ -10,7 +10,7 @@ from typing import Any
 from django import template
 from django.conf import settings
 
-from delivery.figures import league_rates, panel_figures
+from delivery.figures import league_rates, panel_figures, scope_figures
 from delivery.selectors import AgencyPerformance, MonthFigures, PerformanceFigures
 
 register = template.Library()
@@ -112,7 +112,7 @@ def on_time_figures(
 ) -> PerformanceFigures:
     """`{% on_time_figures unit=unit as performance %}`: the figures the performance panel
     shows for the same scope and period (the same precomputed snapshot)."""
-    return panel_figures(service=service, unit=unit, agency=agency).figures
+    return scope_figures(service=service, unit=unit, agency=agency)
 
 
 @register.simple_tag

@@ -114,6 +114,16 @@ def test_a_page_after_the_task_shows_those_figures_without_computing_them(client
     assert "3 dari 5" in body or "3 of 5" in body
 
 
+def test_unit_and_agency_pages_after_the_task_compute_no_figures(client, world):
+    figures.figures_precompute()
+    for url in (world.unit.get_absolute_url(), world.agency.get_absolute_url()):
+        client.get(url)  # other caches warm
+        figures.figures_precompute()
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        assert _queries_on_deliveries(queries) == [], url
+
+
 def test_the_page_reads_no_more_with_more_data(client, service_a, min_sample):
     """Query count flat in the data: the figures come whole from the snapshot."""
     url = service_a.get_absolute_url()

@@ -615,6 +615,8 @@ def run(args: argparse.Namespace, bench_url: str) -> int:
         if not args.mix_only:
             figures["pages"] = run_pages(args, base, total, server, mix)
         if args.mix or args.mix_only:
+            for _key, _label, path in mix:  # what the page runs above left cold (a new period)
+                fetch(base + path)
             figures["mix"] = run_mix(args, base, total, deliveries, server, mix)
             figures["mix_seconds"] = args.mix_seconds or args.seconds
             if args.mix_only:  # the load row reads "pages": the mix's own per-page figures

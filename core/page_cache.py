@@ -351,8 +351,11 @@ def public_page(
 # PUBLIC_PAGE_BUILD_WAIT_SECONDS.
 
 LOCK_PREFIX = "page:lock:v1"
-BUILD_LOCK_SECONDS = 30  # a renderer that died frees its lock after this long
-BUILD_WAIT_SECONDS = 10.0
+# A renderer that died frees its lock after this long. Waiting is better than rendering the
+# same page alongside a slow renderer (each render would slow the other down): waiters wait
+# as long as the lock may live.
+BUILD_LOCK_SECONDS = 60
+BUILD_WAIT_SECONDS = 60.0
 BUILD_POLL_SECONDS = 0.02
 STALE_SECONDS = 60
 

@@ -131,8 +131,8 @@ def sendmail_gated(
     before_accept: Callable[[], None],
 ) -> None:
     """`smtplib.SMTP.sendmail` for one recipient (the same commands, checks and errors),
-    with `before_accept()` called after the message's bytes went and before the final
-    "." that asks the server to accept it (notifications/outbox/inflight.py)."""
+    with `before_accept()` called after DATA was answered and before the message's bytes
+    and the final "." that asks the server to accept it (notifications/outbox/inflight.py)."""
     smtp.ehlo_or_helo_if_needed()
     options = [f"size={len(payload)}"] if smtp.does_esmtp and smtp.has_extn("size") else []
     code, resp = smtp.mail(from_addr, options)
@@ -150,9 +150,10 @@ def sendmail_gated(
     quoted = re.sub(rb"(?m)^\.", b"..", payload)  # dot-stuffing, as smtplib does
     if quoted[-2:] != b"\r\n":
         quoted += b"\r\n"
-    smtp.send(quoted)
+    # Message and final "." in one write: a small write of its own after a large one would
+    # wait for the server's delayed ACK (Nagle), some 40 ms a message.
     before_accept()
-    smtp.send(b".\r\n")
+    smtp.send(quoted + b".\r\n")
     code, resp = smtp.getreply()
     if code != 250:
         smtp.close() if code == 421 else smtp.rset()

@@ -9,11 +9,11 @@ Rows are claimed in batches (`claim`: `SELECT ... FOR UPDATE SKIP LOCKED`, flipp
 1. composes it (notifications.compose), while the record of message k (its attempt row
    and `sending -> sent`, one statement: drain.RECORD_SENT_EMAIL_SQL) is on its way to
    PostgreSQL: sent without waiting for the answer;
-2. opens the SMTP transaction: MAIL FROM, RCPT TO, DATA and the message's bytes, still
-   without waiting for PostgreSQL;
+2. opens the SMTP transaction: MAIL FROM, RCPT TO and DATA, still without waiting for
+   PostgreSQL;
 3. **waits for the record of message k to be committed** (each statement is its own
-   transaction: the drainer runs outside any `atomic`), and only then sends the final
-   `.` that asks the server to accept message k+1;
+   transaction: the drainer runs outside any `atomic`), and only then sends message k+1's
+   bytes and the final `.` that asks the server to accept it;
 4. reads the server's answer and sends the record of message k+1 the same way.
 
 So when the server accepts message k+1, every earlier message is durably `sent`: a drainer

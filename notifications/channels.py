@@ -12,6 +12,7 @@ import hmac
 import http.client
 import json
 import logging
+import re
 import smtplib
 import ssl
 import time
@@ -23,6 +24,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
+from django.db import DatabaseError
 from django.utils import translation
 
 from notifications import registry
@@ -121,11 +123,53 @@ def django_message(
 OnOutcome = Callable[[Notification, Outcome], None]
 
 
+def sendmail_gated(
+    smtp: smtplib.SMTP,
+    from_addr: str,
+    to_addr: str,
+    payload: bytes,
+    before_accept: Callable[[], None],
+) -> None:
+    """`smtplib.SMTP.sendmail` for one recipient (the same commands, checks and errors),
+    with `before_accept()` called after DATA was answered and before the message's bytes
+    and the final "." that asks the server to accept it (notifications/outbox/inflight.py)."""
+    smtp.ehlo_or_helo_if_needed()
+    options = [f"size={len(payload)}"] if smtp.does_esmtp and smtp.has_extn("size") else []
+    code, resp = smtp.mail(from_addr, options)
+    if code != 250:
+        smtp.close() if code == 421 else smtp.rset()
+        raise smtplib.SMTPSenderRefused(code, resp, from_addr)
+    code, resp = smtp.rcpt(to_addr)
+    if code not in (250, 251):
+        smtp.close() if code == 421 else smtp.rset()
+        raise smtplib.SMTPRecipientsRefused({to_addr: (code, resp)})
+    smtp.putcmd("data")
+    code, resp = smtp.getreply()
+    if code != 354:
+        raise smtplib.SMTPDataError(code, resp)
+    quoted = re.sub(rb"(?m)^\.", b"..", payload)  # dot-stuffing, as smtplib does
+    if quoted[-2:] != b"\r\n":
+        quoted += b"\r\n"
+    # Message and final "." in one write: a small write of its own after a large one would
+    # wait for the server's delayed ACK (Nagle), some 40 ms a message.
+    before_accept()
+    smtp.send(quoted + b".\r\n")
+    code, resp = smtp.getreply()
+    if code != 250:
+        smtp.close() if code == 421 else smtp.rset()
+        raise smtplib.SMTPDataError(code, resp)
+
+
+def _nothing() -> None:
+    pass
+
+
 def send_email_batch(
     rows: Iterable[Notification],
     on_outcome: OnOutcome | None = None,
     *,
     composer: Composer | None = None,
+    before_accept: Callable[[], None] | None = None,
 ) -> dict[int, Outcome]:
     """Send each row's email over one connection; reconnect after a dropped connection.
 
@@ -137,6 +181,8 @@ def send_email_batch(
     to share its compiled templates across batches). Over Django's SMTP backend the bytes
     go straight to the server on the backend's open connection (`sendmail`, as the backend
     itself does); any other backend (locmem in tests, console) gets Django's message.
+    `before_accept()` is called before the server is asked to accept each message (after
+    its bytes went): the caller waits there for the previous outcome's record.
     """
     composer = composer or Composer()
     outcomes: dict[int, Outcome] = {}
@@ -163,16 +209,22 @@ def send_email_batch(
                     else None
                 )
                 if payload is not None:
-                    connection.connection.sendmail(
+                    sendmail_gated(
+                        connection.connection,
                         composer.envelope(settings.DEFAULT_FROM_EMAIL),
-                        [composer.envelope(row.recipient)],
+                        composer.envelope(row.recipient),
                         payload,
+                        before_accept or _nothing,
                     )
                 else:
+                    if before_accept is not None:
+                        before_accept()
                     message = django_message(row, email, language)
                     message.connection = connection
                     message.send(fail_silently=False)
                 outcome = SENT
+            except DatabaseError:
+                raise  # the previous outcome's record failed: stop before anything else
             except Exception as exc:
                 outcome = classify_email_error(exc)
                 if outcome.result == AttemptResult.TRANSIENT:

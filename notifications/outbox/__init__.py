@@ -30,7 +30,12 @@ Guarantees and their limits
   "outcome unknown" attempt), so nothing is lost; at worst that one message is sent
   twice. The window is one SMTP DATA exchange plus one UPDATE, and every copy carries the
   same `Message-ID` (derived from the idempotency key) so a receiving system can drop the
-  duplicate.
+  duplicate. A sent email's record travels while the next message is composed and
+  transmitted, but is committed before the server is asked to accept that next message
+  (`inflight`): the window stays one message.
+- **Fast path.** Templates of bulk messages compiled once per kind, language and shape,
+  the MIME parts encoded once per body, the bytes sent on one SMTP connection
+  (notifications/compose.py); equal to `channels.email_for`, the per-message reference.
 - **Refused addresses.** An email address the SMTP server refuses permanently (5xx to
   RCPT TO) `EMAIL_DISABLE_AFTER` times in a row is disabled (`EmailAddressHealth`): new
   fan-outs skip it and the admins of every agency whose units list it get one notice

@@ -5,6 +5,7 @@ See the package docstring (notifications/outbox/__init__.py) for the guarantees.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 from collections import defaultdict
@@ -32,6 +33,7 @@ from notifications.models import (
 from notifications.outbox.conf import DIGEST, EMAIL, WEBHOOK, conf
 from notifications.outbox.email_health import email_health_record_refusal, health_reset
 from notifications.outbox.fanout import expand_fanouts
+from notifications.outbox.inflight import InFlight
 from notifications.outbox.webhooks import webhook_record
 
 
@@ -103,6 +105,15 @@ RECORD_SENT_EMAIL_SQL = f"""
     WHERE id = %s AND status = %s"""  # noqa: S608
 
 
+def _sent_email_params(row: Notification, started: dt.datetime, finished: dt.datetime) -> list[Any]:
+    """RECORD_SENT_EMAIL_SQL's parameters: the attempt, the address's reset, the move."""
+    return [
+        *(row.pk, started, finished, AttemptResult.SENT),
+        *(finished, row.recipient),
+        *(NotificationStatus.SENT, finished, row.pk, NotificationStatus.SENDING),
+    ]
+
+
 def record_outcome(
     row: Notification, outcome: Outcome, *, started: dt.datetime, now: dt.datetime
 ) -> str:
@@ -116,8 +127,7 @@ def record_outcome(
         with connection.cursor() as cursor:
             if row.channel == EMAIL:
                 # + the address's reset: updated_at, the address
-                params = [*attempt, finished, row.recipient, *sent]
-                cursor.execute(RECORD_SENT_EMAIL_SQL, params)
+                cursor.execute(RECORD_SENT_EMAIL_SQL, _sent_email_params(row, started, finished))
             else:
                 cursor.execute(RECORD_SENT_SQL, [*attempt, *sent])
         return NotificationStatus.SENT
@@ -163,18 +173,41 @@ def record_outcome(
 class _Recorder:
     """Records each outcome the moment the channel reports it (one short transaction).
 
-    The outcome is committed before the next message goes, so a worker that dies mid-batch
-    leaves at most the one message in flight with an unknown outcome ("The one window").
+    The outcome is committed before the next message is accepted by the server, so a
+    worker that dies mid-batch leaves at most the one message in flight with an unknown
+    outcome ("The one window"). A sent email's record goes out `in_flight` (inflight.py):
+    the channel waits for it (`before_accept`) before the next message's final ".".
     """
 
-    def __init__(self, *, result: DrainResult, now: dt.datetime) -> None:
+    def __init__(
+        self, *, result: DrainResult, now: dt.datetime, in_flight: InFlight | None = None
+    ) -> None:
         self.result = result
         self.now = now
         self.recorded: set[int] = set()
         self.started = timezone.now()
+        self.in_flight = in_flight
 
     def __call__(self, row: Notification, outcome: Outcome) -> None:
-        status = self._record(row, outcome)
+        if (
+            self.in_flight is not None
+            and outcome.result == AttemptResult.SENT
+            and (row.channel == EMAIL)
+        ):
+            params = _sent_email_params(row, self.started, timezone.now())
+            # If the database is lost before the record is known to be committed, the
+            # record is redone (waiting for the database) by `_record`, which first looks
+            # whether the statement in flight did commit.
+            self.in_flight.send(
+                RECORD_SENT_EMAIL_SQL,
+                params,
+                recover=functools.partial(self._record, row, outcome, maybe_done=True),
+            )
+            status: str = NotificationStatus.SENT
+        else:
+            if self.in_flight is not None:
+                self.in_flight.wait()  # before any transaction (atomic) begins
+            status = self._record(row, outcome)
         self.result.outcomes[status] += 1
         metrics.notification_observed(channel=row.channel, result=outcome.result)
         self.recorded.add(row.pk)
@@ -187,10 +220,12 @@ class _Recorder:
             )
         self.started = timezone.now()
 
-    def _record(self, row: Notification, outcome: Outcome) -> str:
+    def _record(self, row: Notification, outcome: Outcome, *, maybe_done: bool = False) -> str:
         """Record the outcome, waiting for a database that restarts meanwhile: the message
-        has left, and a row left `sending` would be sent again once re-queued."""
-        tries = 0
+        has left, and a row left `sending` would be sent again once re-queued. With
+        `maybe_done`, an earlier attempt (the statement in flight) may already have committed.
+        """
+        tries = 1 if maybe_done else 0
 
         def once() -> str:
             nonlocal tries
@@ -234,6 +269,28 @@ def drain(
     composer = Composer()  # compiled templates and encoded bodies, for this drain
     while expand_fanouts(now=now, limit=batch_size):
         result.expanded += 1
+    in_flight = InFlight() if InFlight.available() else None
+    with in_flight.guarding() if in_flight is not None else contextlib.nullcontext():
+        _drain_batches(
+            now=now,
+            batch_size=batch_size,
+            max_batches=max_batches,
+            result=result,
+            composer=composer,
+            in_flight=in_flight,
+        )
+    return result
+
+
+def _drain_batches(
+    *,
+    now: dt.datetime,
+    batch_size: int,
+    max_batches: int,
+    result: DrainResult,
+    composer: Composer,
+    in_flight: InFlight | None,
+) -> None:
     for _ in range(max_batches):
         ids = claim(now=now, limit=batch_size)
         if not ids:
@@ -250,19 +307,25 @@ def drain(
         for row in rows:
             by_channel[row.channel].append(row)
         for channel, channel_rows in by_channel.items():
-            recorder = _Recorder(result=result, now=now)
+            recorder = _Recorder(result=result, now=now, in_flight=in_flight)
             sender = CHANNELS.get(channel)
             if sender is None:
                 for row in channel_rows:
                     recorder(row, Outcome(AttemptResult.PERMANENT, f"Unknown channel {channel!r}"))
             elif sender is send_email_batch:
-                send_email_batch(channel_rows, recorder, composer=composer)
+                send_email_batch(
+                    channel_rows,
+                    recorder,
+                    composer=composer,
+                    before_accept=in_flight.wait if in_flight is not None else None,
+                )
             else:
                 sender(channel_rows, recorder)
             for row in channel_rows:
                 if row.pk not in recorder.recorded:
                     recorder(row, Outcome(AttemptResult.TRANSIENT, "The channel gave no outcome."))
-    return result
+            if in_flight is not None:
+                in_flight.wait()  # before the next claim's transaction
 
 
 # --- The sweeper and the resend action ---------------------------------------------------

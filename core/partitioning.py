@@ -20,11 +20,16 @@ Design (issue 17, "National scale"; docs/scaling.md, "Partitioning by month"):
   tested in tests/oversight/test_partitions.py).
 - **Exactly once across partitions.** A unique constraint that cannot include the key is
   kept by a small unpartitioned *claim* table holding that key (its primary key), written by
-  a row trigger on the partitioned table in the same transaction: a plain INSERT of a
-  duplicate fails with a unique violation, as before; a writer that wants `ON CONFLICT DO
-  NOTHING` semantics (the sweep) sets the transaction-local setting `SKIP_DUPLICATES` and
-  the trigger skips the row instead. Concurrent writers of the same key wait on the claim's
-  index entry exactly as they would on the old unique index.
+  triggers on the partitioned table in the same transaction: a plain INSERT claims its rows
+  set-based once per statement (a duplicate fails with a unique violation under the old
+  constraint's name, as before); a writer that wants `ON CONFLICT DO NOTHING` semantics (the
+  sweep) sets the transaction-local setting `SKIP_DUPLICATES` and a row trigger claims each
+  row before it is written, skipping it if the fact is taken. Concurrent writers of the same
+  key wait on the claim's index entry exactly as they would on the old unique index. A
+  DELETE frees its claims; an UPDATE moving a row to another month keeps it; the key columns
+  cannot be updated (nothing does). Rows moved between partitions directly (the DEFAULT
+  partition's rows into a new month) keep their claims: statement triggers fire only for
+  the table a statement names. Always write through the parent table.
 - **Conversion** (`convert`): the table is renamed, a partitioned copy created with the same
   columns, defaults, checks and identity, a DEFAULT partition and one partition per month
   from the oldest row to `MONTHS_AHEAD` months ahead, the rows copied, the identity's
@@ -54,9 +59,6 @@ MONTHS_AHEAD = 3
 # The transaction-local setting a writer sets to have duplicates skipped (ON CONFLICT DO
 # NOTHING semantics) rather than refused.
 SKIP_DUPLICATES = "maklumat.skip_duplicates"
-# Set while rows move from the DEFAULT partition into a new month: the claim triggers leave
-# the claims alone (the rows are the same rows).
-MOVING_ROWS = "maklumat.moving_rows"
 
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
@@ -141,19 +143,29 @@ def partitions(table: str) -> list[tuple[str, str]]:
 
 
 def _claim_sql(spec: Spec, claim: Claim) -> list[str]:
-    """The trigger functions and triggers keeping `claim` for `spec.table`."""
+    """The trigger functions and triggers keeping `claim` for `spec.table`.
+
+    Plain writes claim set-based, once per statement (an AFTER statement trigger over the
+    inserted rows: a duplicate fails the statement with a unique violation, as the old
+    constraint did); a writer in SKIP_DUPLICATES mode claims row by row before each row
+    (a BEFORE row trigger: a row whose fact is taken is skipped). Deleted rows free their
+    claims once per statement; a row moving to another month (an UPDATE) keeps its claim,
+    and the key itself cannot change."""
     table, cols = spec.table, claim.columns
     fn = f"{_check(claim.table)}_keep"
     col_list = ", ".join(cols)
     new_vals = ", ".join(f"NEW.{c}" for c in cols)
-    match_old = " AND ".join(f"{c} = OLD.{c}" for c in cols)
+    match = " AND ".join(f"c.{c} = o.{c}" for c in cols)
     changed = " OR ".join(f"NEW.{c} IS DISTINCT FROM OLD.{c}" for c in cols)
+    skip = f"coalesce(current_setting('{SKIP_DUPLICATES}', true), '') = 'on'"
+    violation = (
+        f"RAISE unique_violation USING MESSAGE = 'duplicate key value violates unique "
+        f"constraint \"{claim.constraint}\"', CONSTRAINT = '{claim.constraint}', "
+        f"TABLE = '{table}';"
+    )
     return [
-        f"""CREATE OR REPLACE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql AS $$
+        f"""CREATE OR REPLACE FUNCTION {fn}_row() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-            IF coalesce(current_setting('{MOVING_ROWS}', true), '') = 'on' THEN
-                RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
-            END IF;
             IF TG_OP = 'UPDATE' THEN
                 IF {changed} THEN
                     RAISE EXCEPTION 'the key of a row of {table} kept by {claim.table} '
@@ -161,27 +173,40 @@ def _claim_sql(spec: Spec, claim: Claim) -> list[str]:
                 END IF;
                 RETURN NEW;
             END IF;
-            IF TG_OP = 'DELETE' THEN
-                -- (Also a row moving to another month's partition: deleted, then inserted.)
-                DELETE FROM {claim.table} WHERE {match_old};
-                RETURN OLD;
+            IF NOT {skip} THEN
+                RETURN NEW;  -- claimed by the statement trigger below
             END IF;
             INSERT INTO {claim.table} ({col_list}) VALUES ({new_vals}) ON CONFLICT DO NOTHING;
             IF FOUND THEN
                 RETURN NEW;
             END IF;
-            IF TG_OP = 'INSERT'
-               AND coalesce(current_setting('{SKIP_DUPLICATES}', true), '') = 'on' THEN
-                RETURN NULL;
-            END IF;
-            RAISE unique_violation USING
-                MESSAGE = 'duplicate key value violates unique constraint "{claim.constraint}"',
-                CONSTRAINT = '{claim.constraint}', TABLE = '{table}';
+            RETURN NULL;  -- the fact is taken: skip the row (ON CONFLICT DO NOTHING)
         END $$""",
-        f"DROP TRIGGER IF EXISTS {fn} ON {table}",
+        f"""CREATE OR REPLACE FUNCTION {fn}_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF {skip} THEN
+                RETURN NULL;  -- claimed row by row
+            END IF;
+            INSERT INTO {claim.table} ({col_list}) SELECT {col_list} FROM new_rows;
+            RETURN NULL;
+        EXCEPTION WHEN unique_violation THEN
+            {violation}
+        END $$""",
+        f"""CREATE OR REPLACE FUNCTION {fn}_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            DELETE FROM {claim.table} c USING old_rows o WHERE {match};
+            RETURN NULL;
+        END $$""",
+        f"DROP TRIGGER IF EXISTS {fn}_row ON {table}",
+        f"DROP TRIGGER IF EXISTS {fn}_inserted ON {table}",
+        f"DROP TRIGGER IF EXISTS {fn}_deleted ON {table}",
         # BEFORE, so that a skipped duplicate is never inserted (and never RETURNed).
-        f"CREATE TRIGGER {fn} BEFORE INSERT OR UPDATE OR DELETE ON {table} "
-        f"FOR EACH ROW EXECUTE FUNCTION {fn}()",
+        f"CREATE TRIGGER {fn}_row BEFORE INSERT OR UPDATE OF {col_list} ON {table} "
+        f"FOR EACH ROW EXECUTE FUNCTION {fn}_row()",
+        f"CREATE TRIGGER {fn}_inserted AFTER INSERT ON {table} REFERENCING NEW TABLE AS "
+        f"new_rows FOR EACH STATEMENT EXECUTE FUNCTION {fn}_inserted()",
+        f"CREATE TRIGGER {fn}_deleted AFTER DELETE ON {table} REFERENCING OLD TABLE AS "
+        f"old_rows FOR EACH STATEMENT EXECUTE FUNCTION {fn}_deleted()",
     ]
 
 
@@ -243,9 +268,7 @@ def _rebuild(cursor: CursorWrapper, spec: Spec, *, partition: bool) -> None:
         first = month_start(oldest.date() if oldest else _today())
         _create_months(cursor, table, first, add_months(month_start(_today()), 3))
     columns = ", ".join(_columns(cursor, old))
-    cursor.execute(f"SET LOCAL {MOVING_ROWS} = 'on'")
     cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {old}")
-    cursor.execute(f"SET LOCAL {MOVING_ROWS} = 'off'")
     new_sequence = _identity_sequence(cursor, table)
     cursor.execute(f"DROP TABLE {old} CASCADE")
     if new_sequence and sequence:
@@ -279,7 +302,8 @@ def _rebuild(cursor: CursorWrapper, spec: Spec, *, partition: bool) -> None:
             for statement in _claim_sql(spec, claim):
                 cursor.execute(statement)
         else:
-            cursor.execute(f"DROP FUNCTION IF EXISTS {claim.table}_keep() CASCADE")
+            for suffix in ("row", "inserted", "deleted"):
+                cursor.execute(f"DROP FUNCTION IF EXISTS {claim.table}_keep_{suffix}() CASCADE")
             cursor.execute(f"DROP INDEX IF EXISTS {claim.lookup_index}")
             cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {claim.constraint} UNIQUE ({cols})")
             cursor.execute(f"TRUNCATE {claim.table}")
@@ -354,13 +378,11 @@ def _create_moving(cursor: CursorWrapper, table: str, name: str, low: str, high:
     columns = ", ".join(_columns(cursor, table))
     cursor.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
     cursor.execute(f"CREATE TABLE {name} (LIKE {table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
-    cursor.execute(f"SET LOCAL {MOVING_ROWS} = 'on'")
     cursor.execute(
         f"WITH moved AS (DELETE FROM {default} WHERE {key} >= %s AND {key} < %s "
         f"RETURNING {columns}) INSERT INTO {name} ({columns}) SELECT {columns} FROM moved",
         [low, high],
     )
-    cursor.execute(f"SET LOCAL {MOVING_ROWS} = 'off'")
     cursor.execute(
         f"ALTER TABLE {table} ATTACH PARTITION {name} FOR VALUES FROM ('{low}') TO ('{high}')"
     )

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make restore BACKUP=<dir> [RESTORE_CONFIRM=yes]`: put a `make backup` back: the database
-# (pg_restore into DATABASE_URL, replacing what is there, in one transaction) and the media
+# (pg_restore's script through psql into DATABASE_URL, replacing what is there, in one
+# transaction) and the media
 # folder (the current one is kept beside it as MEDIA_ROOT.before-restore-<time>).
 # Stop web, the workers and beat first. Destructive: asks for RESTORE_CONFIRM=yes.
 set -euo pipefail
@@ -30,8 +31,14 @@ PY
 media="${conf[1]}"
 
 log "Restoring the database (one transaction: all or nothing)"
-"${PG_BIN}pg_restore" --clean --if-exists --no-owner --no-privileges --exit-on-error \
-  --single-transaction --dbname "$DATABASE_URL" "$backup/database.dump"
+# The schema is dropped and recreated in the restore's own transaction rather than with
+# pg_restore --clean: --clean drops each object one by one, and PostgreSQL refuses to drop
+# a monthly partition's inherited primary key (oversight_breach is partitioned).
+{
+  echo "DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;"
+  "${PG_BIN}pg_restore" --no-owner --no-privileges --file - "$backup/database.dump"
+} | "${PG_BIN}psql" --quiet --no-psqlrc --set ON_ERROR_STOP=1 --single-transaction \
+  --output /dev/null --dbname "$DATABASE_URL"
 
 log "Restoring the media folder ($media)"
 media_parent="$(dirname "$media")"

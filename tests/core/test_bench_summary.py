@@ -45,7 +45,7 @@ def _table(directory: Path) -> dict[str, list[str]]:
 
 def test_every_row_is_there_with_its_verdict() -> None:
     rows = _table(SAMPLES)
-    assert len(rows) == len(summary.ROWS) == 11
+    assert len(rows) == len(summary.ROWS) == 13
     by_start = {k.split(" (")[0]: v for k, v in rows.items()}
     assert by_start["service page"][0].startswith("0.700 (630 vs 900 req/s")
     assert by_start["service page"][2] == "yes"  # 0.7 >= 0.7
@@ -71,7 +71,7 @@ def test_every_row_is_there_with_its_verdict() -> None:
 def test_missing_directory_content_is_not_run(tmp_path: Path) -> None:
     (tmp_path / "broken.json").write_text("{not json")
     rows = _table(tmp_path)
-    assert len(rows) == 11
+    assert len(rows) == 13
     assert all(v[0] == "not run" and v[2] == "-" for v in rows.values())
 
 

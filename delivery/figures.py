@@ -34,11 +34,9 @@ from django.utils import timezone
 from agencies.models import Agency, Unit
 from delivery.models import ServiceDelivery
 from delivery.selectors import (
-    NOT_CLOSED,
     AgencyPerformance,
     DeliveryStatus,
     MonthFigures,
-    PercentileCont,
     PerformanceFigures,
     PeriodFigures,
     _add_months,
@@ -50,6 +48,7 @@ from delivery.selectors import (
     agency_league,
     months_before,
     percentile_cont,
+    performance_aggregates,
     performance_by_month,
     performance_figures,
     performance_periods,
@@ -172,22 +171,8 @@ def _figures_by(
     column: str, *, since: dt.date, until: dt.date, now: dt.datetime
 ) -> dict[int, dict[str, Any]]:
     """performance_figures' aggregate for every scope of one kind: one GROUP BY query."""
-    start, end = _bounds(since, until)
-    in_period = Q(status=DeliveryStatus.COMPLETED, completed_at__gte=start, completed_at__lt=end)
-    not_closed = Q(completed_at__isnull=True, status__in=NOT_CLOSED)
-    aggregates: dict[str, Any] = {
-        "completed": Count("pk", filter=in_period),
-        "on_time": Count("pk", filter=in_period & Q(completed_at__lte=F("due_at"))),
-        "overcharged": Count("pk", filter=in_period & Q(fee_charged__gt=F("promised_cost"))),
-        "open": Count("pk", filter=not_closed),
-        "open_overdue": Count(
-            "pk", filter=Q(status=DeliveryStatus.OPEN, completed_at__isnull=True, due_at__lt=now)
-        ),
-    }
+    in_period, not_closed, aggregates = performance_aggregates(since=since, until=until, now=now)
     postgresql = _is_postgresql()
-    if postgresql:
-        aggregates["median"] = PercentileCont("working_days_taken", 0.5, filter=in_period)
-        aggregates["p90"] = PercentileCont("working_days_taken", 0.9, filter=in_period)
     rows = (
         ServiceDelivery.objects.filter(in_period | not_closed)
         .values(column)

@@ -189,6 +189,34 @@ def performance_cache_key(scope: str, since: dt.date, until: dt.date) -> str:
     return f"{CACHE_PREFIX}:{scope}:{since.isoformat()}:{until.isoformat()}"
 
 
+def performance_aggregates(
+    *, since: dt.date, until: dt.date, now: dt.datetime
+) -> tuple[Q, Q, dict[str, Any]]:
+    """The one definition of a scope's figures over a period, for one scope
+    (`performance_figures`) or every scope at once (`delivery.figures`).
+
+    Returns (completed in the period, not closed, the aggregates): the rows to read are
+    those matching either filter. On PostgreSQL the aggregates include the median and
+    90th percentile of working days taken; elsewhere the caller computes them in Python.
+    """
+    start, end = _bounds(since, until)
+    in_period = Q(status=DeliveryStatus.COMPLETED, completed_at__gte=start, completed_at__lt=end)
+    not_closed = Q(completed_at__isnull=True, status__in=NOT_CLOSED)
+    aggregates: dict[str, Any] = {
+        "completed": Count("pk", filter=in_period),
+        "on_time": Count("pk", filter=in_period & Q(completed_at__lte=F("due_at"))),
+        "overcharged": Count("pk", filter=in_period & Q(fee_charged__gt=F("promised_cost"))),
+        "open": Count("pk", filter=not_closed),
+        "open_overdue": Count(
+            "pk", filter=Q(status=DeliveryStatus.OPEN, completed_at__isnull=True, due_at__lt=now)
+        ),
+    }
+    if _is_postgresql():
+        aggregates["median"] = PercentileCont("working_days_taken", 0.5, filter=in_period)
+        aggregates["p90"] = PercentileCont("working_days_taken", 0.9, filter=in_period)
+    return in_period, not_closed, aggregates
+
+
 def performance_figures(
     *,
     service: Service | None = None,
@@ -212,23 +240,9 @@ def performance_figures(
         if isinstance(cached, PerformanceFigures):
             return cached
 
-    start, end = _bounds(since, until)
     now = timezone.now()
-    in_period = Q(status=DeliveryStatus.COMPLETED, completed_at__gte=start, completed_at__lt=end)
-    not_closed = Q(completed_at__isnull=True, status__in=NOT_CLOSED)
-    aggregates: dict[str, Any] = {
-        "completed": Count("pk", filter=in_period),
-        "on_time": Count("pk", filter=in_period & Q(completed_at__lte=F("due_at"))),
-        "overcharged": Count("pk", filter=in_period & Q(fee_charged__gt=F("promised_cost"))),
-        "open": Count("pk", filter=not_closed),
-        "open_overdue": Count(
-            "pk", filter=Q(status=DeliveryStatus.OPEN, completed_at__isnull=True, due_at__lt=now)
-        ),
-    }
+    in_period, not_closed, aggregates = performance_aggregates(since=since, until=until, now=now)
     postgresql = _is_postgresql()
-    if postgresql:
-        aggregates["median"] = PercentileCont("working_days_taken", 0.5, filter=in_period)
-        aggregates["p90"] = PercentileCont("working_days_taken", 0.9, filter=in_period)
     # Both arms are served by the (scope, completed_at) indexes: a range, and completed_at NULL.
     row = deliveries.filter(in_period | not_closed).aggregate(**aggregates)
     if postgresql:

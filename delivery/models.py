@@ -120,6 +120,16 @@ class ServiceDelivery(models.Model):
             models.Index(fields=["due_at"], name="delivery_due_open", condition=Q(status="open")),
             models.Index(fields=["service", "completed_at"], name="delivery_service_completed"),
             models.Index(fields=["agency", "completed_at"], name="delivery_agency_completed"),
+            # The national league (`selectors.agency_league`): each agency's completed
+            # deliveries of a period and how many were on time, read from the index alone
+            # (an index-only scan: no heap row per delivery). INCLUDE is PostgreSQL's;
+            # SQLite builds the plain partial index.
+            models.Index(
+                fields=["agency", "completed_at"],
+                include=["due_at"],
+                name="delivery_agency_done",
+                condition=Q(status="completed"),
+            ),
             models.Index(fields=["unit", "completed_at"], name="delivery_unit_completed"),
             # Open311's request list: newest first within a date window (opendata/open311).
             models.Index(fields=["submitted_at", "id"], name="delivery_submitted"),

@@ -23,6 +23,7 @@ from core.db_outage import connection_lost
 from core.partitioning import SKIP_DUPLICATES
 from notifications.keys import idempotency_key, idempotency_key_sql, sql_text
 from notifications.models import Notification
+from notifications.outbox.insert import insert_notifications
 from oversight.models import Breach, BreachStatus, SweepError, SweepRun
 from oversight.notices import BREACH_CREATED
 from oversight.rules import INSERT_COLUMNS, REGISTRY, Rule, SweepContext, settings_for
@@ -129,7 +130,7 @@ OUTBOX_FROM_NEW_SQL = f"""
     SELECT {sql_text(BREACH_CREATED)}, {BREACH_TYPE_SQL}, new.id, new.unit_id, 'email', '', 0,
            {OUTBOX_KEY_SQL}, 'pending', 0, statement_timestamp(), ''
     FROM new
-    ON CONFLICT (idempotency_key) DO NOTHING"""
+    ON CONFLICT DO NOTHING"""
 
 
 def _write_notifications(created: list[tuple[int, int]]) -> None:
@@ -149,7 +150,7 @@ def _write_notifications(created: list[tuple[int, int]]) -> None:
         )
         for breach_id, unit_id in created
     ]
-    Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=2000)
+    insert_notifications(rows, batch_size=2000)
 
 
 def _candidates(rule: Rule, ctx: SweepContext) -> list[int]:

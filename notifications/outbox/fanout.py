@@ -27,6 +27,7 @@ from notifications.models import (
     UnitNotificationPreference,
 )
 from notifications.outbox.conf import DIGEST, EMAIL, INAPP, conf
+from notifications.outbox.insert import insert_notifications
 from notifications.outbox.recipients import (
     inapp_users_for,
     reachable_recipients_for,
@@ -221,7 +222,7 @@ def expand_fanouts(*, now: dt.datetime | None = None, limit: int | None = None) 
                 for email, channel in channels.items()
             ]
             expanded.append(row.pk)
-        Notification.objects.bulk_create(new_rows, ignore_conflicts=True, batch_size=1000)
+        insert_notifications(new_rows, batch_size=1000)
         Notification.objects.filter(pk__in=expanded).update(
             status=NotificationStatus.EXPANDED, sent_at=now
         )

@@ -123,6 +123,9 @@ BREACH_TYPE_SQL = (
 # The outbox rows of the breaches a CTE named `new` just inserted (PostgreSQL): the breach is
 # the row's subject. The values and the idempotency key are exactly those
 # `_write_notifications` gives.
+# No conflict target: the outbox is partitioned by month too (notifications/partitions.py),
+# its key kept by a claim table whose trigger skips a taken key while SKIP_DUPLICATES is on
+# (`_insert` sets it for the whole statement).
 OUTBOX_FROM_NEW_SQL = f"""
     INSERT INTO {Notification._meta.db_table}
         (event, subject_type_id, subject_id, unit_id, channel, recipient, level,

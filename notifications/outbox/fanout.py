@@ -3,7 +3,7 @@
 Email recipients follow each person's preference (at once, or held for the unit's daily
 digest; the kinds they chose), staff accounts get an in-app row, and the agency's
 webhook endpoints a pending row each. Idempotent: every row is keyed (notifications.keys)
-and written with `ignore_conflicts`, so expanding twice writes nothing new.
+and written skipping taken keys (outbox/insert.py), so expanding twice writes nothing new.
 """
 
 from __future__ import annotations

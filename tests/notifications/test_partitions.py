@@ -39,7 +39,8 @@ from notifications.outbox.drain import RECORD_SENT_SQL
 from notifications.outbox.insert import insert_notifications
 from notifications.partitions import NOTIFICATIONS
 from oversight.escalation import escalate
-from oversight.models import BreachEscalation
+from oversight.followers import followers_notify
+from oversight.models import BreachEscalation, BreachEvent, CitizenFollower
 from oversight.partitions import PARTITIONED, create_partitions
 from oversight.sweep import OUTBOX_FROM_NEW_SQL, _write_notifications
 from tests.delivery.conftest import wib
@@ -185,6 +186,24 @@ def test_an_escalation_written_again_in_another_month_writes_nothing_new(service
     BreachEscalation.objects.filter(breach=breach).update(level=0)
     escalate(now=wib(2026, 5, 7, 9, 0))
     assert Notification.objects.filter(event="breach_escalated").count() == levels
+
+
+def test_a_citizen_update_written_again_in_another_month_writes_nothing_new(service):
+    breach = late_breach(service)
+    assert breach.delivery is not None
+    now = timezone.now()
+    CitizenFollower.objects.create(
+        delivery=breach.delivery, email="warga@example.org", confirmed_at=now
+    )
+    event = BreachEvent.objects.create(
+        breach=breach, kind="explained", text="Sudah diperbaiki.", created_at=now
+    )
+    assert followers_notify(breach, event) == 1
+    _to_january()
+    with transaction.atomic():
+        followers_notify(breach, event)  # the same update again: skipped, the key is taken
+        Notification.objects.create(event="e", idempotency_key="after")  # still writable
+    assert Notification.objects.filter(recipient="warga@example.org").count() == 1
 
 
 def test_every_writer_that_skips_duplicates_goes_through_the_one_home():

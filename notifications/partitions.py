@@ -12,6 +12,11 @@ taken key fails as before. The months ahead are kept by oversight's daily task
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
+
+from django.db.models import Q
+
 from core.partitioning import Claim, Spec
 
 NOTIFICATIONS = Spec(
@@ -26,3 +31,17 @@ NOTIFICATIONS = Spec(
         ),
     ),
 )
+
+
+def by_id_and_month(rows: Iterable[tuple[int, dt.datetime]]) -> Q:
+    """Outbox rows by id, also bounded by the span of their `created_at` (the partition key
+    on PostgreSQL): a statement then reads only those months instead of probing each."""
+    pairs = list(rows)
+    created = [created_at for _pk, created_at in pairs]
+    if not pairs:
+        return Q(pk__in=[])
+    return Q(
+        pk__in=[pk for pk, _created in pairs],
+        created_at__gte=min(created),
+        created_at__lte=max(created),
+    )

@@ -35,6 +35,7 @@ from notifications.outbox.email_health import email_health_record_refusal, healt
 from notifications.outbox.fanout import expand_fanouts
 from notifications.outbox.inflight import InFlight
 from notifications.outbox.webhooks import webhook_record
+from notifications.partitions import by_id_and_month
 
 
 @dataclass
@@ -50,14 +51,6 @@ def _due(now: dt.datetime) -> Q:
         & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
         & ~Q(channel=DIGEST)
     )
-
-
-def _months_of(rows: list[tuple[int, dt.datetime]]) -> Q:
-    """The rows' ids, and the span of their `created_at` (the outbox's partition key on
-    PostgreSQL: the statement then reads only those months instead of probing each)."""
-    ids = [pk for pk, _created in rows]
-    created = [created for _pk, created in rows]
-    return Q(pk__in=ids, created_at__gte=min(created), created_at__lte=max(created))
 
 
 def claim(*, now: dt.datetime, limit: int) -> list[int]:
@@ -76,7 +69,7 @@ def _claim(*, now: dt.datetime, limit: int) -> list[tuple[int, dt.datetime]]:
             .values_list("pk", "created_at")[:limit]
         )
         if rows:
-            Notification.objects.filter(_months_of(rows)).update(
+            Notification.objects.filter(by_id_and_month(rows)).update(
                 status=NotificationStatus.SENDING,
                 claimed_at=timezone.now(),
                 attempts=F("attempts") + 1,
@@ -272,7 +265,7 @@ def record_patience() -> float:
 
 def _claimed_rows(claimed: list[tuple[int, dt.datetime]]) -> list[Notification]:
     return list(
-        Notification.objects.filter(_months_of(claimed))
+        Notification.objects.filter(by_id_and_month(claimed))
         .select_related("user", "unit__agency", "webhook_endpoint")
         .prefetch_related(registry.subject_prefetch())
         .order_by("pk")

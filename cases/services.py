@@ -56,6 +56,7 @@ from cases.notices import (
 from core.errors import ApplicationError, PermissionDeniedError
 from notifications.keys import idempotency_key
 from notifications.models import Notification
+from notifications.outbox.insert import insert_notifications
 from oversight.answers import check_attachment
 from oversight.desk import is_reviewer
 from oversight.models import Breach, Maladministration
@@ -135,7 +136,7 @@ def _notify(event: str, subject: models.Model, case: Case) -> None:
     to_reviewers = event in (AGENCY_ANSWERED, REPORTER_RESPONDED)
     recipient = "reviewers" if to_reviewers else f"unit:{case.unit_id}"
     subject_type = ContentType.objects.get_for_model(type(subject))
-    Notification.objects.bulk_create(
+    insert_notifications(
         [
             Notification(
                 event=event,
@@ -152,8 +153,7 @@ def _notify(event: str, subject: models.Model, case: Case) -> None:
                     level=0,
                 ),
             )
-        ],
-        ignore_conflicts=True,
+        ]
     )
 
 

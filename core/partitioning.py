@@ -6,11 +6,13 @@ Design (issue 17, "National scale"; docs/scaling.md, "Partitioning by month"):
   function here is a no-op (or says "not partitioned") elsewhere, and the migrations that
   convert a table check `connection.vendor`.
 - **Which tables.** `oversight_breach`, by `occurred_at` (the review desk's order and date
-  windows). `delivery_servicedelivery` and `notifications_notification` stay single tables
-  for now: their "exactly once" keys (`(agency, reference)`, upserted by the bulk path with
-  `ON CONFLICT (agency_id, reference) DO UPDATE`; the outbox's `idempotency_key`, written by
-  about ten `ON CONFLICT DO NOTHING` writers) cannot include a month, and PostgreSQL has no
-  global unique index over partitions. Converting them needs those writers rewritten first
+  windows). `notifications_notification`, by `created_at` (notifications/partitions.py):
+  its writers that skip a taken `idempotency_key` all go through
+  `notifications.outbox.insert` (SKIP_DUPLICATES for that insert only).
+  `delivery_servicedelivery` stays a single table
+  for now: its "exactly once" key (`(agency, reference)`, upserted by the bulk path with
+  `ON CONFLICT (agency_id, reference) DO UPDATE`) cannot include a month, and PostgreSQL has no
+  global unique index over partitions. Converting it needs that writer rewritten first
   (the claim-table pattern below); see docs/scaling.md.
 - **Keys.** PostgreSQL demands that every unique index of a partitioned table include the
   partition key: the database's primary key becomes `(id, <key>)` while Django keeps `id` as

@@ -28,6 +28,7 @@ from notifications import registry
 from notifications.channels import Moot, Unsubscribed
 from notifications.keys import idempotency_key
 from notifications.models import Notification, NotificationStatus
+from notifications.outbox.insert import insert_notifications
 from notifications.registry import Email, MessageType
 from notifications.rendering import absolute_url, render_email
 from oversight.models import CitizenFollower
@@ -80,7 +81,7 @@ def survey_invitations_queue(*, now: dt.datetime | None = None) -> int:
         for pk, delivery_id, unit_id, email in followers
     ]
     if rows:
-        Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=BATCH)
+        insert_notifications(rows, batch_size=BATCH)
     return len(rows)
 
 

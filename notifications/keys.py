@@ -1,9 +1,10 @@
 """The one home of the outbox's idempotency keys.
 
 A notification is sent at most once per key: the key is unique in the table
-(`notification_once`), and every writer builds it here, in Python or, where one SQL
-statement writes the rows (the sweep on PostgreSQL), as the SQL expression derived below
-from the same layout. The key is never read back: what a message is about lives in the
+(`notification_once`; on PostgreSQL, where the outbox is partitioned by month, kept by a
+claim table: notifications/partitions.py), and every writer builds it here, in Python or,
+where one SQL statement writes the rows (the sweep on PostgreSQL), as the SQL expression
+derived below from the same layout. The key is never read back: what a message is about lives in the
 row's subject columns.
 """
 

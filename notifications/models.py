@@ -71,10 +71,14 @@ class Notification(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     # Added by the delivery machinery.
+    # Foreign keys into the outbox have no database constraint: on PostgreSQL the table is
+    # partitioned by month and its key is (id, created_at) (notifications/partitions.py);
+    # Django still applies on_delete.
     parent = models.ForeignKey(
         "self",
         on_delete=models.CASCADE,
         db_index=False,
+        db_constraint=False,
         null=True,
         blank=True,
         related_name="children",
@@ -112,6 +116,7 @@ class Notification(models.Model):
         "self",
         on_delete=models.SET_NULL,
         db_index=False,
+        db_constraint=False,
         null=True,
         blank=True,
         related_name="digest_items",
@@ -176,6 +181,19 @@ class Notification(models.Model):
         if self.unit_id is None:
             return None, None
         return self.unit.agency_id, self.unit_id  # type: ignore[union-attr]
+
+
+class NotificationClaim(models.Model):
+    """The idempotency key of every notification, unpartitioned: keeps "each message once"
+    (`notification_once`) across the monthly partitions of the outbox on PostgreSQL, where
+    a unique index cannot span partitions (core/partitioning.py, written by a trigger;
+    notifications/partitions.py). Unused elsewhere: SQLite keeps the unique constraint on
+    the outbox table itself."""
+
+    idempotency_key = models.CharField(max_length=200, primary_key=True)
+
+    def __str__(self) -> str:
+        return self.idempotency_key
 
 
 class WebhookFailure(models.TextChoices):
@@ -376,7 +394,10 @@ class NotificationAttempt(models.Model):
     """Every attempt to send a notification: when, what happened, and the error."""
 
     notification = models.ForeignKey(
-        Notification, on_delete=models.CASCADE, related_name="attempt_log"
+        Notification,
+        on_delete=models.CASCADE,
+        related_name="attempt_log",
+        db_constraint=False,  # the outbox is partitioned by month (notifications/partitions.py)
     )
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField()

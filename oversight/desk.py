@@ -31,6 +31,7 @@ from agencies.policy import Action, grant_for
 from core.errors import ApplicationError, PermissionDeniedError
 from notifications.keys import idempotency_key
 from notifications.models import Notification
+from notifications.outbox.insert import insert_notifications
 from oversight.answers import CLOSED
 from oversight.models import (
     Breach,
@@ -207,7 +208,7 @@ def breaches_request_explanation(
                     idempotency_key=explanation_key(breach, event),
                 )
             )
-        Notification.objects.bulk_create(rows, ignore_conflicts=True)
+        insert_notifications(rows)
     return len(rows)
 
 

@@ -23,6 +23,7 @@ from agencies.models import Unit
 from core.errors import ApplicationError
 from notifications.keys import idempotency_key
 from notifications.models import Notification
+from notifications.outbox.insert import insert_notifications
 from oversight.models import (
     Breach,
     BreachEscalation,
@@ -70,7 +71,7 @@ def _raise_to(breach_id: int, target: int, now: dt.datetime) -> int:
         if escalation.acknowledged_at is not None or escalation.level >= target:
             return 0
         levels = range(escalation.level + 1, target + 1)
-        Notification.objects.bulk_create(
+        insert_notifications(
             [
                 Notification(
                     event=BREACH_ESCALATED,
@@ -81,8 +82,7 @@ def _raise_to(breach_id: int, target: int, now: dt.datetime) -> int:
                     idempotency_key=escalation_key(breach, level),
                 )
                 for level in levels
-            ],
-            ignore_conflicts=True,
+            ]
         )
         BreachEvent.objects.bulk_create(
             [

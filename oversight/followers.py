@@ -27,6 +27,7 @@ from core.errors import ApplicationError
 from delivery.models import ServiceDelivery
 from notifications.keys import idempotency_key
 from notifications.models import Notification, NotificationStatus
+from notifications.outbox.insert import insert_notifications
 from notifications.tasks import kick_drain
 from oversight.models import FOLLOWER_CONFIRM_MAX_AGE, Breach, BreachEvent, CitizenFollower
 
@@ -62,7 +63,7 @@ def followers_notify(breach: Breach, event: BreachEvent) -> int:
         )
         for email in emails
     ]
-    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    insert_notifications(rows)
     return len(rows)
 
 

@@ -1,4 +1,5 @@
-"""Breaches partitioned by month on PostgreSQL (core/partitioning.py has the design).
+"""Breaches partitioned by month on PostgreSQL (core/partitioning.py has the design), and
+the registry of every table so partitioned (the outbox too: notifications/partitions.py).
 
 `oversight_breach` is range-partitioned by `occurred_at` (the review desk's order and date
 windows). Its "one breach per fact" key `(kind, subject_type, subject_id, period)` cannot
@@ -11,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 from core.partitioning import Claim, Spec, ensure_partitions
+from notifications.partitions import NOTIFICATIONS
 
 BREACHES = Spec(
     table="oversight_breach",
@@ -25,8 +27,9 @@ BREACHES = Spec(
     ),
 )
 
-# Every table partitioned by month: the beat task keeps their partitions ahead.
-PARTITIONED = [BREACHES.table]
+# Every table partitioned by month: the beat task keeps their partitions ahead (the outbox's
+# spec lives in notifications, which cannot import this module).
+PARTITIONED = [BREACHES.table, NOTIFICATIONS.table]
 
 
 def create_partitions(

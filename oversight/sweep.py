@@ -23,6 +23,7 @@ from core.db_outage import connection_lost
 from core.partitioning import SKIP_DUPLICATES
 from notifications.keys import idempotency_key, idempotency_key_sql, sql_text
 from notifications.models import Notification
+from notifications.outbox.insert import insert_notifications
 from oversight.models import Breach, BreachStatus, SweepError, SweepRun
 from oversight.notices import BREACH_CREATED
 from oversight.rules import INSERT_COLUMNS, REGISTRY, Rule, SweepContext, settings_for
@@ -122,6 +123,9 @@ BREACH_TYPE_SQL = (
 # The outbox rows of the breaches a CTE named `new` just inserted (PostgreSQL): the breach is
 # the row's subject. The values and the idempotency key are exactly those
 # `_write_notifications` gives.
+# No conflict target: the outbox is partitioned by month too (notifications/partitions.py),
+# its key kept by a claim table whose trigger skips a taken key while SKIP_DUPLICATES is on
+# (`_insert` sets it for the whole statement).
 OUTBOX_FROM_NEW_SQL = f"""
     INSERT INTO {Notification._meta.db_table}
         (event, subject_type_id, subject_id, unit_id, channel, recipient, level,
@@ -129,7 +133,7 @@ OUTBOX_FROM_NEW_SQL = f"""
     SELECT {sql_text(BREACH_CREATED)}, {BREACH_TYPE_SQL}, new.id, new.unit_id, 'email', '', 0,
            {OUTBOX_KEY_SQL}, 'pending', 0, statement_timestamp(), ''
     FROM new
-    ON CONFLICT (idempotency_key) DO NOTHING"""
+    ON CONFLICT DO NOTHING"""
 
 
 def _write_notifications(created: list[tuple[int, int]]) -> None:
@@ -149,7 +153,7 @@ def _write_notifications(created: list[tuple[int, int]]) -> None:
         )
         for breach_id, unit_id in created
     ]
-    Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=2000)
+    insert_notifications(rows, batch_size=2000)
 
 
 def _candidates(rule: Rule, ctx: SweepContext) -> list[int]:

@@ -24,6 +24,7 @@ from notifications import registry
 from notifications.channels import Moot, Unsubscribed
 from notifications.keys import idempotency_key
 from notifications.models import Notification, NotificationStatus
+from notifications.outbox.insert import insert_notifications
 from notifications.outbox.recipients import contacts_of
 from notifications.registry import Email, MessageType
 from notifications.rendering import absolute_url, render_email
@@ -85,9 +86,8 @@ def _kick() -> None:
 
 
 def queue_confirmation(complaint: Any, *, now: dt.datetime) -> None:
-    Notification.objects.bulk_create(
-        [_notification(complaint, COMPLAINT_CONFIRM, complaint.contact_email, now)],
-        ignore_conflicts=True,
+    insert_notifications(
+        [_notification(complaint, COMPLAINT_CONFIRM, complaint.contact_email, now)]
     )
     _kick()
 
@@ -96,18 +96,13 @@ def queue_citizen(complaint: Any, *, now: dt.datetime) -> None:
     """One update to the citizen's confirmed address (nothing if none)."""
     if not complaint.contact_email or complaint.email_confirmed_at is None:
         return
-    Notification.objects.bulk_create(
-        [_notification(complaint, COMPLAINT_UPDATE, complaint.contact_email, now)],
-        ignore_conflicts=True,
-    )
+    insert_notifications([_notification(complaint, COMPLAINT_UPDATE, complaint.contact_email, now)])
     _kick()
 
 
 def queue_staff(complaint: Any, event: str, *, now: dt.datetime) -> None:
     """One fan-out row to the unit's contact addresses."""
-    Notification.objects.bulk_create(
-        [_notification(complaint, event, "", now)], ignore_conflicts=True
-    )
+    insert_notifications([_notification(complaint, event, "", now)])
     _kick()
 
 

@@ -12,8 +12,9 @@ Guarantees and their limits
 - **Recipients at send time.** `expand_fanouts` resolves the fan-out row to one row per
   recipient, by the rules its app registered (e.g. oversight's ladder: unit contacts,
   head of unit, agency head and admins, ombudsman reviewers, by level), with
-  `bulk_create(ignore_conflicts=True)` on the unique idempotency key (event, subject,
-  recipient, channel, level: notifications.keys): expanding twice writes nothing new.
+  `insert_notifications` (outbox/insert.py: skipping a taken idempotency key (event,
+  subject, recipient, channel, level: notifications.keys), in whichever month it lives;
+  the one home of that insert): expanding twice writes nothing new.
 - **Claimed once.** `drain` claims due pending rows with `SELECT ... FOR UPDATE SKIP
   LOCKED` and flips them to `sending` in a short transaction, then sends outside any
   transaction. Two drainers never claim the same row: the second skips the locked rows,

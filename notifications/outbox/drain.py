@@ -35,6 +35,7 @@ from notifications.outbox.email_health import email_health_record_refusal, healt
 from notifications.outbox.fanout import expand_fanouts
 from notifications.outbox.inflight import InFlight
 from notifications.outbox.webhooks import webhook_record
+from notifications.partitions import by_id_and_month
 
 
 @dataclass
@@ -54,21 +55,26 @@ def _due(now: dt.datetime) -> Q:
 
 def claim(*, now: dt.datetime, limit: int) -> list[int]:
     """Claim due recipient rows: pending -> sending, in one short transaction."""
+    return [pk for pk, _created in _claim(now=now, limit=limit)]
+
+
+def _claim(*, now: dt.datetime, limit: int) -> list[tuple[int, dt.datetime]]:
+    """`claim`, returning (id, created_at) of each row claimed."""
     with transaction.atomic():
-        ids = list(
+        rows = list(
             Notification.objects.select_for_update(skip_locked=True)
             .filter(_due(now))
             .exclude(recipient="")
             .order_by("created_at", "pk")
-            .values_list("pk", flat=True)[:limit]
+            .values_list("pk", "created_at")[:limit]
         )
-        if ids:
-            Notification.objects.filter(pk__in=ids).update(
+        if rows:
+            Notification.objects.filter(by_id_and_month(rows)).update(
                 status=NotificationStatus.SENDING,
                 claimed_at=timezone.now(),
                 attempts=F("attempts") + 1,
             )
-    return ids
+    return rows
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -84,7 +90,7 @@ RECORD_SENT_SQL = f"""
         VALUES (%s, %s, %s, %s, '')
     )
     UPDATE {Notification._meta.db_table} SET status = %s, sent_at = %s, last_error = ''
-    WHERE id = %s AND status = %s"""  # noqa: S608
+    WHERE id = %s AND created_at = %s AND status = %s"""  # noqa: S608
 
 # The same for an email row, also resetting the address's count of refusals. Folded into
 # the one statement rather than asked first: no extra round trip per sent message, and
@@ -102,7 +108,7 @@ RECORD_SENT_EMAIL_SQL = f"""
             AND disabled_at IS NULL
     )
     UPDATE {Notification._meta.db_table} SET status = %s, sent_at = %s, last_error = ''
-    WHERE id = %s AND status = %s"""  # noqa: S608
+    WHERE id = %s AND created_at = %s AND status = %s"""  # noqa: S608
 
 
 def _sent_email_params(row: Notification, started: dt.datetime, finished: dt.datetime) -> list[Any]:
@@ -110,7 +116,7 @@ def _sent_email_params(row: Notification, started: dt.datetime, finished: dt.dat
     return [
         *(row.pk, started, finished, AttemptResult.SENT),
         *(finished, row.recipient),
-        *(NotificationStatus.SENT, finished, row.pk, NotificationStatus.SENDING),
+        *(NotificationStatus.SENT, finished, row.pk, row.created_at, NotificationStatus.SENDING),
     ]
 
 
@@ -123,7 +129,10 @@ def record_outcome(
         # `sent` commit together in a single round trip, right after the message left.
         finished = timezone.now()
         attempt: list[Any] = [row.pk, started, finished, AttemptResult.SENT]
-        sent: list[Any] = [NotificationStatus.SENT, finished, row.pk, NotificationStatus.SENDING]
+        sent: list[Any] = [
+            *(NotificationStatus.SENT, finished),
+            *(row.pk, row.created_at, NotificationStatus.SENDING),
+        ]
         with connection.cursor() as cursor:
             if row.channel == EMAIL:
                 # + the address's reset: updated_at, the address
@@ -139,7 +148,9 @@ def record_outcome(
             result=outcome.result,
             error=outcome.error,
         )
-        still_ours = Notification.objects.filter(pk=row.pk, status=NotificationStatus.SENDING)
+        still_ours = Notification.objects.filter(
+            pk=row.pk, created_at=row.created_at, status=NotificationStatus.SENDING
+        )
         if outcome.result == AttemptResult.SENT:
             status = NotificationStatus.SENT
             still_ours.update(status=status, sent_at=timezone.now(), last_error="")
@@ -233,7 +244,9 @@ class _Recorder:
             if tries > 1:
                 # The connection dropped during an earlier try, which may have committed.
                 current = (
-                    Notification.objects.filter(pk=row.pk).values_list("status", flat=True).first()
+                    Notification.objects.filter(pk=row.pk, created_at=row.created_at)
+                    .values_list("status", flat=True)
+                    .first()
                 )
                 if current is not None and current != NotificationStatus.SENDING:
                     return str(current)
@@ -250,9 +263,9 @@ def record_patience() -> float:
     return min(300.0, conf("STALE_SENDING_SECONDS") / 2)
 
 
-def _claimed_rows(ids: list[int]) -> list[Notification]:
+def _claimed_rows(claimed: list[tuple[int, dt.datetime]]) -> list[Notification]:
     return list(
-        Notification.objects.filter(pk__in=ids)
+        Notification.objects.filter(by_id_and_month(claimed))
         .select_related("user", "unit__agency", "webhook_endpoint")
         .prefetch_related(registry.subject_prefetch())
         .order_by("pk")
@@ -292,14 +305,14 @@ def _drain_batches(
     in_flight: InFlight | None,
 ) -> None:
     for _ in range(max_batches):
-        ids = claim(now=now, limit=batch_size)
-        if not ids:
+        claimed = _claim(now=now, limit=batch_size)
+        if not claimed:
             break
-        result.claimed += len(ids)
+        result.claimed += len(claimed)
         # Claimed (committed as `sending`): a restart now must not strand them until the
         # stale-row sweeper takes them back, so wait for the database instead.
         rows = outlast_outage(
-            functools.partial(_claimed_rows, ids),
+            functools.partial(_claimed_rows, claimed),
             what="loading claimed notifications",
             patience=record_patience(),
         )

@@ -13,6 +13,7 @@ from agencies.models import Membership, Role, Unit
 from notifications.keys import idempotency_key
 from notifications.models import EmailAddressHealth, Notification
 from notifications.outbox.conf import EMAIL, conf
+from notifications.outbox.insert import insert_notifications
 from notifications.outbox.recipients import contacts_of, disabled_among, users_by_email
 
 
@@ -104,7 +105,7 @@ def _email_disabled_notices(health: EmailAddressHealth, *, now: dt.datetime) -> 
     recipients = {k: v for k, v in recipients.items() if k not in disabled}
     users = users_by_email([email for email, _agency in recipients.values()])
     stamp = f"address{health.pk}-{int(now.timestamp() * 1_000_000)}"
-    Notification.objects.bulk_create(
+    insert_notifications(
         [
             Notification(
                 event="email_disabled",
@@ -122,6 +123,5 @@ def _email_disabled_notices(health: EmailAddressHealth, *, now: dt.datetime) -> 
                 ),
             )
             for email, agency_id in recipients.values()
-        ],
-        ignore_conflicts=True,
+        ]
     )

@@ -3,7 +3,7 @@
 Email recipients follow each person's preference (at once, or held for the unit's daily
 digest; the kinds they chose), staff accounts get an in-app row, and the agency's
 webhook endpoints a pending row each. Idempotent: every row is keyed (notifications.keys)
-and written with `ignore_conflicts`, so expanding twice writes nothing new.
+and written skipping taken keys (outbox/insert.py), so expanding twice writes nothing new.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -27,6 +28,7 @@ from notifications.models import (
     UnitNotificationPreference,
 )
 from notifications.outbox.conf import DIGEST, EMAIL, INAPP, conf
+from notifications.outbox.insert import insert_notifications
 from notifications.outbox.recipients import (
     inapp_users_for,
     reachable_recipients_for,
@@ -40,6 +42,7 @@ from notifications.outbox.subjects import (
     unit_id_of,
 )
 from notifications.outbox.webhooks import active_endpoints, webhook_rows
+from notifications.partitions import by_id_and_month
 
 
 def _inapp_rows(
@@ -149,6 +152,11 @@ class _BatchMemo:
         return self.values[key]
 
 
+def _these(created: dict[int, dt.datetime], pks: list[int]) -> Q:
+    """The rows `pks` of the batch, within their months (the outbox's partition key)."""
+    return by_id_and_month((pk, created[pk]) for pk in pks)
+
+
 def expand_fanouts(*, now: dt.datetime | None = None, limit: int | None = None) -> int:
     """Resolve pending fan-out rows into one row per recipient. Idempotent; returns rows expanded."""
     now = now or timezone.now()
@@ -164,6 +172,7 @@ def expand_fanouts(*, now: dt.datetime | None = None, limit: int | None = None) 
             .prefetch_related("subject")
             .order_by("created_at")[:limit]
         )
+        created = {row.pk: row.created_at for row in rows}
         new_rows: list[Notification] = []
         expanded: list[int] = []
         unreachable: list[int] = []
@@ -221,15 +230,15 @@ def expand_fanouts(*, now: dt.datetime | None = None, limit: int | None = None) 
                 for email, channel in channels.items()
             ]
             expanded.append(row.pk)
-        Notification.objects.bulk_create(new_rows, ignore_conflicts=True, batch_size=1000)
-        Notification.objects.filter(pk__in=expanded).update(
+        insert_notifications(new_rows, batch_size=1000)
+        Notification.objects.filter(_these(created, expanded)).update(
             status=NotificationStatus.EXPANDED, sent_at=now
         )
-        Notification.objects.filter(pk__in=unreachable).update(
+        Notification.objects.filter(_these(created, unreachable)).update(
             status=NotificationStatus.FAILED,
             last_error="No recipient: the unit (or agency) has no contact address.",
         )
-        Notification.objects.filter(pk__in=all_disabled).update(
+        Notification.objects.filter(_these(created, all_disabled)).update(
             status=NotificationStatus.FAILED,
             last_error="No recipient: every address of the unit (or agency) is disabled "
             "after repeated refusals.",

@@ -20,9 +20,10 @@ def notification_mark_read(
         raise PermissionDeniedError()
     if notification.read_at is None:
         notification.read_at = now or timezone.now()
-        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
-            read_at=notification.read_at
-        )
+        # created_at: the partition key (one month probed, not each).
+        Notification.objects.filter(
+            pk=notification.pk, created_at=notification.created_at, read_at__isnull=True
+        ).update(read_at=notification.read_at)
     return notification
 
 

@@ -12,6 +12,7 @@ from notifications.channels import Outcome
 from notifications.keys import idempotency_key
 from notifications.models import AttemptResult, Notification, WebhookEndpoint
 from notifications.outbox.conf import WEBHOOK, conf
+from notifications.outbox.insert import insert_notifications
 from notifications.outbox.recipients import agency_admin_emails, users_by_email
 from notifications.outbox.subjects import child_row, unit_id_of
 
@@ -93,7 +94,7 @@ def webhook_record(
         admins = agency_admin_emails(endpoint.agency_id)
         users = users_by_email(admins)
         stamp = f"endpoint{endpoint.pk}-{int(now.timestamp())}"
-        Notification.objects.bulk_create(
+        insert_notifications(
             [
                 Notification(
                     event="webhook_disabled",
@@ -111,7 +112,6 @@ def webhook_record(
                     ),
                 )
                 for email in admins
-            ],
-            ignore_conflicts=True,
+            ]
         )
         return endpoint

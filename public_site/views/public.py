@@ -36,12 +36,13 @@ from core.page_cache import _is_live as visitor_is_live
 from core.page_cache import agency_scope, public_page
 from core.page_cache import enabled as page_cache_enabled
 from lifeevents.selectors import life_events_for_service
-from public_site.search_cache import search_page_cached
+from public_site.search_cache import agency_rows_cached, search_results_cached
 from services.components import completeness
 from services.deadline_example import unit_example
 from services.models import Facility, Service, StandardVersion, TimeUnit, VersionStatus
 from services.search import (
     SearchForm,
+    SearchPage,
     StandardsFigures,
     service_search_page,
     standards_figures,
@@ -81,16 +82,30 @@ SEARCH_PARAMETERS = (
 )
 
 
+def _results_html(results: SearchPage) -> str:
+    """The results list of a search page, in the active language (cached with the results
+    for anonymous visitors: public_site.search_cache)."""
+    return render_to_string(
+        "public/_search_results.html",
+        {"services": results.services, "start": results.page().start_index()},
+    )
+
+
 @require_safe
 @public_page(query=SEARCH_PARAMETERS)
 def search(request: HttpRequest) -> HttpResponse:
-    form = SearchForm(request.GET or None)
-    filters = form.filters()
     number = request.GET.get("page")
     if page_cache_enabled() and not visitor_is_live(request):
-        results, _outcome = search_page_cached(filters=filters, number=number)
+        form = SearchForm(request.GET or None, agencies=agency_rows_cached())
+        filters = form.filters()
+        results, html, _outcome = search_results_cached(
+            filters=filters, number=number, render=_results_html
+        )
     else:
+        form = SearchForm(request.GET or None)
+        filters = form.filters()
         results = service_search_page(filters=filters, number=number)
+        html = _results_html(results)
     params = request.GET.copy()
     params.pop("page", None)
     return render(
@@ -101,6 +116,7 @@ def search(request: HttpRequest) -> HttpResponse:
             "filters": filters,
             "page": results.page(),
             "services": results.services,
+            "results_html": mark_safe(html),  # noqa: S308 - rendered by our own autoescaping template
             "capped": results.capped,
             "more": results.more,
             "querystring": params.urlencode(),

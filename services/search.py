@@ -47,7 +47,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.facilities import facility_in_query, units_with_facility
 from agencies.models import AccessFacility, Agency
-from core.forms import Form
+from core.forms import Form, PlainSelect
 from services.models import (
     Channel,
     ComplaintChannel,
@@ -162,35 +162,52 @@ def on_agency_saved(sender: Any, instance: Agency, created: bool, **kwargs: Any)
 # --- The search form -----------------------------------------------------------------------
 
 
+# An agency as the search's filter lists it: slug, name, region.
+AgencyRow = tuple[str, str, str]
+
+
+def agency_filter_rows() -> list[AgencyRow]:
+    """The agencies the search can be filtered by, by name (one query)."""
+    return list(Agency.objects.order_by("name").values_list("slug", "name", "region_name"))
+
+
 class SearchForm(Form):
-    """The public search and its filters. Bad values are dropped, never an error page."""
+    """The public search and its filters. Bad values are dropped, never an error page.
+
+    `agencies`: the rows of `agency_filter_rows()` if the caller has them (cached), else read.
+    The selects are PlainSelect: the agency filter has hundreds of options.
+    """
 
     q = forms.CharField(label=_("Search for a service"), required=False, max_length=200)
-    agency = forms.ChoiceField(label=_("Agency"), required=False)
-    region = forms.ChoiceField(label=_("Region"), required=False)
+    agency = forms.ChoiceField(label=_("Agency"), required=False, widget=PlainSelect)
+    region = forms.ChoiceField(label=_("Region"), required=False, widget=PlainSelect)
     category = forms.ChoiceField(
         label=_("Category"),
         required=False,
         choices=[("", _("All categories")), *ServiceCategory.choices],
+        widget=PlainSelect,
     )
     channel = forms.ChoiceField(
         label=_("How to apply"),
         required=False,
         choices=[("", _("Any channel")), *Channel.choices],
+        widget=PlainSelect,
     )
     facility = forms.ChoiceField(
         label=_("Facility for vulnerable groups"),
         required=False,
         choices=[("", _("Any facility")), *AccessFacility.choices],
+        widget=PlainSelect,
     )
     free = forms.BooleanField(label=_("Free services only"), required=False)
     max_days = forms.IntegerField(
         label=_("Finished within (days)"), required=False, min_value=1, max_value=3650
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, agencies: list[AgencyRow] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        agencies = list(Agency.objects.order_by("name").values_list("slug", "name", "region_name"))
+        if agencies is None:
+            agencies = agency_filter_rows()
         regions = sorted({region for _slug, _name, region in agencies if region})
         agency_field, region_field = self.fields["agency"], self.fields["region"]
         assert isinstance(agency_field, forms.ChoiceField)

@@ -37,7 +37,9 @@ def service_list_public() -> QuerySet[Service]:
                 to_attr="published",
             )
         )
-        .order_by("name")
+        # The id breaks ties between services of the same name: pages of a list never
+        # repeat or skip one.
+        .order_by("name", "pk")
     )
 
 

@@ -44,3 +44,28 @@ def translated_path(context: dict[str, Any], language: str) -> str:
     if request is None:
         return "/"
     return translate_url(request.get_full_path(), language)
+
+
+@register.simple_tag
+def page_links(page: Any) -> list[int | None]:
+    """The page numbers to link from `page` (a Django Page): the first, the last and two on
+    each side of the current one; None where numbers are left out."""
+    paginator = page.paginator
+    return [
+        None if number == paginator.ELLIPSIS else int(number)
+        for number in paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
+    ]
+
+
+@register.simple_tag(takes_context=True)
+def page_url(context: dict[str, Any], number: int, anchor: str = "") -> str:
+    """The current address at page `number`: the context's `querystring` (the other
+    parameters, url-encoded, without `page`) kept; no `page` for the first page, so that it
+    has one address; `#anchor` if given."""
+    request = context.get("request")
+    path = request.path if request is not None else ""
+    parts = [str(context.get("querystring") or "")]
+    if int(number) != 1:
+        parts.append(f"page={int(number)}")
+    query = "&".join(part for part in parts if part)
+    return path + (f"?{query}" if query else "") + (f"#{anchor}" if anchor else "")

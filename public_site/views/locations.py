@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 
 from csp.decorators import csp_update
 from django.conf import settings
+from django.db.models import Count, F, Window
+from django.db.models.functions import RowNumber
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -68,27 +70,45 @@ def map_context(points: Iterable[Location], *, element_id: str = "map-points") -
     }
 
 
-def _services_by_unit(unit_ids: Iterable[int]) -> dict[int, list[Service]]:
-    """The services with a published standard of these units, by unit (one query)."""
+# A counter lists at most this many of its unit's services, then links the unit's page
+# (paginated) for the rest: a unit may have hundreds, a mall dozens of counters (issue 17).
+COUNTER_SERVICES_SHOWN = 10
+
+
+def _services_by_unit(unit_ids: Iterable[int]) -> tuple[dict[int, list[Service]], dict[int, int]]:
+    """The first COUNTER_SERVICES_SHOWN services with a published standard of each of these
+    units, by name, and how many each unit has in all (one query, whatever their number)."""
     services = (
         Service.objects.filter(unit_id__in=list(unit_ids), versions__status=VersionStatus.PUBLISHED)
         .select_related("agency")
         .only("pk", "name", "slug", "unit_id", "agency__slug")
+        .annotate(
+            position=Window(
+                RowNumber(), partition_by=[F("unit_id")], order_by=[F("name").asc(), F("pk").asc()]
+            ),
+            unit_total=Window(Count("pk"), partition_by=[F("unit_id")]),
+        )
+        .filter(position__lte=COUNTER_SERVICES_SHOWN)
         .order_by("name", "pk")
     )
     by_unit: dict[int, list[Service]] = {}
+    totals: dict[int, int] = {}
     for service in services:
         by_unit.setdefault(service.unit_id, []).append(service)
-    return by_unit
+        totals[service.unit_id] = service.unit_total
+    return by_unit, totals
 
 
 def _counters_with_services(location_ids: list[int]) -> dict[int, list[Counter]]:
-    """Per location: its counters, each with `services` (two queries in all)."""
+    """Per location: its counters, each with `services` (its unit's first ones) and
+    `more_services` (how many more the unit's page lists); two queries in all."""
     counters = list(counters_at(location_ids))
-    services = _services_by_unit({c.unit_id for c in counters})
+    services, totals = _services_by_unit({c.unit_id for c in counters})
     by_location: dict[int, list[Counter]] = {}
     for counter in counters:
-        counter.services = services.get(counter.unit_id, [])  # type: ignore[attr-defined]
+        shown = services.get(counter.unit_id, [])
+        counter.services = shown  # type: ignore[attr-defined]
+        counter.more_services = totals.get(counter.unit_id, 0) - len(shown)  # type: ignore[attr-defined]
         by_location.setdefault(counter.location_id, []).append(counter)
     return by_location
 

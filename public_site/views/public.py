@@ -1,8 +1,10 @@
 """The composed public pages: home, search, service standard and older versions, charter,
 agency and unit pages, the league of agencies, robots.txt.
 
-Anonymous and read-only. Each page runs a small, fixed number of queries; the body of a
-standard version (requirements, procedure, costs, the rest of the 14 components) is
+Anonymous and read-only. Each page runs a small, fixed number of queries; a list that grows
+with the data (an agency's, a unit's or a charter's services, the league) is shown a page at
+a time (core.pagination: `?page=`, anything else than a page that exists is a 404); the body
+of a standard version (requirements, procedure, costs, the rest of the 14 components) is
 rendered once per version and language and cached, since a published version never changes.
 """
 
@@ -35,13 +37,15 @@ from core.forms import Form
 from core.page_cache import _is_live as visitor_is_live
 from core.page_cache import agency_scope, public_page
 from core.page_cache import enabled as page_cache_enabled
+from core.pagination import PAGE_PARAMETER, page_or_404
 from lifeevents.selectors import life_events_for_service
-from public_site.search_cache import search_page_cached
+from public_site.search_cache import agency_rows_cached, search_results_cached
 from services.components import completeness
 from services.deadline_example import unit_example
 from services.models import Facility, Service, StandardVersion, TimeUnit, VersionStatus
 from services.search import (
     SearchForm,
+    SearchPage,
     StandardsFigures,
     service_search_page,
     standards_figures,
@@ -81,16 +85,30 @@ SEARCH_PARAMETERS = (
 )
 
 
+def _results_html(results: SearchPage) -> str:
+    """The results list of a search page, in the active language (cached with the results
+    for anonymous visitors: public_site.search_cache)."""
+    return render_to_string(
+        "public/_search_results.html",
+        {"services": results.services, "start": results.page().start_index()},
+    )
+
+
 @require_safe
 @public_page(query=SEARCH_PARAMETERS)
 def search(request: HttpRequest) -> HttpResponse:
-    form = SearchForm(request.GET or None)
-    filters = form.filters()
     number = request.GET.get("page")
     if page_cache_enabled() and not visitor_is_live(request):
-        results, _outcome = search_page_cached(filters=filters, number=number)
+        form = SearchForm(request.GET or None, agencies=agency_rows_cached())
+        filters = form.filters()
+        results, html, _outcome = search_results_cached(
+            filters=filters, number=number, render=_results_html
+        )
     else:
+        form = SearchForm(request.GET or None)
+        filters = form.filters()
         results = service_search_page(filters=filters, number=number)
+        html = _results_html(results)
     params = request.GET.copy()
     params.pop("page", None)
     return render(
@@ -101,6 +119,7 @@ def search(request: HttpRequest) -> HttpResponse:
             "filters": filters,
             "page": results.page(),
             "services": results.services,
+            "results_html": mark_safe(html),  # noqa: S308 - rendered by our own autoescaping template
             "capped": results.capped,
             "more": results.more,
             "querystring": params.urlencode(),
@@ -261,12 +280,17 @@ def service_version(request: HttpRequest, agency_slug: str, slug: str, number: i
 
 
 @require_safe
-@public_page()
+@public_page(query=(PAGE_PARAMETER,))
 def charter_detail(request: HttpRequest, pk: int) -> HttpResponse:
     charter = get_object_or_404(
         Charter.objects.select_related("unit__agency").exclude(status=CharterStatus.DRAFT), pk=pk
     )
-    services = charter.services.select_related("agency").order_by("name")
+    services_page = page_or_404(
+        request,
+        charter.services.select_related("agency")
+        .only("pk", "name", "slug", "agency__slug")
+        .order_by("name", "pk"),
+    )
     current = None
     if charter.status != CharterStatus.PUBLISHED:
         current = Charter.objects.filter(
@@ -275,16 +299,22 @@ def charter_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "public/charter_detail.html",
-        {"charter": charter, "services": services, "current": current},
+        {
+            "charter": charter,
+            "services": list(services_page.object_list),
+            "services_page": services_page,
+            "current": current,
+        },
     )
 
 
 @require_safe
-@public_page(scope=agency_scope)
+@public_page(scope=agency_scope, query=(PAGE_PARAMETER,))
 def agency_detail(request: HttpRequest, slug: str) -> HttpResponse:
     agency = get_object_or_404(Agency, slug=slug)
     units = list(agency.units.filter(is_active=True).order_by("name"))
-    services = service_list_public().filter(agency=agency)
+    # Paginated: an agency may have thousands of services (issue 17).
+    services_page = page_or_404(request, service_list_public().filter(agency=agency))
     charters = list(
         Charter.objects.filter(unit__agency=agency, status=CharterStatus.PUBLISHED)
         .select_related("unit")
@@ -297,7 +327,8 @@ def agency_detail(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "agency": agency,
             "units": units,
-            "services": services,
+            "services": list(services_page.object_list),
+            "services_page": services_page,
             "charters": charters,
             "figures": figures,
             "ombudsman": public_record(agency=agency),
@@ -306,14 +337,14 @@ def agency_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_safe
-@public_page(scope=agency_scope)
+@public_page(scope=agency_scope, query=(PAGE_PARAMETER,))
 def unit_detail(request: HttpRequest, agency_slug: str, slug: str) -> HttpResponse:
     unit = get_object_or_404(
         Unit.objects.select_related("agency", "calendar", "agency__calendar"),
         agency__slug=agency_slug,
         slug=slug,
     )
-    services = service_list_public().filter(unit=unit)
+    services_page = page_or_404(request, service_list_public().filter(unit=unit))
     charters = list(
         unit.charters.exclude(status=CharterStatus.DRAFT)
         .only("pk", "number", "status", "pledge", "signed_on", "unit_id")
@@ -328,7 +359,8 @@ def unit_detail(request: HttpRequest, agency_slug: str, slug: str) -> HttpRespon
         {
             "unit": unit,
             "agency": unit.agency,
-            "services": services,
+            "services": list(services_page.object_list),
+            "services_page": services_page,
             "charter": charter,
             "earlier_charters": earlier,
             "figures": figures,
@@ -355,9 +387,10 @@ class LeagueFilterForm(Form):
 
 
 @require_safe
-@public_page(query=("region", "level"))
+@public_page(query=("region", "level", PAGE_PARAMETER))
 def league(request: HttpRequest) -> HttpResponse:
-    """Agencies ranked by the completeness of their published standards."""
+    """Agencies ranked by the completeness of their published standards, a page at a time
+    (a country has several hundred agencies)."""
     form = LeagueFilterForm(request.GET or None, regions=agency_regions())
     region = level = ""
     if form.is_valid():
@@ -367,10 +400,20 @@ def league(request: HttpRequest) -> HttpResponse:
     opinions = latest_published_by_agency()
     if opinions:
         rows = rank_by_opinion(rows, opinions)
+    page = page_or_404(request, rows)
+    params = request.GET.copy()
+    params.pop(PAGE_PARAMETER, None)
     return render(
         request,
         "public/league.html",
-        {"form": form, "rows": rows, "filtered": bool(region or level), "opinions": opinions},
+        {
+            "form": form,
+            "rows": page.object_list,
+            "page": page,
+            "querystring": params.urlencode(),
+            "filtered": bool(region or level),
+            "opinions": opinions,
+        },
     )
 
 

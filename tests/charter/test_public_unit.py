@@ -67,11 +67,13 @@ def test_unit_page_query_count_does_not_grow_with_versions(
         )
     url = charter.unit.get_absolute_url()
     client.get(url)  # the performance panel's figures are cached after the first view
-    # Constant: unit; services; versions; cost items; charters (current and earlier, one
+    # Constant: unit; the services' count (they are listed a page at a time) and the page of
+    # them; versions; cost items; charters (current and earlier, one
     # query); figures; the performance panel's cached figures.
     # 7: one of them reads the unit calendar's working days for its weekly hours; 8: where
-    # the unit serves (its counters and their locations, one query). The monthly figures
-    # are stored with the others (delivery/figures.py), so they make no query here.
-    with django_assert_num_queries(8):
+    # the unit serves (its counters and their locations, one query); 9: the count. The
+    # monthly figures are stored with the others (delivery/figures.py), so they make no
+    # query here.
+    with django_assert_num_queries(9):
         response = client.get(url)
     assert response.content.decode().count("/charters/") >= versions

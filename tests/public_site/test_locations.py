@@ -199,3 +199,31 @@ def test_the_new_public_pages_have_flat_query_counts(
     assert len(first.context["where"]) == n
     with django_assert_num_queries(6):
         client.get(service.get_absolute_url())
+
+
+def test_a_counter_lists_its_units_first_services_and_links_the_rest(
+    client: Client, agency_a: Any, unit_a: Any, django_assert_num_queries: Any
+) -> None:
+    from public_site.views.locations import COUNTER_SERVICES_SHOWN
+
+    mall = _mall(agency_a)
+    counter_attach(unit=unit_a, location=mall, label="Loket Besar")
+    for i in range(COUNTER_SERVICES_SHOWN + 2):
+        publish_service(agency_a, unit_a, f"Layanan {i:02d}")
+    _fill(mall, 1)  # another unit, with two services: all shown
+    # location; its counters with units and agencies; their first services (and totals).
+    with django_assert_num_queries(3):
+        html = client.get(mall.get_absolute_url()).content.decode()
+    shown = [f"Layanan {i:02d}" for i in range(COUNTER_SERVICES_SHOWN)]
+    assert all(f">{name}</a>" in html for name in shown)
+    assert f">Layanan {COUNTER_SERVICES_SHOWN:02d}</a>" not in html
+    assert (
+        f'<a href="{unit_a.get_absolute_url()}#services-heading">dan 2 layanan lain dari unit ini</a>'
+        in html
+    )
+    assert "Layanan 0 Satu" in html and "Layanan 0 Dua" in html
+    assert html.count("layanan lain dari unit ini") == 1
+    near = client.get(reverse("public:locations_near"), {"lat": "-6.9", "lon": "107.6"})
+    assert "dan 2 layanan lain dari unit ini" in near.content.decode()
+    english = client.get("/en" + mall.get_absolute_url()).content.decode()
+    assert "and 2 more services of this unit" in english

@@ -259,15 +259,16 @@ def test_agency_and_unit_pages_have_constant_query_counts(
     for i in range(n):
         publish_service(agency_a, unit_a, f"Layanan {i}")
     factories.UnitFactory(agency=agency_a)
-    # agency; units; services; their versions; their cost items; charters; figures; the
-    # agency's on-time figures; the ombudsman's findings, their record and the corrective
-    # actions' record (cases).
-    with django_assert_num_queries(11):
+    # agency; units; the services' count and the first page of them; their versions; their
+    # cost items; charters; figures; the agency's on-time figures; the ombudsman's findings,
+    # their record and the corrective actions' record (cases).
+    with django_assert_num_queries(12):
         client.get(agency_a.get_absolute_url())
-    # unit; services; versions; cost items; charter; figures; the performance panel (3), whose
-    # cached figures also give the figures section its on-time rate; the national calendar's
-    # days off (the unit's service days); where the unit serves (counters and locations).
-    with django_assert_num_queries(11):
+    # unit; the services' count and the first page of them; versions; cost items; charter;
+    # figures; the performance panel (3), whose cached figures also give the figures section
+    # its on-time rate; the national calendar's days off (the unit's service days); where the
+    # unit serves (counters and locations). Further pages: tests/public_site/test_pagination.py.
+    with django_assert_num_queries(12):
         client.get(unit_a.get_absolute_url())
 
 

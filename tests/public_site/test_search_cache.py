@@ -16,6 +16,7 @@ from public_site.search_cache import results_key, search_page_cached
 from services import search
 from services.models import Service
 from services.search import SearchFilters, SearchPage, service_search, service_search_page
+from tests import factories
 from tests.registry import publish_service
 
 URL = "/search/"
@@ -223,11 +224,12 @@ def test_queries_do_not_grow_with_the_services(
     client, django_assert_num_queries, agency_a, unit_a, count, params
 ):
     _izin(agency_a, unit_a, count)
-    # agencies for the form; the bounded count; the page; its versions.
+    # agencies for the form (then cached); the bounded count; the page; its versions.
     with django_assert_num_queries(4):
         client.get(URL, params)
-    # The same search in other words' case: the form's agencies only.
-    with django_assert_num_queries(1):
+    # The same search in other words' case, a first-time address: the agencies, the results
+    # and their rendered list all come from the cache.
+    with django_assert_num_queries(0):
         client.get(URL, {**params, "q": params.get("q", "").upper(), "unknown": "1"})
 
 
@@ -279,3 +281,40 @@ def test_a_result_loads_only_what_the_list_shows(agency_a, unit_a):
     (service,) = service_search_page(filters=SearchFilters(query="izin"), number=1).services
     assert service.get_deferred_fields() >= {"summary", "search_vector", "keywords"}
     assert service.agency.get_deferred_fields() >= {"address", "email"}
+
+
+# --- The agency filter and the rendered results list, kept under the same token ----------
+
+
+def test_a_new_or_renamed_agency_shows_in_the_filter_at_once(client, agency_a, unit_a):
+    assert '<option value="dinas-a">Dinas A</option>' in client.get(URL).content.decode()
+    factories.AgencyFactory(name="Dinas Baru", slug="dinas-baru")
+    html = client.get(URL, {"utm_source": "x"}).content.decode()
+    assert '<option value="dinas-baru">Dinas Baru</option>' in html
+    # ...and can be chosen at once (an unknown agency would be dropped as invalid).
+    chosen = client.get(URL, {"agency": "dinas-baru"})
+    assert chosen.context["filters"].agency == "dinas-baru"
+    assert '<option value="dinas-baru" selected>Dinas Baru</option>' in chosen.content.decode()
+    agency_a.name = "Dinas A Baru"
+    agency_a.save()
+    assert '<option value="dinas-a">Dinas A Baru</option>' in client.get(URL).content.decode()
+
+
+def test_the_rendered_results_list_is_kept_per_language(client, agency_a, unit_a):
+    publish_service(agency_a, unit_a, "Izin Apotek")
+    indonesian = client.get(URL, {"q": "apotek"}).content.decode()
+    assert 'href="/agencies/dinas-a/services/izin-apotek/"' in indonesian
+    assert "<dd>Gratis</dd>" in indonesian
+    with CaptureQueriesContext(connection) as queries:
+        english = client.get("/en" + URL, {"q": "APOTEK"}).content.decode()
+    assert _services_queries(queries) == []  # the results are shared; the list is not
+    assert 'href="/en/agencies/dinas-a/services/izin-apotek/"' in english
+    assert "<dd>Free</dd>" in english and "Gratis" not in english
+
+
+def test_a_publish_shows_in_the_rendered_list_at_once(client, agency_a, unit_a):
+    publish_service(agency_a, unit_a, "Izin Apotek")
+    assert ">Izin Apotek Rakyat<" not in client.get(URL, {"q": "apotek"}).content.decode()
+    publish_service(agency_a, unit_a, "Izin Apotek Rakyat")
+    for query in ("apotek", "APOTEK"):
+        assert ">Izin Apotek Rakyat<" in client.get(URL, {"q": query}).content.decode()

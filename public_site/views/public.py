@@ -67,7 +67,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "public/home.html",
-        {"services": services, "regions": agencies_by_region(), "form": SearchForm()},
+        {"services": services, "regions": agencies_by_region()},
     )
 
 

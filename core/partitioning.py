@@ -71,6 +71,11 @@ class Claim:
     columns: tuple[str, ...]
     constraint: str  # the name the unique violation carries (the old constraint's)
     lookup_index: str  # a plain partitioned index over the same columns, for lookups
+    # In SKIP_DUPLICATES mode, does a taken key skip the row (True) or fail the statement
+    # as a plain write would (False)? A table with several claims skips on its first one
+    # only (the triggers fire in the order of their names, i.e. of the claim tables): a row
+    # skipped by a later claim would leave the earlier claims taken without a row.
+    skippable: bool = True
 
 
 @dataclass(frozen=True)
@@ -163,6 +168,11 @@ def _claim_sql(spec: Spec, claim: Claim) -> list[str]:
         f"constraint \"{claim.constraint}\"', CONSTRAINT = '{claim.constraint}', "
         f"TABLE = '{table}';"
     )
+    taken = (
+        "RETURN NULL;  -- the fact is taken: skip the row (ON CONFLICT DO NOTHING)"
+        if claim.skippable
+        else violation
+    )
     return [
         f"""CREATE OR REPLACE FUNCTION {fn}_row() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
@@ -180,7 +190,7 @@ def _claim_sql(spec: Spec, claim: Claim) -> list[str]:
             IF FOUND THEN
                 RETURN NEW;
             END IF;
-            RETURN NULL;  -- the fact is taken: skip the row (ON CONFLICT DO NOTHING)
+            {taken}
         END $$""",
         f"""CREATE OR REPLACE FUNCTION {fn}_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN

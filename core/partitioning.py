@@ -6,12 +6,16 @@ Design (issue 17, "National scale"; docs/scaling.md, "Partitioning by month"):
   function here is a no-op (or says "not partitioned") elsewhere, and the migrations that
   convert a table check `connection.vendor`.
 - **Which tables.** `oversight_breach`, by `occurred_at` (the review desk's order and date
-  windows). `delivery_servicedelivery` and `notifications_notification` stay single tables
-  for now: their "exactly once" keys (`(agency, reference)`, upserted by the bulk path with
-  `ON CONFLICT (agency_id, reference) DO UPDATE`; the outbox's `idempotency_key`, written by
-  about ten `ON CONFLICT DO NOTHING` writers) cannot include a month, and PostgreSQL has no
-  global unique index over partitions. Converting them needs those writers rewritten first
-  (the claim-table pattern below); see docs/scaling.md.
+  windows; oversight/partitions.py), and `delivery_servicedelivery`, by `submitted_at`
+  (delivery/partitions.py): its `(agency, reference)` and `tracking_code` are kept by claim
+  tables, and its writers no longer use `ON CONFLICT (agency_id, reference)` (the bulk
+  importer locks the reference claims, updates the existing rows and inserts the new ones,
+  delivery/bulk/apply.py; the set-based insert skips taken references in SKIP_DUPLICATES
+  mode). `notifications_notification` stays a single table for now: the outbox's
+  `idempotency_key`, written by about ten `ON CONFLICT DO NOTHING` writers, cannot include
+  a month, and PostgreSQL has no global unique index over partitions; each writer would
+  have to set SKIP_DUPLICATES first. The registry of partitioned tables is
+  oversight/partitions.py's `PARTITIONED`; see docs/scaling.md.
 - **Keys.** PostgreSQL demands that every unique index of a partitioned table include the
   partition key: the database's primary key becomes `(id, <key>)` while Django keeps `id` as
   its primary key (ids still come from the one identity sequence, so they stay unique).
@@ -24,7 +28,9 @@ Design (issue 17, "National scale"; docs/scaling.md, "Partitioning by month"):
   set-based once per statement (a duplicate fails with a unique violation under the old
   constraint's name, as before); a writer that wants `ON CONFLICT DO NOTHING` semantics (the
   sweep) sets the transaction-local setting `SKIP_DUPLICATES` and a row trigger claims each
-  row before it is written, skipping it if the fact is taken. Concurrent writers of the same
+  row before it is written, skipping it if the fact is taken (a table with several claims
+  skips on the first only, `Claim.skippable`: the others refuse as a plain write, so that a
+  skipped row never leaves an earlier claim taken). Concurrent writers of the same
   key wait on the claim's index entry exactly as they would on the old unique index. A
   DELETE frees its claims; an UPDATE moving a row to another month keeps it; the key columns
   cannot be updated (nothing does). Rows moved between partitions directly (the DEFAULT

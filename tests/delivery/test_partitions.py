@@ -270,3 +270,37 @@ def test_a_figures_window_bounded_on_submitted_at_scans_only_its_months(db):
         partition_name(TABLE, dt.date(2030, 3, 1)),
         partition_name(TABLE, dt.date(2030, 4, 1)),
     }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_converts_a_table_with_rows_and_back(ktp, agency_a):
+    from django.db.migrations.executor import MigrationExecutor
+
+    created = _record(agency_a, [_item(f"R-{i}") for i in range(3)])
+    before = sorted(ServiceDelivery.objects.values_list("id", "reference", "tracking_code"))
+    previous = [("delivery", "0004_delivery_claims_and_fk_without_db_constraint")]
+    executor = MigrationExecutor(connection)
+    try:
+        executor.migrate(previous)
+        assert not is_partitioned(TABLE)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass "
+                "AND contype = 'u' ORDER BY 1",
+                [TABLE],
+            )
+            assert [row[0] for row in cursor.fetchall()] == [
+                "delivery_reference_unique",
+                "delivery_servicedelivery_tracking_code_key",
+            ]
+            cursor.execute(f"SELECT id, reference, tracking_code FROM {TABLE} ORDER BY id")
+            assert cursor.fetchall() == before
+    finally:
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
+    assert is_partitioned(TABLE)
+    assert sorted(ServiceDelivery.objects.values_list("id", "reference", "tracking_code")) == before
+    assert DeliveryReferenceClaim.objects.count() == DeliveryTrackingClaim.objects.count() == 3
+    [new] = _record(agency_a, [_item("R-9")])
+    assert _written(new) > max(_written(r) for r in created)  # the identity continues
+    assert [r.result for r in _record(agency_a, [_item("R-0")])] == ["updated"]

@@ -30,8 +30,11 @@ Design (issue 17, "National scale"; docs/scaling.md, "Partitioning by month"):
   sweep) sets the transaction-local setting `SKIP_DUPLICATES` and a row trigger claims each
   row before it is written, skipping it if the fact is taken (a table with several claims
   skips on the first only, `Claim.skippable`: the others refuse as a plain write, so that a
-  skipped row never leaves an earlier claim taken). Concurrent writers of the same
-  key wait on the claim's index entry exactly as they would on the old unique index. A
+  skipped row never leaves an earlier claim taken). Set it around an INSERT only: an UPDATE
+  that moves a row to another month fires the destination's BEFORE INSERT row trigger,
+  which in that mode finds the row's own claim taken and may drop the row (not exercised:
+  every writer turns it off after its INSERT). Concurrent writers of the same key wait on
+  the claim's index entry exactly as they would on the old unique index. A
   DELETE frees its claims; an UPDATE moving a row to another month keeps it; the key columns
   cannot be updated (nothing does). Rows moved between partitions directly (the DEFAULT
   partition's rows into a new month) keep their claims: statement triggers fire only for

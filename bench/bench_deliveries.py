@@ -332,8 +332,23 @@ def copy_rows(data: bytes) -> None:
 def truncate() -> None:
     from django.db import connection
 
+    from delivery.partitions import truncate_sql
+
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE delivery_servicedelivery CASCADE")
+        cursor.execute(truncate_sql())
+
+
+def make_months(rows: list[Row]) -> None:
+    """The month partitions of the generated rows (the migration made this month and the
+    next ones only; older rows would all land in the DEFAULT partition). Nothing to do
+    where deliveries are not partitioned (SQLite)."""
+    from core.partitioning import ensure_partitions
+    from delivery.partitions import DELIVERIES
+
+    first = min(r.submitted_at for r in rows).astimezone(dt.UTC).date().replace(day=1)
+    today = dt.datetime.now(dt.UTC).date()
+    months = (today.year - first.year) * 12 + today.month - first.month + 3
+    ensure_partitions([DELIVERIES.table], today=first, months_ahead=months)
 
 
 # --- (a) the project's ingestion path ----------------------------------------------------------
@@ -465,6 +480,7 @@ def run(args: argparse.Namespace) -> int:
     days = Days.load(calendar)
     t, rows = timed(lambda: generate(args.rows, services, days, now))
     print(f"  generated {len(rows):,} rows in {t:.1f}s")
+    make_months(rows)
     sample, rest = rows[:ingest_n], rows[ingest_n:]
     sample_text = copy_text(sample, calendar.pk, now)
     vacuum("delivery_servicedelivery")

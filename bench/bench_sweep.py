@@ -167,8 +167,13 @@ def one_history(
     from oversight.sweep import sweep
 
     now0 = now1 - dt.timedelta(hours=2)  # the first sweep's watermark
+    from delivery.partitions import truncate_sql
+
+    # Deliveries first: their claims and the rows pointing into them (no database foreign
+    # key leads a CASCADE there any more), then the sweep's own tables and the breach claims.
+    execute(truncate_sql())
     execute(
-        "TRUNCATE delivery_servicedelivery, oversight_breach, oversight_sweeprun, "
+        "TRUNCATE oversight_breach, oversight_breachclaim, oversight_sweeprun, "
         "notifications_notification CASCADE"
     )
     t_gen = timed(

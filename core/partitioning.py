@@ -6,14 +6,15 @@ Design (issue 17, "National scale"; docs/scaling.md, "Partitioning by month"):
   function here is a no-op (or says "not partitioned") elsewhere, and the migrations that
   convert a table check `connection.vendor`.
 - **Which tables.** `oversight_breach`, by `occurred_at` (the review desk's order and date
-  windows). `notifications_notification`, by `created_at` (notifications/partitions.py):
+  windows; oversight/partitions.py); `delivery_servicedelivery`, by `submitted_at`
+  (delivery/partitions.py): its `(agency, reference)` and `tracking_code` are kept by claim
+  tables, and its writers no longer use `ON CONFLICT (agency_id, reference)` (the bulk
+  importer locks the reference claims, updates the existing rows and inserts the new ones,
+  delivery/bulk/apply.py; the set-based insert skips taken references in SKIP_DUPLICATES
+  mode); and `notifications_notification`, by `created_at` (notifications/partitions.py):
   its writers that skip a taken `idempotency_key` all go through
-  `notifications.outbox.insert` (SKIP_DUPLICATES for that insert only).
-  `delivery_servicedelivery` stays a single table
-  for now: its "exactly once" key (`(agency, reference)`, upserted by the bulk path with
-  `ON CONFLICT (agency_id, reference) DO UPDATE`) cannot include a month, and PostgreSQL has no
-  global unique index over partitions. Converting it needs that writer rewritten first
-  (the claim-table pattern below); see docs/scaling.md.
+  `notifications.outbox.insert` (SKIP_DUPLICATES for that insert only). The registry of
+  partitioned tables is oversight/partitions.py's `PARTITIONED`; see docs/scaling.md.
 - **Keys.** PostgreSQL demands that every unique index of a partitioned table include the
   partition key: the database's primary key becomes `(id, <key>)` while Django keeps `id` as
   its primary key (ids still come from the one identity sequence, so they stay unique).
@@ -26,8 +27,13 @@ Design (issue 17, "National scale"; docs/scaling.md, "Partitioning by month"):
   set-based once per statement (a duplicate fails with a unique violation under the old
   constraint's name, as before); a writer that wants `ON CONFLICT DO NOTHING` semantics (the
   sweep) sets the transaction-local setting `SKIP_DUPLICATES` and a row trigger claims each
-  row before it is written, skipping it if the fact is taken. Concurrent writers of the same
-  key wait on the claim's index entry exactly as they would on the old unique index. A
+  row before it is written, skipping it if the fact is taken (a table with several claims
+  skips on the first only, `Claim.skippable`: the others refuse as a plain write, so that a
+  skipped row never leaves an earlier claim taken). Set it around an INSERT only: an UPDATE
+  that moves a row to another month fires the destination's BEFORE INSERT row trigger,
+  which in that mode finds the row's own claim taken and may drop the row (not exercised:
+  every writer turns it off after its INSERT). Concurrent writers of the same key wait on
+  the claim's index entry exactly as they would on the old unique index. A
   DELETE frees its claims; an UPDATE moving a row to another month keeps it; the key columns
   cannot be updated (nothing does). Rows moved between partitions directly (the DEFAULT
   partition's rows into a new month) keep their claims: statement triggers fire only for
@@ -73,6 +79,11 @@ class Claim:
     columns: tuple[str, ...]
     constraint: str  # the name the unique violation carries (the old constraint's)
     lookup_index: str  # a plain partitioned index over the same columns, for lookups
+    # In SKIP_DUPLICATES mode, does a taken key skip the row (True) or fail the statement
+    # as a plain write would (False)? A table with several claims skips on its first one
+    # only (the triggers fire in the order of their names, i.e. of the claim tables): a row
+    # skipped by a later claim would leave the earlier claims taken without a row.
+    skippable: bool = True
 
 
 @dataclass(frozen=True)
@@ -165,6 +176,11 @@ def _claim_sql(spec: Spec, claim: Claim) -> list[str]:
         f"constraint \"{claim.constraint}\"', CONSTRAINT = '{claim.constraint}', "
         f"TABLE = '{table}';"
     )
+    taken = (
+        "RETURN NULL;  -- the fact is taken: skip the row (ON CONFLICT DO NOTHING)"
+        if claim.skippable
+        else violation
+    )
     return [
         f"""CREATE OR REPLACE FUNCTION {fn}_row() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
@@ -182,7 +198,7 @@ def _claim_sql(spec: Spec, claim: Claim) -> list[str]:
             IF FOUND THEN
                 RETURN NEW;
             END IF;
-            RETURN NULL;  -- the fact is taken: skip the row (ON CONFLICT DO NOTHING)
+            {taken}
         END $$""",
         f"""CREATE OR REPLACE FUNCTION {fn}_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN

@@ -35,7 +35,6 @@ from agencies.models import Agency, Unit
 from delivery.models import ServiceDelivery
 from delivery.selectors import (
     AgencyPerformance,
-    DeliveryStatus,
     MonthFigures,
     PerformanceFigures,
     PeriodFigures,
@@ -46,6 +45,7 @@ from delivery.selectors import (
     _month_start,
     _rate,
     agency_league,
+    completed_between,
     months_before,
     percentile_cont,
     performance_aggregates,
@@ -203,9 +203,7 @@ def _periods_by(column: str, *, until: dt.date) -> dict[int, list[PeriodFigures]
         aggregates[f"on_time_{m}"] = Count("pk", filter=since_m & Q(completed_at__lte=F("due_at")))
     rows = (
         ServiceDelivery.objects.filter(
-            status=DeliveryStatus.COMPLETED,
-            completed_at__gte=bounds[PERIODS[-1]][0],
-            completed_at__lt=bounds[PERIODS[0]][1],
+            completed_between(bounds[PERIODS[-1]][0], bounds[PERIODS[0]][1])
         )
         .values(column)
         .annotate(**aggregates)
@@ -245,9 +243,7 @@ def _months_by(column: str, *, until: dt.date) -> dict[int, dict[dt.date, tuple[
     start, end = _bounds(first, until)
     tz = timezone.get_default_timezone()
     rows = (
-        ServiceDelivery.objects.filter(
-            status=DeliveryStatus.COMPLETED, completed_at__gte=start, completed_at__lt=end
-        )
+        ServiceDelivery.objects.filter(completed_between(start, end))
         .annotate(month=TruncMonth("completed_at", tzinfo=tz))
         .values(column, "month")
         .annotate(

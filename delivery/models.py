@@ -122,11 +122,12 @@ class ServiceDelivery(models.Model):
             models.Index(fields=["agency", "completed_at"], name="delivery_agency_completed"),
             # The national league (`selectors.agency_league`): each agency's completed
             # deliveries of a period and how many were on time, read from the index alone
-            # (an index-only scan: no heap row per delivery). INCLUDE is PostgreSQL's;
+            # (an index-only scan: no heap row per delivery; `submitted_at` is the bound
+            # `completed_between` adds for partition pruning). INCLUDE is PostgreSQL's;
             # SQLite builds the plain partial index.
             models.Index(
                 fields=["agency", "completed_at"],
-                include=["due_at"],
+                include=["due_at", "submitted_at"],
                 name="delivery_agency_done",
                 condition=Q(status="completed"),
             ),
@@ -155,7 +156,11 @@ class ServiceDelivery(models.Model):
 class DeliveryPause(models.Model):
     """The clock stopped, e.g. waiting for the citizen to bring a missing document."""
 
-    delivery = models.ForeignKey(ServiceDelivery, on_delete=models.CASCADE, related_name="pauses")
+    # Deliveries are partitioned by month on PostgreSQL (delivery/partitions.py): no
+    # database foreign key into them; Django applies on_delete.
+    delivery = models.ForeignKey(
+        ServiceDelivery, on_delete=models.CASCADE, db_constraint=False, related_name="pauses"
+    )
     reason = models.CharField(_("reason"), max_length=300)
     started_at = models.DateTimeField(_("paused at"))
     ended_at = models.DateTimeField(_("resumed at"), null=True, blank=True)
@@ -172,3 +177,29 @@ class DeliveryPause(models.Model):
 
     def __str__(self) -> str:
         return self.reason
+
+
+class DeliveryReferenceClaim(models.Model):
+    """The `(agency, reference)` of every delivery, unpartitioned: keeps "one delivery per
+    agency reference" (`delivery_reference_unique`) across the monthly partitions of
+    `delivery_servicedelivery` on PostgreSQL, where a unique index cannot span partitions
+    (core/partitioning.py, written by triggers; delivery/partitions.py). The bulk importer
+    locks these rows to serialise writers of the same references. Unused elsewhere: SQLite
+    keeps the unique constraint on the delivery table itself."""
+
+    pk = models.CompositePrimaryKey("agency_id", "reference")
+    agency_id = models.BigIntegerField()
+    reference = models.CharField(max_length=80)
+
+    def __str__(self) -> str:
+        return f"{self.agency_id} {self.reference}"
+
+
+class DeliveryTrackingClaim(models.Model):
+    """The tracking code of every delivery, unpartitioned: keeps tracking codes nationally
+    unique across the monthly partitions (as DeliveryReferenceClaim)."""
+
+    tracking_code = models.CharField(max_length=12, primary_key=True)
+
+    def __str__(self) -> str:
+        return self.tracking_code

@@ -82,6 +82,9 @@ class SurveyResponse(models.Model):
     delivery = models.OneToOneField(
         ServiceDelivery,
         on_delete=models.SET_NULL,
+        # Deliveries are partitioned by month (delivery/partitions.py): no database foreign
+        # key; Django applies on_delete (the one-to-one's unique index stays).
+        db_constraint=False,
         null=True,
         blank=True,
         related_name="survey_response",

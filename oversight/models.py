@@ -141,6 +141,8 @@ class Breach(models.Model):
     delivery = models.ForeignKey(
         "delivery.ServiceDelivery",
         on_delete=models.CASCADE,
+        # Deliveries are partitioned by month (delivery/partitions.py): no database FK.
+        db_constraint=False,
         null=True,
         blank=True,
         related_name="breaches",
@@ -448,7 +450,11 @@ class CitizenFollower(models.Model):
     """
 
     delivery = models.ForeignKey(
-        "delivery.ServiceDelivery", on_delete=models.CASCADE, related_name="followers"
+        "delivery.ServiceDelivery",
+        on_delete=models.CASCADE,
+        # Deliveries are partitioned by month (delivery/partitions.py): no database FK.
+        db_constraint=False,
+        related_name="followers",
     )
     email = models.EmailField(_("email"))
     unsubscribe_token = models.CharField(max_length=64, unique=True, default=new_follower_token)

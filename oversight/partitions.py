@@ -5,6 +5,10 @@ the registry of every table so partitioned (the outbox too: notifications/partit
 windows). Its "one breach per fact" key `(kind, subject_type, subject_id, period)` cannot
 include the month, so it is kept by the unpartitioned claim table `oversight_breachclaim`
 (BreachClaim), under the old constraint's name `breach_unique_fact`.
+
+The registry of every partitioned table (`PARTITIONED`, driving the daily beat task and the
+`partitions` command) lives here, the lowest app that sees them all: deliveries too
+(delivery/partitions.py).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 
 from core.partitioning import Claim, Spec, ensure_partitions
+from delivery.partitions import DELIVERIES
 from notifications.partitions import NOTIFICATIONS
 
 BREACHES = Spec(
@@ -30,6 +35,8 @@ BREACHES = Spec(
 # Every table partitioned by month: the beat task keeps their partitions ahead (the outbox's
 # spec lives in notifications, which cannot import this module).
 PARTITIONED = [BREACHES.table, NOTIFICATIONS.table]
+# Every table partitioned by month: the beat task keeps their partitions ahead.
+PARTITIONED = [BREACHES.table, DELIVERIES.table]
 
 
 def create_partitions(

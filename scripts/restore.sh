@@ -33,7 +33,8 @@ media="${conf[1]}"
 log "Restoring the database (one transaction: all or nothing)"
 # The schema is dropped and recreated in the restore's own transaction rather than with
 # pg_restore --clean: --clean drops each object one by one, and PostgreSQL refuses to drop
-# a monthly partition's inherited primary key (oversight_breach is partitioned).
+# a monthly partition's inherited primary key (oversight_breach and delivery_servicedelivery
+# are partitioned).
 {
   echo "DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;"
   "${PG_BIN}pg_restore" --no-owner --no-privileges --file - "$backup/database.dump"

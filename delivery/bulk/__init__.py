@@ -4,11 +4,13 @@ Every item is validated in Python first (`items`: types, dates, fees, service, p
 duplicates), then the valid ones are written in chunks (`apply`), each chunk one
 transaction. On PostgreSQL the new deliveries of a chunk are written set-based
 (`setwise`: one COPY into a staging table and one `INSERT ... SELECT` that joins the
-calendar days for the due dates, `ON CONFLICT DO NOTHING`); what that statement leaves
-(references that exist, refusals) is planned row by row (`plan`: the row each becomes,
-with its clock) and written by one `INSERT ... ON CONFLICT (agency, reference) DO UPDATE`:
-idempotent on the agency's own reference, so sending the same items twice never
-duplicates a delivery. `recorder.DeliveryRecorder` runs the steps; `results` is what the
+calendar days for the due dates, skipping references that exist); what that statement
+leaves (references that exist, refusals) is planned row by row (`plan`: the row each
+becomes, with its clock) and written with the references locked, by one set-based UPDATE
+of the existing deliveries and one INSERT of the new ones: idempotent on the agency's own
+reference, so sending the same items twice never duplicates a delivery (on PostgreSQL the
+table is partitioned by month and the reference kept by a claim table,
+delivery/partitions.py). `recorder.DeliveryRecorder` runs the steps; `results` is what the
 caller gets back.
 
 Items may also carry a pause (`paused_at`, `pause_reason`, optionally `resumed_at`). Those

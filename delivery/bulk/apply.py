@@ -1,5 +1,13 @@
-"""Writing valid items: each chunk one transaction and one `INSERT ... ON CONFLICT (agency,
-reference) DO UPDATE`, idempotent on the agency's own reference.
+"""Writing valid items: each chunk one transaction, idempotent on the agency's own reference:
+the chunk's references are locked, the existing deliveries updated by one set-based
+`UPDATE ... FROM (VALUES ...)` and the new ones inserted by one INSERT.
+
+No `ON CONFLICT (agency, reference) DO UPDATE`: on PostgreSQL the delivery table is
+partitioned by month and no unique index holds the reference (its claim table does,
+delivery/partitions.py). Two importers of the same references are serialised by the lock on
+the references' claims (existing ones) or by the claim's index entry (new ones): the second
+to insert a new reference waits for the first, gets the unique violation once it commits,
+and writes its chunk again, now as an update (`_write_chunk`).
 
 Items that carry a pause are written one by one, each in a savepoint that holds the upsert
 and the calls to the real `delivery_pause`/`delivery_resume` (matched on the pause's
@@ -10,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, IntegrityError, connection, models, transaction
 from django.utils.translation import gettext as _
 
 from agencies.models import Agency
@@ -19,7 +27,7 @@ from delivery.bulk import setwise
 from delivery.bulk.items import CleanItem
 from delivery.bulk.plan import AgencyCatalogue
 from delivery.bulk.results import NON_FIELD, ItemResult, refused
-from delivery.models import DeliveryPause, ServiceDelivery
+from delivery.models import DeliveryPause, DeliveryReferenceClaim, ServiceDelivery
 from delivery.services import delivery_pause, delivery_resume
 
 # What an update may change; the promise (version, unit, calendar) stays that of submission.
@@ -39,6 +47,65 @@ UPDATE_FIELDS = [
     "status",
     "updated_at",
 ]
+# Rows per UPDATE (parameters: SQLite allows 32766 a statement).
+UPDATE_BATCH = 1000
+# How often a chunk is written again after a concurrent importer inserted one of its new
+# references first (each retry finds more of them existing; one is almost always enough).
+RETRIES = 3
+_REFERENCE_CONSTRAINT = "delivery_reference_unique"
+
+
+def _is_reference_race(error: IntegrityError) -> bool:
+    """The unique violation of a reference inserted meanwhile by another writer."""
+    diag = getattr(error.__cause__, "diag", None)
+    if diag is not None:
+        return getattr(diag, "constraint_name", None) == _REFERENCE_CONSTRAINT
+    # SQLite names the columns, not the constraint.
+    return "agency_id, delivery_servicedelivery.reference" in str(error)
+
+
+def _concrete(name: str) -> models.Field[Any, Any]:
+    field = ServiceDelivery._meta.get_field(name)
+    assert isinstance(field, models.Field)
+    return field
+
+
+def _update(rows: list[tuple[ServiceDelivery, Any]]) -> None:
+    """Write UPDATE_FIELDS of existing deliveries set-based: `UPDATE ... FROM (VALUES ...)`
+    matched on the id and the month key the row had (PostgreSQL prunes to its partition;
+    a new submission time moves the row to its month). `rows`: (delivery, old key)."""
+    meta = ServiceDelivery._meta
+    fields = [_concrete(name) for name in UPDATE_FIELDS]
+    key = _concrete("submitted_at")
+    table = connection.ops.quote_name(meta.db_table)
+    columns = [meta.pk, key, *fields]
+    if connection.vendor == "postgresql":
+        # Typed, so that a column that is NULL in every row is still of its type.
+        cells = [f"%s::{column.db_type(connection)}" for column in columns]
+    else:
+        cells = ["%s"] * len(columns)
+    row_sql = f"({', '.join(cells)})"
+    assignments = ", ".join(
+        f"{connection.ops.quote_name(field.attname)} = v.column{position}"
+        for position, field in enumerate(fields, start=3)
+    )
+    for start in range(0, len(rows), UPDATE_BATCH):
+        batch = rows[start : start + UPDATE_BATCH]
+        params: list[Any] = []
+        for delivery, old_key in batch:
+            params.append(delivery.pk)
+            params.append(key.get_db_prep_save(old_key, connection))
+            for field in fields:
+                # pre_save: `updated_at` (auto_now) takes the moment, as save() does.
+                value = field.pre_save(delivery, add=False)
+                params.append(field.get_db_prep_save(value, connection))
+        sql = (
+            f"UPDATE {table} SET {assignments} "  # noqa: S608 (model names only)
+            f"FROM (VALUES {', '.join([row_sql] * len(batch))}) AS v "
+            f"WHERE {table}.id = v.column1 AND {table}.{key.attname} = v.column2"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
 
 
 class ChunkWriter:
@@ -51,7 +118,28 @@ class ChunkWriter:
         self.set_writer = setwise.SetWriter(catalogue=catalogue)
 
     def _write_chunk(self, items: list[CleanItem]) -> list[ItemResult]:
-        references = [item.reference for item in items]
+        """Write the items (inside the caller's transaction); written again, in a savepoint,
+        when a concurrent importer inserted one of the new references first."""
+        for attempt in range(RETRIES + 1):
+            try:
+                with transaction.atomic():
+                    return self._write_chunk_once(items)
+            except IntegrityError as error:
+                if attempt == RETRIES or not _is_reference_race(error):
+                    raise
+        raise AssertionError("unreachable")
+
+    def _write_chunk_once(self, items: list[CleanItem]) -> list[ItemResult]:
+        references = sorted({item.reference for item in items})
+        # Lock the claims of the references that exist, in one order (no deadlock between
+        # two importers): the claims never move, while a delivery moves to another month's
+        # partition when its submission time changes.
+        list(
+            DeliveryReferenceClaim.objects.select_for_update()
+            .filter(agency_id=self.agency.pk, reference__in=references)
+            .order_by("reference")
+            .values_list("reference", flat=True)
+        )
         existing = {
             d.reference: d
             for d in ServiceDelivery.objects.select_for_update(of=("self",))
@@ -64,9 +152,11 @@ class ChunkWriter:
             ).values_list("delivery_id", flat=True)
         )
         results: list[ItemResult] = []
-        rows: list[tuple[ServiceDelivery, ItemResult]] = []
+        created: list[tuple[ServiceDelivery, ItemResult]] = []
+        updated: list[tuple[ServiceDelivery, ItemResult, Any]] = []
         for item in items:
             before = existing.get(item.reference)
+            old_key = None if before is None else before.submitted_at
             resumed = None  # the savepoint before a pause ended for this item, if any
             if (
                 before is not None
@@ -105,19 +195,22 @@ class ChunkWriter:
                     transaction.savepoint_rollback(resumed)
                 results.append(refused(item.index, item.reference, error))
                 continue
-            result = ItemResult(
-                item.index, item.reference, "created" if before is None else "updated"
-            )
-            rows.append((delivery, result))
+            if before is None:
+                result = ItemResult(item.index, item.reference, "created")
+                created.append((delivery, result))
+            else:
+                result = ItemResult(item.index, item.reference, "updated")
+                updated.append((delivery, result, old_key))
             results.append(result)
-        if rows:
-            ServiceDelivery.objects.bulk_create(
-                [delivery for delivery, _result in rows],
-                update_conflicts=True,
-                unique_fields=["agency", "reference"],
-                update_fields=UPDATE_FIELDS,
-            )
-            for delivery, result in rows:
+        if updated:
+            _update([(delivery, old_key) for delivery, _result, old_key in updated])
+            for delivery, result, _old_key in updated:
+                result.delivery_id = delivery.pk
+        if created:
+            # In the references' order, as the locks above (two importers wait, not deadlock).
+            created.sort(key=lambda row: row[0].reference)
+            ServiceDelivery.objects.bulk_create([delivery for delivery, _result in created])
+            for delivery, result in created:
                 result.delivery_id = delivery.pk
         return results
 

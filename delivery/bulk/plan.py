@@ -160,8 +160,4 @@ class AgencyCatalogue:
             # Each item's message is shown as it is: in the language of the request.
             raise ApplicationError(_(error.message), code=error.code, field=error.field) from None
         delivery.status = status_of(delivery, paused=existing is not None and paused)
-        if existing is not None:
-            # Written through the upsert, as an insert that conflicts on the reference.
-            delivery.pk = None
-            delivery._state.adding = True
         return delivery

@@ -6,6 +6,12 @@ The valid items of a chunk are copied into a temporary staging table and inserte
 and for the working days taken (`delivery.clock.completion_sql`), `ON CONFLICT DO NOTHING`.
 No model instance is built and no value goes through the ORM.
 
+The delivery table is partitioned by month (delivery/partitions.py): no unique index holds
+`(agency, reference)`, its claim table's trigger does, and skips a taken reference while the
+transaction-local SKIP_DUPLICATES is on (set around the statement). A tracking code drawn
+twice is never skipped there: it fails the statement, and the caller writes the chunk row by
+row (with new codes).
+
 Python keeps, per item, what needs no calendar row: the standard version in force at
 submission (over the versions the catalogue loaded once), the moment the clock starts and
 its local date (`delivery.clock.clock_start_moment`, `agencies.calendars.local_date`), the
@@ -31,6 +37,7 @@ from agencies.calendars import CALENDAR_DAYS, DAY_UNITS, WORKING_DAYS, clock_due
 from agencies.calendars import local_date as to_local_date
 from agencies.models import CalendarDay
 from core.errors import ApplicationError
+from core.partitioning import SKIP_DUPLICATES
 from delivery.bulk.items import CleanItem
 from delivery.bulk.plan import AgencyCatalogue
 from delivery.bulk.results import ItemResult
@@ -245,8 +252,12 @@ class SetWriter:
             with cursor.copy(_COPY_STAGE) as copy:
                 for entry in staged:
                     copy.write_row(entry.row)
+            # Transaction-local, and the caller's atomic block holds both: a failed insert
+            # rolls the setting back with it.
+            cursor.execute("SELECT set_config(%s, 'on', true)", [SKIP_DUPLICATES])
             cursor.execute(self.sql, {"agency": self.catalogue.agency.pk, "now": timezone.now()})
             written = {reference: pk for pk, reference in cursor.fetchall()}
+            cursor.execute("SELECT set_config(%s, 'off', true)", [SKIP_DUPLICATES])
             # Empty for the next chunk, also when the caller's transaction goes on.
             cursor.execute(f"DELETE FROM {STAGE}")  # noqa: S608 (a constant)
         results: list[ItemResult] = []

@@ -64,6 +64,9 @@ class Complaint(models.Model):
     delivery = models.ForeignKey(
         ServiceDelivery,
         on_delete=models.SET_NULL,
+        # Deliveries are partitioned by month on PostgreSQL (delivery/partitions.py): no
+        # database foreign key; Django applies on_delete.
+        db_constraint=False,
         null=True,
         blank=True,
         related_name="complaints",

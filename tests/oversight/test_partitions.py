@@ -153,7 +153,7 @@ def test_off_postgresql_nothing_is_partitioned(db, monkeypatch):
 @pytest.mark.django_db(transaction=True)
 def test_two_partition_makers_at_once_create_each_month_once():
     today = dt.date(2031, 1, 1)
-    # Every partitioned table's months (the breaches' and the outbox's).
+    # Every partitioned table's months (breaches, deliveries, the outbox).
     months = sorted(
         partition_name(table, add_months(today, i)) for table in PARTITIONED for i in range(3)
     )

@@ -1,5 +1,5 @@
 """Breaches partitioned by month on PostgreSQL (core/partitioning.py has the design), and
-the registry of every table so partitioned (the outbox too: notifications/partitions.py).
+the registry of every table so partitioned (deliveries and the outbox too).
 
 `oversight_breach` is range-partitioned by `occurred_at` (the review desk's order and date
 windows). Its "one breach per fact" key `(kind, subject_type, subject_id, period)` cannot
@@ -7,8 +7,8 @@ include the month, so it is kept by the unpartitioned claim table `oversight_bre
 (BreachClaim), under the old constraint's name `breach_unique_fact`.
 
 The registry of every partitioned table (`PARTITIONED`, driving the daily beat task and the
-`partitions` command) lives here, the lowest app that sees them all: deliveries too
-(delivery/partitions.py).
+`partitions` command) lives here, the lowest app that sees them all: deliveries
+(delivery/partitions.py) and the outbox (notifications/partitions.py).
 """
 
 from __future__ import annotations
@@ -32,11 +32,9 @@ BREACHES = Spec(
     ),
 )
 
-# Every table partitioned by month: the beat task keeps their partitions ahead (the outbox's
-# spec lives in notifications, which cannot import this module).
-PARTITIONED = [BREACHES.table, NOTIFICATIONS.table]
-# Every table partitioned by month: the beat task keeps their partitions ahead.
-PARTITIONED = [BREACHES.table, DELIVERIES.table]
+# Every table partitioned by month: the beat task keeps their partitions ahead (the
+# deliveries' and the outbox's specs live in their apps, which cannot import this module).
+PARTITIONED = [BREACHES.table, DELIVERIES.table, NOTIFICATIONS.table]
 
 
 def create_partitions(

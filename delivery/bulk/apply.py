@@ -20,6 +20,7 @@ from typing import Any
 
 from django.db import DatabaseError, IntegrityError, connection, models, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from agencies.models import Agency
 from core.errors import ApplicationError
@@ -53,6 +54,11 @@ UPDATE_BATCH = 1000
 # references first (each retry finds more of them existing; one is almost always enough).
 RETRIES = 3
 _REFERENCE_CONSTRAINT = "delivery_reference_unique"
+# A reference whose request's month was detached for archive (its claim stays).
+ARCHIVED_REFERENCE = gettext_lazy(
+    "This reference belongs to a month archived from the live registry: it cannot be "
+    "recorded again."
+)
 
 
 def _is_reference_race(error: IntegrityError) -> bool:
@@ -134,7 +140,7 @@ class ChunkWriter:
         # Lock the claims of the references that exist, in one order (no deadlock between
         # two importers): the claims never move, while a delivery moves to another month's
         # partition when its submission time changes.
-        list(
+        claimed = set(
             DeliveryReferenceClaim.objects.select_for_update()
             .filter(agency_id=self.agency.pk, reference__in=references)
             .order_by("reference")
@@ -146,6 +152,9 @@ class ChunkWriter:
             .select_related("version", "unit")
             .filter(agency=self.agency, reference__in=references)
         }
+        # A claim without a live row: the request's month was detached for archive
+        # (`manage.py partitions detach`); the claim stays so that it is never recorded twice.
+        archived = claimed - existing.keys()
         paused_ids = set(
             DeliveryPause.objects.filter(
                 delivery_id__in=[d.pk for d in existing.values()], ended_at__isnull=True
@@ -155,6 +164,10 @@ class ChunkWriter:
         created: list[tuple[ServiceDelivery, ItemResult]] = []
         updated: list[tuple[ServiceDelivery, ItemResult, Any]] = []
         for item in items:
+            if item.reference in archived:
+                errors = {"reference": [str(ARCHIVED_REFERENCE)]}
+                results.append(ItemResult(item.index, item.reference, "error", errors))
+                continue
             before = existing.get(item.reference)
             old_key = None if before is None else before.submitted_at
             resumed = None  # the savepoint before a pause ended for this item, if any

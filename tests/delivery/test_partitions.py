@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
+from django.utils import translation
 
 from core.partitioning import (
     add_months,
@@ -193,10 +194,19 @@ def test_a_month_detached_for_archive_keeps_its_references_taken(ktp, agency_a):
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT id FROM {partition_name(TABLE, JAN)}")
         assert cursor.fetchall() == [(result.delivery_id,)]  # the archive holds the row
-    # The claim stays: an archived request is not recorded again.
-    [again] = _record(agency_a, [_item("R-1")])
-    assert again.result == "error"
-    assert not ServiceDelivery.objects.exists()
+    # The claim stays: an archived request is not recorded again, and the importer says why
+    # (in the request's language) while the rest of the batch is written.
+    with translation.override("id"):
+        again, other = _record(agency_a, [_item("R-1"), _item("R-2")])
+    assert (again.result, other.result) == ("error", "created")
+    assert again.errors == {
+        "reference": [
+            "Referensi ini termasuk bulan yang diarsipkan dari registri aktif: tidak dapat "
+            "dicatat lagi."
+        ]
+    }
+    assert list(ServiceDelivery.objects.values_list("reference", flat=True)) == ["R-2"]
+    ServiceDelivery.objects.filter(reference="R-2").delete()
     call_command("partitions", "attach", "--table", TABLE, "--month", "2026-01", stdout=StringIO())
     assert ServiceDelivery.objects.get().pk == result.delivery_id
     assert [r.result for r in _record(agency_a, [_item("R-1")])] == ["updated"]

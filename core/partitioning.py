@@ -56,8 +56,10 @@ Design (issue 17, "National scale"; docs/scaling.md, "Partitioning by month"):
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
@@ -69,6 +71,33 @@ MONTHS_AHEAD = 3
 SKIP_DUPLICATES = "maklumat.skip_duplicates"
 
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+@contextlib.contextmanager
+def skipping_duplicates() -> Iterator[None]:
+    """Inserts into a partitioned table inside skip a row whose claimed key is taken instead
+    of failing (ON CONFLICT DO NOTHING semantics, across months): the one home of turning
+    SKIP_DUPLICATES on.
+
+    PostgreSQL: one statement turns the transaction-local setting on (a transaction is
+    opened here if there is none) and one puts back what it was, so a later plain insert in
+    the same transaction still fails loudly; a failed insert rolls the setting back with its
+    transaction. Elsewhere (SQLite): nothing, the unique constraints do the skipping."""
+    if not is_postgresql():
+        yield
+        return
+    with transaction.atomic(savepoint=False):
+        with connection.cursor() as cursor:
+            # The target list is evaluated left to right: the value before, then the change.
+            cursor.execute(
+                "SELECT current_setting(%s, true), set_config(%s, 'on', true)",
+                [SKIP_DUPLICATES, SKIP_DUPLICATES],
+            )
+            row = cursor.fetchone()
+            before = (row[0] if row else None) or "off"
+        yield
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config(%s, %s, true)", [SKIP_DUPLICATES, before])
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from core import metrics
 from core.db_outage import connection_lost
-from core.partitioning import SKIP_DUPLICATES
+from core.partitioning import skipping_duplicates
 from notifications.keys import idempotency_key, idempotency_key_sql, sql_text
 from notifications.models import Notification
 from notifications.outbox.insert import insert_notifications
@@ -75,17 +75,13 @@ def _insert(
             # the JIT thresholds and compiling (over a second under load) costs far more than
             # the incremental read it speeds up.
             cursor.execute("SET LOCAL jit = off")
-            # Transaction-local, and the caller's atomic block holds both: a failed insert
-            # rolls the setting back with it.
-            cursor.execute("SELECT set_config(%s, 'on', true)", [SKIP_DUPLICATES])
-            cursor.execute(
-                f"WITH new AS ({insert_sql}), outbox AS ({OUTBOX_FROM_NEW_SQL}) "
-                "SELECT COUNT(*) FROM new",
-                all_params,
-            )
-            created_count = int(cursor.fetchone()[0])
-            cursor.execute("SELECT set_config(%s, 'off', true)", [SKIP_DUPLICATES])
-            return created_count
+            with skipping_duplicates():
+                cursor.execute(
+                    f"WITH new AS ({insert_sql}), outbox AS ({OUTBOX_FROM_NEW_SQL}) "
+                    "SELECT COUNT(*) FROM new",
+                    all_params,
+                )
+                return int(cursor.fetchone()[0])
         cursor.execute(insert_sql, all_params)
         created = [(row[0], row[1]) for row in cursor.fetchall()]
     _write_notifications(created)

@@ -37,7 +37,7 @@ from agencies.calendars import CALENDAR_DAYS, DAY_UNITS, WORKING_DAYS, clock_due
 from agencies.calendars import local_date as to_local_date
 from agencies.models import CalendarDay
 from core.errors import ApplicationError
-from core.partitioning import SKIP_DUPLICATES
+from core.partitioning import skipping_duplicates
 from delivery.bulk.items import CleanItem
 from delivery.bulk.plan import AgencyCatalogue
 from delivery.bulk.results import ItemResult
@@ -252,12 +252,11 @@ class SetWriter:
             with cursor.copy(_COPY_STAGE) as copy:
                 for entry in staged:
                     copy.write_row(entry.row)
-            # Transaction-local, and the caller's atomic block holds both: a failed insert
-            # rolls the setting back with it.
-            cursor.execute("SELECT set_config(%s, 'on', true)", [SKIP_DUPLICATES])
-            cursor.execute(self.sql, {"agency": self.catalogue.agency.pk, "now": timezone.now()})
-            written = {reference: pk for pk, reference in cursor.fetchall()}
-            cursor.execute("SELECT set_config(%s, 'off', true)", [SKIP_DUPLICATES])
+            with skipping_duplicates():
+                cursor.execute(
+                    self.sql, {"agency": self.catalogue.agency.pk, "now": timezone.now()}
+                )
+                written = {reference: pk for pk, reference in cursor.fetchall()}
             # Empty for the next chunk, also when the caller's transaction goes on.
             cursor.execute(f"DELETE FROM {STAGE}")  # noqa: S608 (a constant)
         results: list[ItemResult] = []

@@ -15,35 +15,10 @@ the skipping, as before.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
-from django.db import connection, transaction
-
-from core.partitioning import SKIP_DUPLICATES
+from core.partitioning import skipping_duplicates
 from notifications.models import Notification
-
-
-@contextlib.contextmanager
-def skipping_duplicates() -> Iterator[None]:
-    """Inserts into a partitioned table inside skip a taken claim instead of failing.
-
-    PostgreSQL: one statement turns SKIP_DUPLICATES on for the transaction (opened here
-    if there is none) and one puts back what it was. Elsewhere: nothing."""
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with transaction.atomic(savepoint=False):
-        with connection.cursor() as cursor:
-            # The target list is evaluated left to right: the value before, then the change.
-            cursor.execute(
-                "SELECT current_setting(%s, true), set_config(%s, 'on', true)",
-                [SKIP_DUPLICATES, SKIP_DUPLICATES],
-            )
-            before = cursor.fetchone()[0] or "off"
-        yield
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config(%s, %s, true)", [SKIP_DUPLICATES, before])
 
 
 def insert_notifications(rows: Sequence[Notification], *, batch_size: int | None = None) -> None:

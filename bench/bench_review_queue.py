@@ -77,7 +77,7 @@ SELECT k.kind, 'delivery', x.i, '', s.agency_id, s.unit_id, s.service_id, '', 'o
                   WHERE r.n = floor(x.r3 * 1000)::int %% %(nrev)s) END
 FROM (
     SELECT i, random() AS r1, random() AS r2, random() AS r3,
-           %(now)s - random() * interval '730 days' AS occurred
+           %(now)s - random() * %(days)s * interval '1 day' AS occurred
     FROM generate_series(1, %(n)s) AS i
 ) x
 JOIN bench_svc s ON s.n = x.i %% %(nsvc)s
@@ -213,11 +213,31 @@ def run_floor(sql: str, params: list[Any]) -> int:
         return len(cursor.fetchall())
 
 
+def make_breach_months(now: dt.datetime, days: int) -> int:
+    """The breaches' month partitions over the span, made before the rows are written (the
+    migrations make this month and the next ones only: older rows would otherwise all land
+    in the DEFAULT partition, whose timings are not those of a live month). Returns how
+    many were made; none on an unpartitioned table."""
+    from core.partitioning import MONTHS_AHEAD, add_months, ensure_partitions, month_start
+
+    first = month_start((now - dt.timedelta(days=days + 1)).date())
+    last = add_months(month_start(now.date()), MONTHS_AHEAD)
+    span = (last.year - first.year) * 12 + last.month - first.month
+    return len(ensure_partitions(["oversight_breach"], today=first, months_ahead=span))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--breaches", type=int, default=1_000_000)
     parser.add_argument("--agencies", type=int, default=500)
     parser.add_argument("--desk", type=float, default=0.3, help="share of breaches on the desk")
+    parser.add_argument(
+        "--days",
+        type=int,
+        default=730,
+        help="breaches occurred up to this many days ago (on PostgreSQL, one live month "
+        "partition per month of that span)",
+    )
     report.add_argument(parser)
     parser.add_argument("--repeat", type=int, default=7, help="timed runs per figure (median)")
     parser.add_argument(
@@ -266,7 +286,10 @@ def run(args: argparse.Namespace) -> int:
         "nrev": REVIEWERS,
         "nsvc": sizes["services"],
         "nkind": len(KINDS),
+        "days": args.days,
     }
+    t, made = timed(lambda: make_breach_months(now, args.days))
+    print(f"  {made:,} month partitions of breaches made in {t:.1f}s")
     t, n = timed(lambda: execute(GENERATE_SQL, params))
     print(f"  {n:,} breaches of {args.agencies} agencies ({sizes['units']:,} units, "
           f"{sizes['services']:,} services) generated in {t:.1f}s")  # fmt: skip

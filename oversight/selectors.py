@@ -129,12 +129,18 @@ def desk_page(
             )
     prefix = "-" if order.descending else ""
     ordering = (f"{prefix}{order.field}", f"{prefix}pk")
-    # Two steps in one query: the page's ids first, off the desk's covering partial indexes
-    # (an index-only scan that tests the filters on the index, however sparse they are),
-    # then those rows with what the page shows, by primary key.
-    ids = rows.order_by(*ordering).values("pk")[: size + 1]
+    # Two steps: the page's keys first, off the desk's covering partial indexes (an
+    # index-only scan that tests the filters on the index, however sparse they are), then
+    # those rows with what the page shows. The second step names each row's month as well
+    # as its id: on the partitioned table PostgreSQL then plans and reads only the page's
+    # months, where an id alone (or the first step as a subquery) would plan and probe
+    # every live month (docs/performance.md, "The review desk and live months").
+    keys = list(rows.order_by(*ordering).values_list("pk", "occurred_at")[: size + 1])
     found = list(
-        Breach.objects.filter(pk__in=ids)
+        Breach.objects.filter(
+            pk__in=[pk for pk, _ in keys],
+            occurred_at__in=sorted({occurred for _, occurred in keys}),
+        )
         .select_related("agency", "unit", "service", "escalation", "assignee")
         .only(*DESK_PAGE_FIELDS)
         .order_by(*ordering)
@@ -147,20 +153,27 @@ def desk_page(
 def desk_counts(*, queryset: QuerySet[Breach], cap: int = DESK_COUNT_CAP) -> dict[str, int]:
     """How many breaches of the (filtered) desk are in each state, counted up to `cap`
     (a count above it is `cap + 1`: "more than cap"). One query; each state's count stops
-    at cap + 1 rows, so counting the whole national desk costs no more than a page."""
-    from django.db import connections
+    at cap + 1 rows, so counting the whole national desk costs no more than a page.
 
-    parts: list[str] = []
-    params: list[Any] = []
-    for status in BreachStatus.values:
-        sliced = queryset.filter(status=status).order_by().values("pk")[: cap + 1]
-        sql, part_params = sliced.query.sql_with_params()
-        parts.append(f"(SELECT count(*) FROM ({sql}) AS s)")  # noqa: S608 (the ORM's SQL)
-        params.extend(part_params)
+    The states are a VALUES list and the count one correlated subquery over it: the
+    database plans the (filtered) desk once, not once per state, which is what the page
+    costs on a table partitioned into many live months."""
+    from django.db import connections
+    from django.db.models.expressions import RawSQL
+
+    state = RawSQL('"desk_states"."column1"', ())  # a VALUES list's first column, in both
+    sliced = queryset.filter(status=state).order_by().values("pk")[: cap + 1]
+    sql, params = sliced.query.sql_with_params()
+    states = BreachStatus.values
+    values = ", ".join(["(%s)"] * len(states))
+    statement = (
+        'SELECT "desk_states"."column1", '  # noqa: S608 (the ORM's SQL, and placeholders)
+        f"(SELECT count(*) FROM ({sql}) AS s) FROM (VALUES {values}) AS desk_states"
+    )
     with connections[queryset.db].cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(parts), params)
-        row = cursor.fetchone()
-    return dict(zip(BreachStatus.values, (int(n) for n in row), strict=True))
+        cursor.execute(statement, [*params, *states])
+        counted = {str(status): int(n) for status, n in cursor.fetchall()}
+    return {status: counted[status] for status in states}
 
 
 # The desk's export (the current filtered view, every page): what a reviewer works with,

@@ -270,3 +270,39 @@ def test_the_months_ahead_are_made_by_a_daily_beat_task(db):
         partition_name(TABLE, add_months(this_month, 3))
     ]
     assert create_partitions_task.apply().get() == []
+
+
+def test_the_desk_plans_its_page_months_and_its_counts_once(agency_a, unit_a):
+    """The review desk on many live months: the page's rows are read from their own months
+    only (by id and month, not by id alone), and the counts per state plan the desk once
+    (one correlated subquery over the states, not one subquery per state)."""
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from oversight.selectors import desk_counts, desk_page
+    from tests.oversight.desk_world import desk_breach
+
+    now = timezone.now()
+    ensure_partitions([TABLE], today=(now - dt.timedelta(days=420)).date(), months_ahead=15)
+    made = [
+        desk_breach(agency=agency_a, unit=unit_a, days_ago=days, status="open")
+        for days in (400, 300, 200, 100, 40)
+    ]
+    desk = Breach.objects.filter(on_desk_at__isnull=False)
+    with CaptureQueriesContext(connection) as captured:
+        page = desk_page(queryset=desk, sort="oldest", size=2)
+    assert [b.pk for b in page.rows] == [made[0].pk, made[1].pk]
+    fetch = next(q["sql"] for q in captured.captured_queries if '"kind"' in q["sql"])
+    months = {partition_name(TABLE, b.occurred_at.date().replace(day=1)) for b in made[:3]}
+    # The fetch names the page's rows (the two shown and the one that says "more").
+    assert _scanned(_plan(fetch, [])) == months
+    sql, params = Breach.objects.filter(status="open").query.sql_with_params()
+    assert len(_scanned(_plan(sql, list(params)))) >= 15  # without the months: every one
+
+    with CaptureQueriesContext(connection) as captured:
+        counts = desk_counts(queryset=desk)
+    assert counts["open"] == 5 and sum(counts.values()) == 5
+    (counted,) = captured.captured_queries
+    plan = _plan(counted["sql"], [])
+    month = partition_name(TABLE, made[0].occurred_at.date().replace(day=1))
+    assert len(re.findall(rf"\bon {month}\b", plan)) == 1, plan

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -33,6 +33,7 @@ from delivery.models import (
     Outcome,
     ServiceDelivery,
 )
+from delivery.references import ARCHIVED_REFERENCE, RACE_RETRIES, is_reference_race, lock_claims
 from services.models import Service, StandardVersion, TimeUnit, VersionStatus
 
 
@@ -95,7 +96,6 @@ def _status_for(delivery: ServiceDelivery) -> str:
     )
 
 
-@transaction.atomic
 def delivery_record(
     *,
     service: Service,
@@ -111,8 +111,43 @@ def delivery_record(
 ) -> tuple[ServiceDelivery, bool]:
     """Record a delivery, or update the one with the same agency reference (idempotent).
 
-    Returns (delivery, created).
+    Returns (delivery, created). Tried again when another writer (an import, a colleague)
+    inserted the same reference meanwhile: the next try finds it and updates it.
     """
+    for attempt in range(RACE_RETRIES + 1):
+        try:
+            return _delivery_record_once(
+                service=service,
+                reference=reference,
+                submitted_at=submitted_at,
+                acting_user=acting_user,
+                file_complete_at=file_complete_at,
+                completed_at=completed_at,
+                outcome=outcome,
+                refusal_reason=refusal_reason,
+                fee_charged=fee_charged,
+                channel=channel,
+            )
+        except IntegrityError as error:
+            if attempt == RACE_RETRIES or not is_reference_race(error):
+                raise
+    raise AssertionError("unreachable")
+
+
+@transaction.atomic
+def _delivery_record_once(
+    *,
+    service: Service,
+    reference: str,
+    submitted_at: dt.datetime,
+    acting_user: Any,
+    file_complete_at: dt.datetime | None,
+    completed_at: dt.datetime | None,
+    outcome: str,
+    refusal_reason: str,
+    fee_charged: int,
+    channel: str,
+) -> tuple[ServiceDelivery, bool]:
     if acting_user is not None and not can(acting_user, Action.RECORD_DELIVERY, service):
         raise PermissionDeniedError()
     reference = reference.strip()
@@ -125,11 +160,16 @@ def delivery_record(
     if completed_at is not None and not outcome:
         outcome = Outcome.GRANTED
     _validate_times(submitted_at, file_complete_at, completed_at)
+    # The claim first (delivery/references.py): it never moves, the row may (an import that
+    # corrects the submission time moves it to another month) and waiting on it would fail.
+    claimed = lock_claims(service.agency_id, [reference])
     delivery = (
         ServiceDelivery.objects.select_for_update()
         .filter(agency_id=service.agency_id, reference=reference)
         .first()
     )
+    if delivery is None and claimed:
+        raise ApplicationError(str(ARCHIVED_REFERENCE), field="reference", code="archived")
     created = delivery is None
     if delivery is None:
         version = version_in_force(service, submitted_at)

@@ -20,7 +20,6 @@ from typing import Any
 
 from django.db import DatabaseError, IntegrityError, connection, models, transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from agencies.models import Agency
 from core.errors import ApplicationError
@@ -28,7 +27,8 @@ from delivery.bulk import setwise
 from delivery.bulk.items import CleanItem
 from delivery.bulk.plan import AgencyCatalogue
 from delivery.bulk.results import NON_FIELD, ItemResult, refused
-from delivery.models import DeliveryPause, DeliveryReferenceClaim, ServiceDelivery
+from delivery.models import DeliveryPause, ServiceDelivery
+from delivery.references import ARCHIVED_REFERENCE, RACE_RETRIES, is_reference_race, lock_claims
 from delivery.services import delivery_pause, delivery_resume
 
 # What an update may change; the promise (version, unit, calendar) stays that of submission.
@@ -50,24 +50,6 @@ UPDATE_FIELDS = [
 ]
 # Rows per UPDATE (parameters: SQLite allows 32766 a statement).
 UPDATE_BATCH = 1000
-# How often a chunk is written again after a concurrent importer inserted one of its new
-# references first (each retry finds more of them existing; one is almost always enough).
-RETRIES = 3
-_REFERENCE_CONSTRAINT = "delivery_reference_unique"
-# A reference whose request's month was detached for archive (its claim stays).
-ARCHIVED_REFERENCE = gettext_lazy(
-    "This reference belongs to a month archived from the live registry: it cannot be "
-    "recorded again."
-)
-
-
-def _is_reference_race(error: IntegrityError) -> bool:
-    """The unique violation of a reference inserted meanwhile by another writer."""
-    diag = getattr(error.__cause__, "diag", None)
-    if diag is not None:
-        return getattr(diag, "constraint_name", None) == _REFERENCE_CONSTRAINT
-    # SQLite names the columns, not the constraint.
-    return "agency_id, delivery_servicedelivery.reference" in str(error)
 
 
 def _concrete(name: str) -> models.Field[Any, Any]:
@@ -126,26 +108,19 @@ class ChunkWriter:
     def _write_chunk(self, items: list[CleanItem]) -> list[ItemResult]:
         """Write the items (inside the caller's transaction); written again, in a savepoint,
         when a concurrent importer inserted one of the new references first."""
-        for attempt in range(RETRIES + 1):
+        for attempt in range(RACE_RETRIES + 1):
             try:
                 with transaction.atomic():
                     return self._write_chunk_once(items)
             except IntegrityError as error:
-                if attempt == RETRIES or not _is_reference_race(error):
+                if attempt == RACE_RETRIES or not is_reference_race(error):
                     raise
         raise AssertionError("unreachable")
 
     def _write_chunk_once(self, items: list[CleanItem]) -> list[ItemResult]:
         references = sorted({item.reference for item in items})
-        # Lock the claims of the references that exist, in one order (no deadlock between
-        # two importers): the claims never move, while a delivery moves to another month's
-        # partition when its submission time changes.
-        claimed = set(
-            DeliveryReferenceClaim.objects.select_for_update()
-            .filter(agency_id=self.agency.pk, reference__in=references)
-            .order_by("reference")
-            .values_list("reference", flat=True)
-        )
+        # The claims first (delivery/references.py): they never move, the rows may.
+        claimed = lock_claims(self.agency.pk, references)
         existing = {
             d.reference: d
             for d in ServiceDelivery.objects.select_for_update(of=("self",))

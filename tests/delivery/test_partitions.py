@@ -18,6 +18,7 @@ from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 from django.utils import translation
 
+from core.errors import ApplicationError
 from core.partitioning import (
     add_months,
     default_name,
@@ -35,7 +36,7 @@ from delivery.models import (
     ServiceDelivery,
 )
 from delivery.partitions import DELIVERIES
-from delivery.services import delivery_pause
+from delivery.services import delivery_pause, delivery_record
 from oversight.models import CitizenFollower
 from tests.delivery.conftest import wib
 from tests.registry import make_published, make_service
@@ -248,6 +249,66 @@ def test_two_importers_of_the_same_new_references_at_once(ktp, agency_a, pause):
     assert DeliveryReferenceClaim.objects.count() == DeliveryTrackingClaim.objects.count() == 5
     if pause:
         assert DeliveryPause.objects.count() == 5  # matched on its start: recorded once
+
+
+def _by_hand(service: Any, reference: str, submitted: dt.datetime) -> tuple[Any, bool]:
+    """A clerk's entry (the staff form's service)."""
+    return delivery_record(
+        service=service, reference=reference, submitted_at=submitted, file_complete_at=submitted
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("first", ["import-moves-the-row", "clerk-inserts-it"])
+def test_a_clerk_and_an_importer_of_the_same_reference_at_once(ktp, agency_a, first):
+    """The first writer holds its transaction open: an import that corrects the submission
+    time (moving the row to another month's partition), or a colleague's entry of a new
+    reference. The clerk's `delivery_record` waits on the reference's claim, then updates
+    the row where it now is: no serialization failure, no unique violation, no second row."""
+    ensure_partitions([TABLE], today=JAN, months_ahead=1)
+    if first == "import-moves-the-row":
+        [made] = _record(agency_a, [_item("R-1")])
+    outcomes: list[tuple[Any, bool]] = []
+    errors: list[Exception] = []
+
+    def clerk() -> None:
+        try:
+            outcomes.append(_by_hand(ktp, "R-1", wib(2026, 2, 3, 9)))
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=clerk)
+    with transaction.atomic():
+        if first == "import-moves-the-row":
+            [moved] = _record(agency_a, [_item("R-1", "2026-02-02T09:00:00+07:00")])
+            assert (moved.result, moved.delivery_id) == ("updated", made.delivery_id)
+        else:
+            _by_hand(ktp, "R-1", wib(2026, 1, 5, 9))
+        thread.start()
+        time.sleep(1.0)  # the clerk is now waiting on the claim
+        assert thread.is_alive()
+    thread.join(timeout=60)
+    assert not errors, errors
+    [(delivery, created)] = outcomes
+    assert not created
+    assert ServiceDelivery.objects.get().pk == delivery.pk
+    assert ServiceDelivery.objects.get().submitted_at == wib(2026, 2, 3, 9)
+    assert _where(delivery.pk) == partition_name(TABLE, FEB)
+
+
+def test_a_clerk_entering_an_archived_reference_is_told_why(ktp, agency_a, client, editor_a):
+    """The reference's month was detached for archive: the staff form says so on the
+    reference field, in the user's language, instead of failing on the claim."""
+    ensure_partitions([TABLE], today=JAN, months_ahead=0)
+    _record(agency_a, [_item("R-1")])
+    call_command("partitions", "detach", "--table", TABLE, "--month", "2026-01", stdout=StringIO())
+    with translation.override("id"), pytest.raises(ApplicationError) as refused:
+        _by_hand(ktp, "R-1", wib(2026, 1, 5, 9))
+    assert (refused.value.field, refused.value.code) == ("reference", "archived")
+    assert "diarsipkan" in refused.value.message
+    assert not ServiceDelivery.objects.exists()
 
 
 def _plan(sql: str, params: list[Any]) -> str:

@@ -216,6 +216,7 @@ def _delivery_record_once(
 def _locked(delivery: ServiceDelivery, acting_user: Any) -> ServiceDelivery:
     if acting_user is not None and not can(acting_user, Action.RECORD_DELIVERY, delivery):
         raise PermissionDeniedError()
+    lock_claims(delivery.agency_id, [delivery.reference])  # first: the row may move
     return (
         ServiceDelivery.objects.select_for_update()
         .select_related("version", "calendar", "unit__agency")

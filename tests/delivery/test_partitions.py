@@ -36,7 +36,7 @@ from delivery.models import (
     ServiceDelivery,
 )
 from delivery.partitions import DELIVERIES
-from delivery.services import delivery_pause, delivery_record
+from delivery.services import delivery_complete, delivery_pause, delivery_record
 from oversight.models import CitizenFollower
 from tests.delivery.conftest import wib
 from tests.registry import make_published, make_service
@@ -296,6 +296,37 @@ def test_a_clerk_and_an_importer_of_the_same_reference_at_once(ktp, agency_a, fi
     assert ServiceDelivery.objects.get().pk == delivery.pk
     assert ServiceDelivery.objects.get().submitted_at == wib(2026, 2, 3, 9)
     assert _where(delivery.pk) == partition_name(TABLE, FEB)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_clerk_closing_a_request_while_an_import_moves_it(ktp, agency_a):
+    """Completing (or pausing, withdrawing) a request waits on its reference's claim while
+    an import corrects its submission time into another month, then closes the moved row."""
+    ensure_partitions([TABLE], today=JAN, months_ahead=1)
+    [made] = _record(agency_a, [_item("R-1")])
+    request = ServiceDelivery.objects.get(pk=_written(made))
+    errors: list[Exception] = []
+
+    def clerk() -> None:
+        try:
+            delivery_complete(delivery=request, completed_at=wib(2026, 2, 6, 9))
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=clerk)
+    with transaction.atomic():
+        _record(agency_a, [_item("R-1", "2026-02-02T09:00:00+07:00")])
+        thread.start()
+        time.sleep(1.0)  # the clerk is now waiting on the claim
+        assert thread.is_alive()
+    thread.join(timeout=60)
+    assert not errors, errors
+    closed = ServiceDelivery.objects.get()
+    assert (closed.pk, closed.status) == (made.delivery_id, "completed")
+    assert closed.submitted_at == wib(2026, 2, 2, 9)
+    assert _where(closed.pk) == partition_name(TABLE, FEB)
 
 
 def test_a_clerk_entering_an_archived_reference_is_told_why(ktp, agency_a, client, editor_a):

@@ -66,7 +66,7 @@ REQUESTS_SQL = sweep_bench.GENERATE_SQL.replace("z.r1 < 0.9", "z.r1 < %(done)s")
 BREACHES_SQL = queue_bench.GENERATE_SQL.replace(
     "generate_series(1, %(n)s)", "generate_series(%(first)s, %(n)s)"
 ).replace(
-    "%(now)s - random() * interval '730 days'",
+    "%(now)s - random() * %(days)s * interval '1 day'",
     "%(now)s - (%(min_age)s + random() * %(span)s) * interval '1 day'",
 )
 ESCALATION_SQL = queue_bench.ESCALATION_SQL.replace("WHERE (", "WHERE b.id > %(after)s AND ((")

@@ -41,12 +41,14 @@ from notifications.outbox import digest_collect, expand_fanouts, notification_re
 from notifications.outbox.drain import RECORD_SENT_SQL
 from notifications.outbox.insert import insert_notifications
 from notifications.partitions import NOTIFICATIONS
+from notifications.selectors import inbox_for_user
 from oversight.escalation import escalate
 from oversight.followers import followers_notify
 from oversight.models import BreachEscalation, BreachEvent, CitizenFollower
 from oversight.partitions import PARTITIONED, create_partitions
 from oversight.sweep import OUTBOX_FROM_NEW_SQL, _write_notifications
 from tests.delivery.conftest import wib
+from tests.factories import UserFactory
 from tests.notifications.conftest import late_breach
 
 TABLE = NOTIFICATIONS.table
@@ -392,3 +394,52 @@ def test_the_digest_locks_and_gathers_its_items_by_id_and_month(db):
         "held-1",
         "held-2",
     }
+
+
+def _inapp_rows(user_ids: list[int], *, per_month: int) -> None:
+    """`per_month` in-app rows for each user in each month of 2030 (set-based)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {TABLE} (event, channel, recipient, level, idempotency_key, status, "
+            "attempts, created_at, sent_at, last_error, user_id) "
+            "SELECT 'e', 'inapp', '', 0, 'inbox:' || u || ':' || m || ':' || i, 'sent', 0, "
+            "t, t, '', u FROM unnest(%s::bigint[]) u, generate_series(0, 11) m, "
+            "generate_series(1, %s) i, "
+            "LATERAL (SELECT timestamptz '2030-01-01 00:00+00' + make_interval(months => m, "
+            "mins => i) t) at",
+            [user_ids, per_month],
+        )
+        cursor.execute(f"ANALYZE {TABLE}")
+
+
+def _rows_read(sql: str, params: list[Any]) -> tuple[str, int]:
+    """The plan (EXPLAIN ANALYZE) and the rows the outbox's partitions gave it."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) {sql}", params)
+        plan = "\n".join(r[0] for r in cursor.fetchall())
+    # Each scan of a partition's rows (a bitmap's index part reads no rows of its own).
+    scans = re.findall(
+        rf"^\s*(?:->\s*)?((?:Bitmap Heap|Index|Index Only|Seq) Scan(?: Backward)?) "
+        rf"[^\n]*\bon {TABLE}_p\w+ [^\n]*\(actual rows=(\d+) loops=(\d+)\)",
+        plan,
+        re.MULTILINE,
+    )
+    return plan, sum(int(rows) * int(loops) for _scan, rows, loops in scans)
+
+
+def test_the_inbox_page_merges_the_months_and_stops_at_its_limit(db):
+    _months_of_2030()
+    users = UserFactory.create_batch(4)
+    _inapp_rows([u.pk for u in users], per_month=30)
+    me = users[0]
+    page = inbox_for_user(user=me)[:50]
+    sql, params = page.query.sql_with_params()
+    plan, read = _rows_read(sql, list(params))
+    assert "Merge Append" in plan and "Index Scan Backward" in plan, plan
+    # The page's 50 rows and at most one more per live month: not the user's 360.
+    live = len(partitions(TABLE))
+    assert 50 <= read <= 50 + live, plan
+    newest = list(page)
+    assert len(newest) == 50 and all(n.user_id == me.pk for n in newest)
+    assert newest[0].created_at == max(n.created_at for n in newest)
+    assert newest[0].created_at.month == 12

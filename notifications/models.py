@@ -146,6 +146,14 @@ class Notification(models.Model):
                 name="notification_inbox",
                 condition=Q(user__isnull=False),
             ),
+            # The inbox page, newest first: in each month's partition a user's in-app rows
+            # in the page's order (created_at, id), so PostgreSQL merges the months (Merge
+            # Append) and stops at the page's LIMIT instead of sorting all of the user's rows.
+            models.Index(
+                fields=["user", "created_at", "id"],
+                name="notification_inbox_newest",
+                condition=Q(channel="inapp"),
+            ),
             models.Index(
                 fields=["parent"], name="notification_parent", condition=Q(parent__isnull=False)
             ),

@@ -11,6 +11,7 @@ from django.utils import timezone
 from notifications.keys import digest_key
 from notifications.models import Notification, NotificationStatus
 from notifications.outbox.conf import DIGEST
+from notifications.partitions import by_id_and_month
 
 
 def digest_collect(*, now: dt.datetime | None = None) -> int:
@@ -50,11 +51,14 @@ def digest_collect(*, now: dt.datetime | None = None) -> int:
                 },
             )
             if not created:  # lock it: a drainer must not claim it while items join
-                digest = Notification.objects.select_for_update().get(pk=digest.pk)
+                digest = Notification.objects.select_for_update().get(
+                    by_id_and_month([(digest.pk, digest.created_at)])
+                )
             if not created and digest.status != NotificationStatus.PENDING:
                 continue  # today's digest already went out: these wait for tomorrow
             written += int(created)
-            Notification.objects.filter(pk__in=[i.pk for i in group]).update(
-                digest=digest, status=NotificationStatus.EXPANDED, sent_at=now
-            )
+            # By id and month (each item's created_at, the partition key): one month read.
+            Notification.objects.filter(
+                by_id_and_month((i.pk, i.created_at) for i in group)
+            ).update(digest=digest, status=NotificationStatus.EXPANDED, sent_at=now)
     return written

@@ -149,7 +149,7 @@ def record_outcome(
             error=outcome.error,
         )
         still_ours = Notification.objects.filter(
-            pk=row.pk, created_at=row.created_at, status=NotificationStatus.SENDING
+            by_id_and_month([(row.pk, row.created_at)]), status=NotificationStatus.SENDING
         )
         if outcome.result == AttemptResult.SENT:
             status = NotificationStatus.SENT
@@ -244,7 +244,7 @@ class _Recorder:
             if tries > 1:
                 # The connection dropped during an earlier try, which may have committed.
                 current = (
-                    Notification.objects.filter(pk=row.pk, created_at=row.created_at)
+                    Notification.objects.filter(by_id_and_month([(row.pk, row.created_at)]))
                     .values_list("status", flat=True)
                     .first()
                 )
@@ -366,7 +366,8 @@ def requeue_stale(*, now: dt.datetime | None = None) -> dict[str, int]:
                 for row in stale
             ]
         )
-        Notification.objects.filter(pk__in=[r.pk for r in stale]).update(
+        # By id and month: the rows found carry their created_at (the partition key).
+        Notification.objects.filter(by_id_and_month((r.pk, r.created_at) for r in stale)).update(
             status=NotificationStatus.PENDING, claimed_at=None, next_attempt_at=None
         )
     waiting = (
@@ -384,13 +385,21 @@ def notification_resend(*, notification: Notification, acting_user: Any) -> Noti
         or can(acting_user, Action.MANAGE_AGENCY, notification)
     ):
         raise PermissionDeniedError()
+    # The row by id and month (its created_at, the partition key): one month read, not each.
+    this_row = by_id_and_month([(notification.pk, notification.created_at)])
     with transaction.atomic():
-        row = Notification.objects.select_for_update().get(pk=notification.pk)
+        row = Notification.objects.select_for_update().get(this_row)
         if row.status != NotificationStatus.FAILED:
             raise ApplicationError("Only a failed notification can be sent again.", code="state")
         row.status = NotificationStatus.PENDING
         row.next_attempt_at = None
         row.claimed_at = None
         row.queued_at = timezone.now()
-        row.save(update_fields=["status", "next_attempt_at", "claimed_at", "queued_at"])
+        # Not save(): its UPDATE names the id alone.
+        Notification.objects.filter(this_row).update(
+            status=row.status,
+            next_attempt_at=row.next_attempt_at,
+            claimed_at=row.claimed_at,
+            queued_at=row.queued_at,
+        )
     return row

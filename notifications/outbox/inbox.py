@@ -10,6 +10,7 @@ from django.utils import timezone
 from core.errors import PermissionDeniedError
 from notifications.models import Notification
 from notifications.outbox.conf import INAPP
+from notifications.partitions import by_id_and_month
 
 
 def notification_mark_read(
@@ -20,9 +21,9 @@ def notification_mark_read(
         raise PermissionDeniedError()
     if notification.read_at is None:
         notification.read_at = now or timezone.now()
-        # created_at: the partition key (one month probed, not each).
+        # By id and month (created_at, the partition key): one month probed, not each.
         Notification.objects.filter(
-            pk=notification.pk, created_at=notification.created_at, read_at__isnull=True
+            by_id_and_month([(notification.pk, notification.created_at)]), read_at__isnull=True
         ).update(read_at=notification.read_at)
     return notification
 

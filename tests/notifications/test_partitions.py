@@ -3,7 +3,8 @@ notifications/partitions.py): the shape, "each message once" across months for t
 that skip duplicates (notifications.outbox.insert, the one home) while a plain duplicate
 still fails under the old name, the months ahead, a month detached for archive and attached
 back, Django's cascades without database constraints, and the drainer's statements by id
-reading one month."""
+reading one month, and every other statement on outbox rows by id as well (stale claims put
+back, a staff resend, the digest)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from core.partitioning import (
@@ -24,6 +26,7 @@ from core.partitioning import (
     default_name,
     ensure_partitions,
     is_partitioned,
+    month_start,
     partition_name,
     partitions,
 )
@@ -34,16 +37,18 @@ from notifications.models import (
     NotificationClaim,
     NotificationStatus,
 )
-from notifications.outbox import expand_fanouts
+from notifications.outbox import digest_collect, expand_fanouts, notification_resend, requeue_stale
 from notifications.outbox.drain import RECORD_SENT_SQL
 from notifications.outbox.insert import insert_notifications
 from notifications.partitions import NOTIFICATIONS
+from notifications.selectors import inbox_for_user
 from oversight.escalation import escalate
 from oversight.followers import followers_notify
 from oversight.models import BreachEscalation, BreachEvent, CitizenFollower
 from oversight.partitions import PARTITIONED, create_partitions
 from oversight.sweep import OUTBOX_FROM_NEW_SQL, _write_notifications
 from tests.delivery.conftest import wib
+from tests.factories import UserFactory
 from tests.notifications.conftest import late_breach
 
 TABLE = NOTIFICATIONS.table
@@ -269,7 +274,7 @@ def test_a_month_detached_for_archive_keeps_its_keys_and_comes_back(db):
     assert Notification.objects.get().pk == row.pk
 
 
-def _scanned(sql: str, params: list[Any]) -> set[str]:
+def _scanned(sql: str, params: list[Any] | None) -> set[str]:
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN {sql}", params)
         plan = "\n".join(r[0] for r in cursor.fetchall())
@@ -287,3 +292,154 @@ def test_the_drainers_record_by_id_reads_one_month(db):
     # By id alone, every month is probed.
     sql, by_id = Notification.objects.filter(pk=1).query.sql_with_params()
     assert len(_scanned(sql, list(by_id))) >= 12
+
+
+# --- Every statement by id carries the row's month ---------------------------------------
+
+IN_MARCH_2030 = dt.datetime(2030, 3, 9, 8, 0, tzinfo=dt.UTC)
+# A statement naming outbox rows by id: `... WHERE ... "notifications_notification"."id" = / IN`.
+_BY_ID = re.compile(rf'\bWHERE\b.*"{TABLE}"\."id" (?:=|IN)', re.DOTALL)
+
+
+def _months_of_2030() -> None:
+    ensure_partitions([TABLE], today=dt.date(2030, 1, 1), months_ahead=11)
+
+
+def _in_march_2030(*rows: Notification) -> None:
+    Notification.objects.filter(pk__in=[r.pk for r in rows]).update(created_at=IN_MARCH_2030)
+    for row in rows:
+        row.refresh_from_db()
+        assert _where(row.pk) == partition_name(TABLE, dt.date(2030, 3, 1))
+
+
+def _by_id_scans(queries: CaptureQueriesContext) -> list[tuple[str, set[str]]]:
+    """Each captured statement on the outbox by id, with the partitions its plan reads."""
+    found = []
+    for query in queries.captured_queries:
+        sql = query["sql"]
+        if f'"{TABLE}"' in sql and _BY_ID.search(sql):
+            found.append((sql.split(" ", 1)[0], _scanned(sql, None)))
+    assert found, "no statement by id was captured"
+    return found
+
+
+def test_stale_claims_are_put_back_by_id_and_month(db):
+    _months_of_2030()
+    long_ago = timezone.now() - dt.timedelta(hours=2)
+    rows = [
+        Notification.objects.create(
+            event="e",
+            channel="email",
+            recipient="a@example.org",
+            idempotency_key=f"stale-{i}",
+            status=NotificationStatus.SENDING,
+            claimed_at=long_ago,
+            attempts=1,
+        )
+        for i in range(2)
+    ]
+    _in_march_2030(*rows)
+    with CaptureQueriesContext(connection) as queries:
+        assert requeue_stale()["requeued"] == 2
+    assert _by_id_scans(queries) == [("UPDATE", {partition_name(TABLE, dt.date(2030, 3, 1))})]
+    assert set(Notification.objects.values_list("status", flat=True)) == {
+        NotificationStatus.PENDING
+    }
+
+
+def test_a_resend_reads_and_writes_the_rows_month_only(db, unit_a, admin_a):
+    _months_of_2030()
+    row = Notification.objects.create(
+        event="e",
+        unit=unit_a,
+        channel="email",
+        recipient="a@example.org",
+        idempotency_key="failed-1",
+        status=NotificationStatus.FAILED,
+    )
+    _in_march_2030(row)
+    with CaptureQueriesContext(connection) as queries:
+        notification_resend(notification=row, acting_user=admin_a)
+    march = {partition_name(TABLE, dt.date(2030, 3, 1))}
+    assert _by_id_scans(queries) == [("SELECT", march), ("UPDATE", march)]
+    row.refresh_from_db()
+    assert row.status == NotificationStatus.PENDING and row.queued_at is not None
+
+
+def test_the_digest_locks_and_gathers_its_items_by_id_and_month(db):
+    _months_of_2030()
+
+    def item(key: str) -> Notification:
+        return Notification.objects.create(
+            event="e", channel="digest", recipient="a@example.org", idempotency_key=key
+        )
+
+    first = item("held-1")
+    _in_march_2030(first)
+    later = dt.datetime(2030, 3, 10, 1, 0, tzinfo=dt.UTC)
+    with CaptureQueriesContext(connection) as queries:
+        assert digest_collect(now=later) == 1
+    march = {partition_name(TABLE, dt.date(2030, 3, 1))}
+    assert _by_id_scans(queries) == [("UPDATE", march)]  # the items join their digest
+
+    # Another item the same day joins the digest still pending, which is locked first.
+    second = item("held-2")
+    _in_march_2030(second)
+    digest = Notification.objects.get(event="digest")
+    with CaptureQueriesContext(connection) as queries:
+        assert digest_collect(now=later) == 0
+    digest_month = {partition_name(TABLE, month_start(digest.created_at.astimezone(dt.UTC).date()))}
+    assert _by_id_scans(queries) == [("SELECT", digest_month), ("UPDATE", march)]
+    assert set(digest.digest_items.values_list("idempotency_key", flat=True)) == {
+        "held-1",
+        "held-2",
+    }
+
+
+def _inapp_rows(user_ids: list[int], *, per_month: int) -> None:
+    """`per_month` in-app rows for each user in each month of 2030 (set-based)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {TABLE} (event, channel, recipient, level, idempotency_key, status, "
+            "attempts, created_at, sent_at, last_error, user_id) "
+            "SELECT 'e', 'inapp', '', 0, 'inbox:' || u || ':' || m || ':' || i, 'sent', 0, "
+            "t, t, '', u FROM unnest(%s::bigint[]) u, generate_series(0, 11) m, "
+            "generate_series(1, %s) i, "
+            "LATERAL (SELECT timestamptz '2030-01-01 00:00+00' + make_interval(months => m, "
+            "mins => i) t) at",
+            [user_ids, per_month],
+        )
+        cursor.execute(f"ANALYZE {TABLE}")
+
+
+def _rows_read(sql: str, params: list[Any]) -> tuple[str, int]:
+    """The plan (EXPLAIN ANALYZE) and the rows the outbox's partitions gave it."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) {sql}", params)
+        plan = "\n".join(r[0] for r in cursor.fetchall())
+    # Each scan of a partition's rows (a bitmap's index part reads no rows of its own).
+    scans = re.findall(
+        rf"^\s*(?:->\s*)?((?:Bitmap Heap|Index|Index Only|Seq) Scan(?: Backward)?) "
+        rf"[^\n]*\bon {TABLE}_p\w+ [^\n]*\(actual rows=(\d+) loops=(\d+)\)",
+        plan,
+        re.MULTILINE,
+    )
+    return plan, sum(int(rows) * int(loops) for _scan, rows, loops in scans)
+
+
+def test_the_inbox_page_merges_the_months_and_stops_at_its_limit(db):
+    _months_of_2030()
+    users = UserFactory.create_batch(4)
+    _inapp_rows([u.pk for u in users], per_month=30)
+    me = users[0]
+    page = inbox_for_user(user=me)[:50]
+    sql, params = page.query.sql_with_params()
+    plan, read = _rows_read(sql, list(params))
+    assert "Merge Append" in plan and "Index Scan Backward" in plan, plan
+    # The page's 50 rows and at most one more per live month: not the user's 360.
+    live = len(partitions(TABLE))
+    assert 50 <= read <= 50 + live, plan
+    newest = list(page)
+    assert len(newest) == 50 and all(n.user_id == me.pk for n in newest)
+    assert newest[0].created_at == max(n.created_at for n in newest)
+    assert newest[0].created_at.month == 12

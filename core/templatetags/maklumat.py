@@ -6,6 +6,8 @@ from django import template
 from django.utils import formats
 from django.utils.translation import gettext as _
 
+from core.pagination import PAGE_PARAMETER
+
 register = template.Library()
 
 
@@ -58,14 +60,15 @@ def page_links(page: Any) -> list[int | None]:
 
 
 @register.simple_tag(takes_context=True)
-def page_url(context: dict[str, Any], number: int, anchor: str = "") -> str:
-    """The current address at page `number`: the context's `querystring` (the other
-    parameters, url-encoded, without `page`) kept; no `page` for the first page, so that it
-    has one address; `#anchor` if given."""
+def page_url(context: dict[str, Any], number: int, anchor: str = "", parameter: str = "") -> str:
+    """The current address at page `number` of the list paged by `parameter` (a
+    core.pagination.ListPage's own; `page` if empty): the context's `querystring` (the other
+    parameters, url-encoded, without the page) kept; no page parameter for the first page, so
+    that it has one address; `#anchor` if given."""
     request = context.get("request")
     path = request.path if request is not None else ""
     parts = [str(context.get("querystring") or "")]
     if int(number) != 1:
-        parts.append(f"page={int(number)}")
+        parts.append(f"{parameter or PAGE_PARAMETER}={int(number)}")
     query = "&".join(part for part in parts if part)
     return path + (f"?{query}" if query else "") + (f"#{anchor}" if anchor else "")

@@ -3,7 +3,8 @@ agency and unit pages, the league of agencies, robots.txt.
 
 Anonymous and read-only. Each page runs a small, fixed number of queries; a list that grows
 with the data (an agency's, a unit's or a charter's services, the league) is shown a page at
-a time (core.pagination: `?page=`, anything else than a page that exists is a 404); the body
+a time (core.pagination: `?page=`, anything else than a page that exists is a 404; the
+agency page's units and charters by `?units_page=` and `?charters_page=`); the body
 of a standard version (requirements, procedure, costs, the rest of the 14 components) is
 rendered once per version and language and cached, since a published version never changes.
 """
@@ -37,7 +38,7 @@ from core.forms import Form
 from core.page_cache import _is_live as visitor_is_live
 from core.page_cache import agency_scope, public_page
 from core.page_cache import enabled as page_cache_enabled
-from core.pagination import PAGE_PARAMETER, page_or_404
+from core.pagination import PAGE_PARAMETER, page_or_404, pages_or_404
 from lifeevents.selectors import life_events_for_service
 from public_site.search_cache import agency_rows_cached, search_results_cached
 from services.components import completeness
@@ -308,17 +309,35 @@ def charter_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+# The agency page's three lists, each paged by its own parameter (core.pagination: one list
+# at a time); the services keep `page`, the page's main list.
+UNITS_PAGE_PARAMETER = "units_page"
+CHARTERS_PAGE_PARAMETER = "charters_page"
+AGENCY_PAGE_PARAMETERS = (PAGE_PARAMETER, UNITS_PAGE_PARAMETER, CHARTERS_PAGE_PARAMETER)
+# Named in the title of a units' or charters' page past the first (the services' need none).
+AGENCY_LIST_TITLES = {
+    UNITS_PAGE_PARAMETER: _("Service units"),
+    CHARTERS_PAGE_PARAMETER: _("Citizen charters"),
+}
+
+
 @require_safe
-@public_page(scope=agency_scope, query=(PAGE_PARAMETER,))
+@public_page(scope=agency_scope, query=AGENCY_PAGE_PARAMETERS)
 def agency_detail(request: HttpRequest, slug: str) -> HttpResponse:
     agency = get_object_or_404(Agency, slug=slug)
-    units = list(agency.units.filter(is_active=True).order_by("name"))
-    # Paginated: an agency may have thousands of services (issue 17).
-    services_page = page_or_404(request, service_list_public().filter(agency=agency))
-    charters = list(
-        Charter.objects.filter(unit__agency=agency, status=CharterStatus.PUBLISHED)
-        .select_related("unit")
-        .order_by("unit__name")
+    # Paginated: an agency may have thousands of services, and hundreds of units (a
+    # province's health office and every puskesmas) with their charters (issue 17).
+    lists = pages_or_404(
+        request,
+        {
+            PAGE_PARAMETER: service_list_public().filter(agency=agency),
+            UNITS_PAGE_PARAMETER: agency.units.filter(is_active=True).order_by("name", "pk"),
+            CHARTERS_PAGE_PARAMETER: Charter.objects.filter(
+                unit__agency=agency, status=CharterStatus.PUBLISHED
+            )
+            .select_related("unit")
+            .order_by("unit__name", "pk"),
+        },
     )
     figures = standards_figures(by="agency", ids=[agency.pk]).get(agency.pk, StandardsFigures())
     return render(
@@ -326,10 +345,15 @@ def agency_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "public/agency_detail.html",
         {
             "agency": agency,
-            "units": units,
-            "services": list(services_page.object_list),
-            "services_page": services_page,
-            "charters": charters,
+            "units": list(lists[UNITS_PAGE_PARAMETER].object_list),
+            "units_page": lists[UNITS_PAGE_PARAMETER],
+            "services": list(lists[PAGE_PARAMETER].object_list),
+            "services_page": lists[PAGE_PARAMETER],
+            "charters": list(lists[CHARTERS_PAGE_PARAMETER].object_list),
+            "charters_page": lists[CHARTERS_PAGE_PARAMETER],
+            # The list this address pages: its canonical and prev/next links, its title.
+            "list_page": lists.current,
+            "list_title": AGENCY_LIST_TITLES.get(lists.current.parameter, ""),
             "figures": figures,
             "ombudsman": public_record(agency=agency),
         },

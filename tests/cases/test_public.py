@@ -62,6 +62,7 @@ def test_the_agency_page_costs_the_same_with_more_findings(
     client = Client()
     with CaptureQueriesContext(connection) as queries:
         assert client.get(agency_a.get_absolute_url()).status_code == 200
-    # The agency page's own 9 (one the count of its services, which it lists a page at a
-    # time), then the findings, their actions, the findings' record and the actions' record.
-    assert len(queries) == 13, "\n".join(q["sql"][:150] for q in queries.captured_queries)
+    # The agency page's own 10 (the counts of its services, units and charters, which it
+    # lists a page at a time; no charter, so no charter rows), then the findings, their
+    # actions, the findings' record and the actions' record.
+    assert len(queries) == 14, "\n".join(q["sql"][:150] for q in queries.captured_queries)

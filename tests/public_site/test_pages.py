@@ -259,10 +259,11 @@ def test_agency_and_unit_pages_have_constant_query_counts(
     for i in range(n):
         publish_service(agency_a, unit_a, f"Layanan {i}")
     factories.UnitFactory(agency=agency_a)
-    # agency; units; the services' count and the first page of them; their versions; their
-    # cost items; charters; figures; the agency's on-time figures; the ombudsman's findings,
-    # their record and the corrective actions' record (cases).
-    with django_assert_num_queries(12):
+    # agency; the services' count and the first page of them; their versions; their cost
+    # items; the units' count and first page; the charters' count (none: no rows to fetch);
+    # figures; the agency's on-time figures; the ombudsman's findings, their record and the
+    # corrective actions' record (cases).
+    with django_assert_num_queries(13):
         client.get(agency_a.get_absolute_url())
     # unit; the services' count and the first page of them; versions; cost items; charter;
     # figures; the performance panel (3), whose cached figures also give the figures section

@@ -1,5 +1,5 @@
 """Pagination of the public lists that grow with the data (issue 17): the agency's, the unit's
-and the charter's services, and the league of agencies. Page links in Bahasa Indonesia and
+and the charter's services, the agency's units and charters, and the league of agencies. Page links in Bahasa Indonesia and
 English, `?page=` validated (a 404, never a 500, never a cache entry), canonical and
 prev/next links, query counts that do not grow with the data, one cache entry per page."""
 
@@ -163,9 +163,10 @@ def test_query_counts_per_page_do_not_grow_with_the_list(
     client.get(agency_a.get_absolute_url())
     client.get(unit_a.get_absolute_url())
     for number in ("1", "2", last):
-        # agency; units; the services' count; charters; figures; the page's services, their
-        # versions and cost items; the Ombudsman's findings and records (3).
-        with django_assert_num_queries(11):
+        # agency; the services' count, the units' and the charters' (none: no rows to fetch);
+        # figures; the page's services, their versions and cost items; its units; the
+        # Ombudsman's findings and records (3).
+        with django_assert_num_queries(12):
             assert client.get(agency_a.get_absolute_url(), {"page": number}).status_code == 200
         # unit; the services' count; charters; figures; the page's services, their versions
         # and cost items; the national calendar's days off; where the unit serves.
@@ -224,6 +225,201 @@ def test_a_new_service_shows_on_its_page_at_once(client, agency_a, unit_a, seven
     publish_service(agency_a, unit_a, "Layanan 99")
     html = client.get(url, {"page": "3"}).content.decode()
     assert _names(html) == ["Layanan 06", "Layanan 99"]
+
+
+# --- The agency's units and charters: their own parameters, one list at a time -----------
+
+
+def _health_office(n: int) -> Any:
+    """A health office with `n` puskesmas, each with a published charter (and the service
+    it covers)."""
+    from charter.services import charter_publish
+
+    agency = factories.AgencyFactory(name="Dinas Kesehatan", slug="dinkes")
+    for i in range(n):
+        unit = factories.UnitFactory(agency=agency, name=f"Puskesmas {i:02d}")
+        charter_publish(charter=factories.CharterFactory.create(unit=unit))
+    return agency
+
+
+@pytest.fixture
+def health_office(national: Any) -> Any:
+    """Seven puskesmas, so three pages of three units and of three charters."""
+    return _health_office(7)
+
+
+def _section(html: str, heading: str) -> str:
+    start = html.index(f'id="{heading}"')
+    return html[start : html.index("</section>", start)]
+
+
+def _units(html: str) -> list[str]:
+    return re.findall(r">(Puskesmas \d\d)</a>", _section(html, "units-heading"))
+
+
+def _charters(html: str) -> list[str]:
+    return re.findall(
+        r">Maklumat pelayanan (Puskesmas \d\d)</a>", _section(html, "charters-heading")
+    )
+
+
+LISTS = [("units_page", _units), ("charters_page", _charters)]
+
+
+@pytest.mark.parametrize(("parameter", "names"), LISTS)
+def test_units_and_charters_are_paged_by_their_own_parameter_in_name_order(
+    client, health_office, parameter, names
+):
+    url = health_office.get_absolute_url()
+    pages = [client.get(url, {parameter: number}) for number in ("1", "2", "3")]
+    assert [r.status_code for r in pages] == [200, 200, 200]
+    htmls = [r.content.decode() for r in pages]
+    assert [names(html) for html in htmls] == [
+        ["Puskesmas 00", "Puskesmas 01", "Puskesmas 02"],
+        ["Puskesmas 03", "Puskesmas 04", "Puskesmas 05"],
+        ["Puskesmas 06"],
+    ]
+    plain = client.get(url).content.decode()
+    assert names(plain) == names(htmls[0])
+    assert names(client.get(url + f"?{parameter}=").content.decode()) == names(plain)
+    # The other lists stay at their first page.
+    other = _charters if names is _units else _units
+    assert [other(html) for html in htmls] == [other(plain)] * 3
+    assert _names_of_services(htmls[1]) == _names_of_services(plain)
+
+
+def _names_of_services(html: str) -> list[str]:
+    return re.findall(r'<th scope="row"><a href="[^"]+">([^<]+)</a>', html)
+
+
+@pytest.mark.parametrize(
+    ("parameter", "heading", "label_id", "label_en"),
+    [
+        ("units_page", "units-heading", "Unit pelayanan", "Service units"),
+        ("charters_page", "charters-heading", "Maklumat pelayanan", "Citizen charters"),
+    ],
+)
+def test_unit_and_charter_page_links_in_indonesian_and_english_keep_to_their_list(
+    client, health_office, parameter, heading, label_id, label_en
+):
+    url = health_office.get_absolute_url()
+    html = client.get(url, {parameter: "2"}).content.decode()
+    section = _section(html, heading)
+    assert f'<nav class="pagination" aria-label="Halaman: {label_id}">' in section
+    assert "Halaman 2 dari 3" in section and "4–6 dari 7" in section
+    assert f'<a href="{url}#{heading}" rel="prev">Sebelumnya</a>' in section
+    assert f'<a href="{url}?{parameter}=3#{heading}" rel="next">Berikutnya</a>' in section
+    assert (
+        f'<a href="{url}?{parameter}=1#{heading}">' not in section
+        and f'<a href="{url}#{heading}"><span class="visually-hidden">Halaman </span>1</a>'
+        in section
+    )
+    # The services' links leave this list at its first page (one list at a time).
+    services = _section(html, "services-heading")
+    assert f'<a href="{url}?page=2#services-heading" rel="next">' in services
+    assert parameter not in services
+    assert re.search(rf"<title>Dinas Kesehatan · {label_id} · Halaman 2 ", html)
+
+    english = client.get("/en" + url, {parameter: "3"}).content.decode()
+    section = _section(english, heading)
+    assert f'aria-label="Pages: {label_en}"' in section
+    assert "Page 3 of 3" in section and "7–7 of 7" in section
+    assert f'<a href="/en{url}?{parameter}=2#{heading}" rel="prev">Previous</a>' in section
+    assert 'rel="next"' not in section
+    assert re.search(rf"<title>Dinas Kesehatan · {label_en} · Page 3 ", english)
+
+
+@pytest.mark.parametrize("parameter", ["units_page", "charters_page"])
+def test_canonical_and_prev_next_links_name_the_list_being_paged(client, health_office, parameter):
+    url = health_office.get_absolute_url()
+    base = f"http://testserver{url}"
+    head = client.get(url, {parameter: "2"}).content.decode().split("</head>")[0]
+    assert f'<link rel="canonical" href="{base}?{parameter}=2">' in head
+    assert f'<link rel="prev" href="{base}">' in head
+    assert f'<link rel="next" href="{base}?{parameter}=3">' in head
+    assert f'hreflang="en" href="http://testserver/en{url}?{parameter}=2"' in head
+    # Its first page is the agency page itself, whose head names the services' pages.
+    head = client.get(url, {parameter: "1"}).content.decode().split("</head>")[0]
+    assert f'<link rel="canonical" href="{base}">' in head
+    assert f'<link rel="next" href="{base}?page=2">' in head
+    last = client.get(url, {parameter: "3"}).content.decode().split("</head>")[0]
+    assert 'rel="next"' not in last and f'<link rel="prev" href="{base}?{parameter}=2">' in last
+
+
+@pytest.mark.parametrize("parameter", ["units_page", "charters_page"])
+@pytest.mark.parametrize("raw", ["4", "0", "-1", "02", "1.0", "abc", " 2", "9999999", "١"])
+def test_a_unit_or_charter_page_out_of_range_or_not_a_plain_number_is_404(
+    client, health_office, parameter, raw
+):
+    assert client.get(health_office.get_absolute_url(), {parameter: raw}).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "page=2&units_page=2",
+        "units_page=1&charters_page=1",
+        "page=1&charters_page=2",
+        "units_page=2&units_page=2",
+    ],
+)
+def test_an_address_naming_two_lists_or_one_twice_is_404(client, health_office, query):
+    assert client.get(f"{health_office.get_absolute_url()}?{query}").status_code == 404
+
+
+@pytest.mark.parametrize("n", [4, 10])
+def test_unit_and_charter_pages_cost_the_same_queries_whatever_the_lists_length(
+    client, national, django_assert_num_queries, n
+):
+    agency = _health_office(n)
+    url = agency.get_absolute_url()
+    client.get(url)  # the figures, then cached (as above)
+    last = str(-(-n // PAGE_SIZE))
+    for parameter in ("page", "units_page", "charters_page"):
+        for number in ("1", "2", last):
+            # As the services' pages above, and the page's charters: 13 whichever list is
+            # paged, and however long.
+            with django_assert_num_queries(13):
+                assert client.get(url, {parameter: number}).status_code == 200
+
+
+@pytest.mark.usefixtures("_page_cache_on")
+@pytest.mark.parametrize(("parameter", "names"), LISTS)
+def test_the_page_cache_keys_each_unit_and_charter_page_apart(
+    client, health_office, parameter, names
+):
+    url = health_office.get_absolute_url()
+    assert client.get(url)[STATUS_HEADER] == "miss"
+    second = client.get(url, {parameter: "2"})
+    third = client.get(url, {parameter: "3"})
+    assert [second[STATUS_HEADER], third[STATUS_HEADER]] == ["miss", "miss"]
+    for number, expected in (("2", second), ("3", third)):
+        again = client.get(url, {parameter: number})
+        assert again[STATUS_HEADER] == "hit" and again.content == expected.content
+    assert names(client.get(url, {parameter: "3"}).content.decode()) == ["Puskesmas 06"]
+    assert client.get(url)[STATUS_HEADER] == "hit"
+    # Junk, a page past the end, two lists at once: 404, never kept.
+    for query in (f"{parameter}=abc", f"{parameter}=4", f"page=2&{parameter}=2"):
+        for _ in range(2):
+            bad = client.get(f"{url}?{query}")
+            assert bad.status_code == 404 and STATUS_HEADER not in bad
+
+
+def test_the_page_cache_key_holds_the_agency_pages_list_parameters(rf, settings):
+    from django.utils import translation
+
+    from public_site.views.public import AGENCY_PAGE_PARAMETERS
+
+    settings.PUBLIC_PAGE_FIGURES_SECONDS = 86400  # one figures period for all the keys
+    translation.activate("id")
+    keys = {
+        query: page_cache._page_key(rf.get(f"/agencies/dinkes/?{query}"), AGENCY_PAGE_PARAMETERS)
+        for query in ("", "page=2", "units_page=2", "charters_page=2", "units_page=3")
+    }
+    assert len(set(keys.values())) == len(keys)
+    # An empty value is the first page, and its entry.
+    empty = rf.get("/agencies/dinkes/?units_page=")
+    assert page_cache._page_key(empty, AGENCY_PAGE_PARAMETERS) == keys[""]
 
 
 # --- The league of agencies ---------------------------------------------------------------

@@ -264,10 +264,14 @@ def record_patience() -> float:
 
 
 def _claimed_rows(claimed: list[tuple[int, dt.datetime]]) -> list[Notification]:
+    """The claimed rows with what their messages need. The accounts, units and agencies
+    that many rows of a batch share are loaded once each (prefetched: one query per model
+    per batch, not one copy per row), and the subjects as their app loads them for sending
+    (registry.register_subjects)."""
     return list(
         Notification.objects.filter(by_id_and_month(claimed))
-        .select_related("user", "unit__agency", "webhook_endpoint")
-        .prefetch_related(registry.subject_prefetch())
+        .select_related("webhook_endpoint")
+        .prefetch_related("user", "unit__agency", registry.subject_prefetch(sending=True))
         .order_by("pk")
     )
 

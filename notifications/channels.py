@@ -169,12 +169,35 @@ def _nothing() -> None:
     pass
 
 
+class EmailConnection:
+    """A connection to the mail server for a whole drain: opened when first needed, kept
+    open from one batch to the next (no connect, EHLO and QUIT per batch), opened anew
+    after a failure that may have broken it."""
+
+    def __init__(self) -> None:
+        timeout = getattr(settings, "EMAIL_TIMEOUT", None) or 30
+        self.backend: Any = get_connection(fail_silently=False, timeout=timeout)
+        self.opened = False
+
+    def open(self) -> None:
+        if not self.opened:
+            self.backend.open()
+            self.opened = True
+
+    def close(self) -> None:
+        if self.opened:
+            self.opened = False
+            with contextlib.suppress(Exception):  # a dead connection; or all was accepted
+                self.backend.close()
+
+
 def send_email_batch(
     rows: Iterable[Notification],
     on_outcome: OnOutcome | None = None,
     *,
     composer: Composer | None = None,
     before_accept: Callable[[], None] | None = None,
+    connection: EmailConnection | None = None,
 ) -> dict[int, Outcome]:
     """Send each row's email over one connection; reconnect after a dropped connection.
 
@@ -187,13 +210,17 @@ def send_email_batch(
     go straight to the server on the backend's open connection (`sendmail`, as the backend
     itself does); any other backend (locmem in tests, console) gets Django's message.
     `before_accept()` is called before the server is asked to accept each message (after
-    its bytes went): the caller waits there for the previous outcome's record.
+    its bytes went): the caller waits there for the previous outcome's record. Each
+    message is composed while the server takes the one before.
+
+    `connection`: the caller's, kept open after the batch (the caller closes it); else
+    one for this batch.
     """
     composer = composer or Composer()
     outcomes: dict[int, Outcome] = {}
-    timeout = getattr(settings, "EMAIL_TIMEOUT", None) or 30
-    connection: Any = get_connection(fail_silently=False, timeout=timeout)
-    raw = isinstance(connection, SMTPBackend)
+    own = connection is None
+    mail = connection if connection is not None else EmailConnection()
+    raw = isinstance(mail.backend, SMTPBackend)
     rows = list(rows)
     ready: dict[int, _Ready | Exception] = {}  # by position in `rows`
 
@@ -206,7 +233,6 @@ def send_email_batch(
             except Exception as exc:
                 ready[i] = exc
 
-    opened = False
     try:
         for i, row in enumerate(rows):
             try:
@@ -214,12 +240,10 @@ def send_email_batch(
                 composed = ready.pop(i)
                 if isinstance(composed, Exception):
                     raise composed
-                if not opened:
-                    connection.open()
-                    opened = True
+                mail.open()
                 if composed.payload is not None:
                     sendmail_gated(
-                        connection.connection,
+                        mail.backend.connection,
                         composer.envelope(settings.DEFAULT_FROM_EMAIL),
                         composer.envelope(row.recipient),
                         composed.payload,
@@ -231,7 +255,7 @@ def send_email_batch(
                     if before_accept is not None:
                         before_accept()
                     message = django_message(row, composed.email, composed.language)
-                    message.connection = connection
+                    message.connection = mail.backend
                     message.send(fail_silently=False)
                 outcome = SENT
             except DatabaseError:
@@ -242,16 +266,13 @@ def send_email_batch(
                 outcome = classify_email_error(exc)
                 if outcome.result == AttemptResult.TRANSIENT:
                     # The connection may be broken: start afresh for the next row.
-                    with contextlib.suppress(Exception):  # closing a dead connection
-                        connection.close()
-                    opened = False
+                    mail.close()
             outcomes[row.pk] = outcome
             if on_outcome is not None:
                 on_outcome(row, outcome)
     finally:
-        if opened:
-            with contextlib.suppress(Exception):  # the messages are already accepted
-                connection.close()
+        if own:
+            mail.close()
     return outcomes
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from typing import Any
 
 from django.db import connection
 from django.utils import timezone
@@ -262,3 +263,44 @@ def test_a_message_that_cannot_be_rendered_mid_batch_fails_alone_and_in_order(
         r.pk: NotificationStatus.FAILED if r.pk == rows[2].pk else NotificationStatus.SENT
         for r in rows
     }
+
+
+def test_one_smtp_connection_serves_every_batch_of_a_drain(smtp, service, settings):
+    """The drainer keeps its connection to the mail server from one batch to the next."""
+    from tests.notifications.conftest import Handler
+
+    class Peers(Handler):
+        def __init__(self) -> None:
+            super().__init__()
+            self.peers: list[Any] = []
+
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            self.peers.append(session.peer)
+            return str(await super().handle_DATA(server, session, envelope))
+
+    settings.NOTIFICATIONS = {**getattr(settings, "NOTIFICATIONS", {}), "DIGEST_BURST_AT": 0}
+    for i in range(3):
+        late_breach(service, ref=f"late-{i}")
+    smtp.stop()
+    smtp.handler = handler = Peers()
+    smtp.start()
+
+    result = drain(batch_size=2)
+
+    assert result.claimed == 6 and result.outcomes == {NotificationStatus.SENT: 6}
+    assert len(handler.messages) == 6
+    assert len(set(handler.peers)) == 1  # three batches, one connection
+
+
+def test_the_drainer_claims_claim_size_rows_at_once(smtp, service, settings):
+    settings.NOTIFICATIONS = {
+        **getattr(settings, "NOTIFICATIONS", {}),
+        "DIGEST_BURST_AT": 0,
+        "CLAIM_SIZE": 4,
+    }
+    for i in range(3):
+        late_breach(service, ref=f"late-{i}")  # 6 emails
+
+    assert drain(max_batches=1).claimed == 4
+    assert drain(max_batches=1).claimed == 2
+    assert len(smtp.messages) == 6

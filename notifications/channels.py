@@ -7,6 +7,7 @@ touches the database; the drainer records outcomes (notifications/outbox/drain.p
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import hmac
 import http.client
@@ -129,10 +130,13 @@ def sendmail_gated(
     to_addr: str,
     payload: bytes,
     before_accept: Callable[[], None],
+    meanwhile: Callable[[], None] = lambda: None,
 ) -> None:
     """`smtplib.SMTP.sendmail` for one recipient (the same commands, checks and errors),
     with `before_accept()` called after DATA was answered and before the message's bytes
-    and the final "." that asks the server to accept it (notifications/outbox/inflight.py)."""
+    and the final "." that asks the server to accept it (notifications/outbox/inflight.py),
+    and `meanwhile()` called once they went, while the server takes the message, before
+    its answer is read (the caller prepares the next message there)."""
     smtp.ehlo_or_helo_if_needed()
     options = [f"size={len(payload)}"] if smtp.does_esmtp and smtp.has_extn("size") else []
     code, resp = smtp.mail(from_addr, options)
@@ -154,6 +158,7 @@ def sendmail_gated(
     # wait for the server's delayed ACK (Nagle), some 40 ms a message.
     before_accept()
     smtp.send(quoted + b".\r\n")
+    meanwhile()
     code, resp = smtp.getreply()
     if code != 250:
         smtp.close() if code == 421 else smtp.rset()
@@ -164,12 +169,35 @@ def _nothing() -> None:
     pass
 
 
+class EmailConnection:
+    """A connection to the mail server for a whole drain: opened when first needed, kept
+    open from one batch to the next (no connect, EHLO and QUIT per batch), opened anew
+    after a failure that may have broken it."""
+
+    def __init__(self) -> None:
+        timeout = getattr(settings, "EMAIL_TIMEOUT", None) or 30
+        self.backend: Any = get_connection(fail_silently=False, timeout=timeout)
+        self.opened = False
+
+    def open(self) -> None:
+        if not self.opened:
+            self.backend.open()
+            self.opened = True
+
+    def close(self) -> None:
+        if self.opened:
+            self.opened = False
+            with contextlib.suppress(Exception):  # a dead connection; or all was accepted
+                self.backend.close()
+
+
 def send_email_batch(
     rows: Iterable[Notification],
     on_outcome: OnOutcome | None = None,
     *,
     composer: Composer | None = None,
     before_accept: Callable[[], None] | None = None,
+    connection: EmailConnection | None = None,
 ) -> dict[int, Outcome]:
     """Send each row's email over one connection; reconnect after a dropped connection.
 
@@ -182,64 +210,95 @@ def send_email_batch(
     go straight to the server on the backend's open connection (`sendmail`, as the backend
     itself does); any other backend (locmem in tests, console) gets Django's message.
     `before_accept()` is called before the server is asked to accept each message (after
-    its bytes went): the caller waits there for the previous outcome's record.
+    its bytes went): the caller waits there for the previous outcome's record. Each
+    message is composed while the server takes the one before.
+
+    `connection`: the caller's, kept open after the batch (the caller closes it); else
+    one for this batch.
     """
     composer = composer or Composer()
     outcomes: dict[int, Outcome] = {}
-    timeout = getattr(settings, "EMAIL_TIMEOUT", None) or 30
-    connection: Any = get_connection(fail_silently=False, timeout=timeout)
-    raw = isinstance(connection, SMTPBackend)
-    opened = False
-    try:
-        for row in rows:
+    own = connection is None
+    mail = connection if connection is not None else EmailConnection()
+    raw = isinstance(mail.backend, SMTPBackend)
+    rows = list(rows)
+    ready: dict[int, _Ready | Exception] = {}  # by position in `rows`
+
+    def prepare(i: int) -> None:
+        """Compose row i, if there is one and it is not done yet; keep what it raised for
+        its turn (so outcomes are reported in order, each after the one before)."""
+        if i < len(rows) and i not in ready:
             try:
-                email, language = composer.email(row)
-                if not opened:
-                    connection.open()
-                    opened = True
-                payload = (
-                    composer.mime(
-                        row,
-                        email,
-                        language,
-                        message_id=message_id(row.idempotency_key),
-                        date=formatdate(localtime=settings.EMAIL_USE_LOCALTIME),
-                    )
-                    if raw
-                    else None
-                )
-                if payload is not None:
+                ready[i] = _compose(rows[i], composer, raw=raw)
+            except Exception as exc:
+                ready[i] = exc
+
+    try:
+        for i, row in enumerate(rows):
+            try:
+                prepare(i)
+                composed = ready.pop(i)
+                if isinstance(composed, Exception):
+                    raise composed
+                mail.open()
+                if composed.payload is not None:
                     sendmail_gated(
-                        connection.connection,
+                        mail.backend.connection,
                         composer.envelope(settings.DEFAULT_FROM_EMAIL),
                         composer.envelope(row.recipient),
-                        payload,
+                        composed.payload,
                         before_accept or _nothing,
+                        # The next message is composed while the server takes this one.
+                        functools.partial(prepare, i + 1),
                     )
                 else:
                     if before_accept is not None:
                         before_accept()
-                    message = django_message(row, email, language)
-                    message.connection = connection
+                    message = django_message(row, composed.email, composed.language)
+                    message.connection = mail.backend
                     message.send(fail_silently=False)
                 outcome = SENT
             except DatabaseError:
-                raise  # the previous outcome's record failed: stop before anything else
+                # the previous outcome's record failed (or a renderer's query did): stop
+                # before anything else
+                raise
             except Exception as exc:
                 outcome = classify_email_error(exc)
                 if outcome.result == AttemptResult.TRANSIENT:
                     # The connection may be broken: start afresh for the next row.
-                    with contextlib.suppress(Exception):  # closing a dead connection
-                        connection.close()
-                    opened = False
+                    mail.close()
             outcomes[row.pk] = outcome
             if on_outcome is not None:
                 on_outcome(row, outcome)
     finally:
-        if opened:
-            with contextlib.suppress(Exception):  # the messages are already accepted
-                connection.close()
+        if own:
+            mail.close()
     return outcomes
+
+
+@dataclass(frozen=True)
+class _Ready:
+    """A composed message: its rendering, language and (over SMTP) bytes."""
+
+    email: registry.Email
+    language: str
+    payload: bytes | None
+
+
+def _compose(row: Notification, composer: Composer, *, raw: bool) -> _Ready:
+    email, language = composer.email(row)
+    payload = (
+        composer.mime(
+            row,
+            email,
+            language,
+            message_id=message_id(row.idempotency_key),
+            date=formatdate(localtime=settings.EMAIL_USE_LOCALTIME),
+        )
+        if raw
+        else None
+    )
+    return _Ready(email, language, payload)
 
 
 # --- Webhooks -----------------------------------------------------------------------------

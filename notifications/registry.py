@@ -104,6 +104,7 @@ DigestRenderer = Callable[["Notification", list["Notification"], str], Email]
 _types: dict[str, MessageType] = {}
 _kinds: dict[str, Any] = {}
 _subject_querysets: dict[str, Callable[[], QuerySet[Any]]] = {}
+_sending_querysets: dict[str, Callable[[], QuerySet[Any]]] = {}
 _digest: list[DigestRenderer] = []
 
 
@@ -136,16 +137,36 @@ def kind_values() -> list[str]:
     return list(_kinds)
 
 
-def register_subjects(model: type[Model], queryset: Callable[[], QuerySet[Any]]) -> None:
-    """How the subjects of one model are loaded with the rows (e.g. with select_related)."""
-    _subject_querysets[model._meta.label_lower] = queryset
+def register_subjects(
+    model: type[Model],
+    queryset: Callable[[], QuerySet[Any]],
+    *,
+    sending: Callable[[], QuerySet[Any]] | None = None,
+) -> None:
+    """How the subjects of one model are loaded with the rows (e.g. with select_related).
+
+    `sending`: how the drainer loads them (defaults to `queryset`). It loads the subjects
+    of a whole batch only to render its messages, so it may leave out columns that no
+    message shows, and load rows that many subjects share (their agency, unit) once per
+    batch with `prefetch_related` instead of once per subject with `select_related`.
+    """
+    label = model._meta.label_lower
+    _subject_querysets[label] = queryset
+    if sending is None:
+        _sending_querysets.pop(label, None)
+    else:
+        _sending_querysets[label] = sending
 
 
-def subject_prefetch() -> Prefetch | str:
-    """Loads every row's subject in one query per model (for `prefetch_related`)."""
+def subject_prefetch(*, sending: bool = False) -> Prefetch | str:
+    """Loads every row's subject in one query per model (for `prefetch_related`); with
+    `sending`, as the drainer loads them (see `register_subjects`)."""
     from django.contrib.contenttypes.prefetch import GenericPrefetch
 
-    querysets = [queryset() for queryset in _subject_querysets.values()]
+    querysets = [
+        (_sending_querysets.get(label, queryset) if sending else queryset)()
+        for label, queryset in _subject_querysets.items()
+    ]
     return GenericPrefetch("subject", querysets) if querysets else "subject"
 
 

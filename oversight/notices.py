@@ -38,7 +38,7 @@ from notifications.channels import Moot, Unsubscribed
 from notifications.models import Notification
 from notifications.outbox.recipients import contacts_of
 from notifications.registry import Compiled, Email, InboxEntry, MessageType
-from notifications.rendering import absolute_url, render_email
+from notifications.rendering import absolute_url, render_email, reverse_one
 from oversight.followers import CITIZEN_EVENT, FOLLOW_CONFIRM_EVENT
 from oversight.models import (
     FOLLOWER_CONFIRM_MAX_AGE,
@@ -246,10 +246,11 @@ def _breach_compiled(notification: Notification, language: str) -> Compiled:
         else "",
         "value_unit": breach.value_unit,
         "occurred": date_filter(template_localtime(breach.occurred_at), "j F Y H.i"),
+        # reverse_one: the same URLs as `reverse`, without its cost for every message
         "ack_url": absolute_url(
-            reverse("breach_answers:ack", kwargs={"token": ack_token(notification)})
+            reverse_one("breach_answers:ack", "token", ack_token(notification))
         ),
-        "detail_url": absolute_url(reverse("breach_answers:detail", kwargs={"pk": breach.pk})),
+        "detail_url": absolute_url(reverse_one("breach_answers:detail", "pk", breach.pk)),
     }
     shape = (
         notification.level,
@@ -421,10 +422,23 @@ def _breach_subjects() -> Any:
     return Breach.objects.select_related("agency", "unit", "service", "delivery")
 
 
+def _breach_sending_subjects() -> Any:
+    """The breaches of a drainer's batch: their agencies, units and services (shared by
+    many breaches) loaded once each, one query per model per batch; of each delivery only
+    the reference that messages and webhooks show (anything else a template reads is
+    loaded when read)."""
+    breach_columns = [f.name for f in Breach._meta.concrete_fields]
+    return (
+        Breach.objects.select_related("delivery")
+        .only(*breach_columns, "delivery__reference")
+        .prefetch_related("agency", "unit", "service")
+    )
+
+
 def register() -> None:
     """Tell the outbox how oversight's messages go out (OversightConfig.ready)."""
     registry.register_kinds(BreachKind.choices)
-    registry.register_subjects(Breach, _breach_subjects)
+    registry.register_subjects(Breach, _breach_subjects, sending=_breach_sending_subjects)
     labels = {BREACH_CREATED: _("New breach"), BREACH_ESCALATED: _("Breach escalated")}
     for event in (BREACH_CREATED, BREACH_ESCALATED):
         registry.register(

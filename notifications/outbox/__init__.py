@@ -35,8 +35,12 @@ Guarantees and their limits
   transmitted, but is committed before the server is asked to accept that next message
   (`inflight`): the window stays one message.
 - **Fast path.** Templates of bulk messages compiled once per kind, language and shape,
-  the MIME parts encoded once per body, the bytes sent on one SMTP connection
-  (notifications/compose.py); equal to `channels.email_for`, the per-message reference.
+  the MIME parts encoded once per body (notifications/compose.py; equal to
+  `channels.email_for`, the per-message reference), each message composed while the
+  server takes the one before, the bytes sent on one SMTP connection kept for the whole
+  drain. Rows are claimed `CLAIM_SIZE` at a time and loaded with their subjects as their
+  app registered for sending (registry.register_subjects): what many rows share (agency,
+  unit, account) once per claim.
 - **Refused addresses.** An email address the SMTP server refuses permanently (5xx to
   RCPT TO) `EMAIL_DISABLE_AFTER` times in a row is disabled (`EmailAddressHealth`): new
   fan-outs skip it and the admins of every agency whose units list it get one notice

@@ -11,7 +11,12 @@ DEFAULTS: dict[str, int] = {
     "BACKOFF_MAX_SECONDS": 4 * 3600,
     "STALE_SENDING_SECONDS": 15 * 60,
     "PENDING_KICK_SECONDS": 120,
-    "BATCH_SIZE": 100,
+    "BATCH_SIZE": 100,  # fan-out rows expanded per transaction
+    # Recipient rows the drainer claims at once: its fixed cost per claim (the claim, the
+    # loading of rows and subjects, a few queries each) is shared by that many messages.
+    # A drainer that dies leaves at most this many rows `sending` until `requeue_stale`
+    # takes them back (delayed, never lost; the one message in flight may go twice).
+    "CLAIM_SIZE": 500,
     "WEBHOOK_DISABLE_AFTER": 5,
     "EMAIL_DISABLE_AFTER": 5,
     # A unit that receives more than this many notices of one event at once (within the

@@ -21,7 +21,7 @@ from core import metrics
 from core.db_outage import outlast_outage
 from core.errors import ApplicationError, PermissionDeniedError
 from notifications import registry
-from notifications.channels import CHANNELS, Outcome, send_email_batch
+from notifications.channels import CHANNELS, EmailConnection, Outcome, send_email_batch
 from notifications.compose import Composer
 from notifications.models import (
     AttemptResult,
@@ -264,10 +264,14 @@ def record_patience() -> float:
 
 
 def _claimed_rows(claimed: list[tuple[int, dt.datetime]]) -> list[Notification]:
+    """The claimed rows with what their messages need. The accounts, units and agencies
+    that many rows of a batch share are loaded once each (prefetched: one query per model
+    per batch, not one copy per row), and the subjects as their app loads them for sending
+    (registry.register_subjects)."""
     return list(
         Notification.objects.filter(by_id_and_month(claimed))
-        .select_related("user", "unit__agency", "webhook_endpoint")
-        .prefetch_related(registry.subject_prefetch())
+        .select_related("webhook_endpoint")
+        .prefetch_related("user", "unit__agency", registry.subject_prefetch(sending=True))
         .order_by("pk")
     )
 
@@ -275,23 +279,30 @@ def _claimed_rows(claimed: list[tuple[int, dt.datetime]]) -> list[Notification]:
 def drain(
     *, now: dt.datetime | None = None, batch_size: int | None = None, max_batches: int = 1000
 ) -> DrainResult:
-    """Expand fan-outs, then claim, send and record until nothing is due."""
+    """Expand fan-outs, then claim, send and record until nothing is due. `batch_size`:
+    fan-out rows expanded and recipient rows claimed at once (default: BATCH_SIZE and
+    CLAIM_SIZE)."""
     now = now or timezone.now()
-    batch_size = batch_size or conf("BATCH_SIZE")
     result = DrainResult()
     composer = Composer()  # compiled templates and encoded bodies, for this drain
-    while expand_fanouts(now=now, limit=batch_size):
+    while expand_fanouts(now=now, limit=batch_size or conf("BATCH_SIZE")):
         result.expanded += 1
+    batch_size = batch_size or conf("CLAIM_SIZE")
     in_flight = InFlight() if InFlight.available() else None
-    with in_flight.guarding() if in_flight is not None else contextlib.nullcontext():
-        _drain_batches(
-            now=now,
-            batch_size=batch_size,
-            max_batches=max_batches,
-            result=result,
-            composer=composer,
-            in_flight=in_flight,
-        )
+    mail = EmailConnection()  # one connection to the mail server, across the batches
+    try:
+        with in_flight.guarding() if in_flight is not None else contextlib.nullcontext():
+            _drain_batches(
+                now=now,
+                batch_size=batch_size,
+                max_batches=max_batches,
+                result=result,
+                composer=composer,
+                in_flight=in_flight,
+                mail=mail,
+            )
+    finally:
+        mail.close()
     return result
 
 
@@ -303,6 +314,7 @@ def _drain_batches(
     result: DrainResult,
     composer: Composer,
     in_flight: InFlight | None,
+    mail: EmailConnection,
 ) -> None:
     for _ in range(max_batches):
         claimed = _claim(now=now, limit=batch_size)
@@ -331,6 +343,7 @@ def _drain_batches(
                     recorder,
                     composer=composer,
                     before_accept=in_flight.wait if in_flight is not None else None,
+                    connection=mail,
                 )
             else:
                 sender(channel_rows, recorder)

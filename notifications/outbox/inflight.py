@@ -41,6 +41,7 @@ recorded synchronously (`record_outcome`).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -51,6 +52,7 @@ from django.db import DatabaseError, InterfaceError, OperationalError, connectio
 from core.db_outage import drop_connection
 
 
+@functools.lru_cache(maxsize=64)  # a few statements, each sent once per message
 def _numbered(sql: str) -> bytes:
     """`%s` placeholders as libpq's `$1, $2, ...`."""
     counter = iter(range(1, 1000))

@@ -4,8 +4,12 @@ reference rendering, for every kind of message in both languages."""
 from __future__ import annotations
 
 import copy
+import functools
+import time
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.utils import timezone
@@ -262,3 +266,48 @@ def test_the_date_and_message_id_are_per_send(db):
     first = composer.mime(row, rendered, "id", message_id="<a@x>", date="Mon, 7 Dec 2026")
     assert first is not None and b"Message-ID: <a@x>\r\n" in first
     assert b"Date: Mon, 7 Dec 2026\r\n" in first
+
+
+def test_the_drainers_batch_loads_in_fixed_queries_and_renders_as_the_reference(service, settings):
+    """The drainer loads a claimed batch with its subjects as their app registered for
+    sending (shared agencies and units once per batch, only the delivery's reference):
+    as many queries for 8 rows as for 2, none more while rendering, and the same emails
+    as rows loaded in full."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from notifications.channels import email_for
+    from notifications.outbox.drain import _claim, _claimed_rows
+    from notifications.outbox.fanout import expand_fanouts
+
+    settings.NOTIFICATIONS = {**getattr(settings, "NOTIFICATIONS", {}), "DIGEST_BURST_AT": 0}
+    counts: list[int] = []
+    for size in (1, 1, 4):  # the first also reads the content types (once per process)
+        for i in range(size):
+            late_breach(service, ref=f"late-{len(counts)}-{i}")
+        while expand_fanouts(now=timezone.now(), limit=100):
+            pass
+        claimed = _claim(now=timezone.now(), limit=100)
+        assert len(claimed) == 2 * size
+        with CaptureQueriesContext(connection) as queries:
+            rows = _claimed_rows(claimed)
+        counts.append(len(queries))
+        full = {
+            row.pk: row
+            for row in Notification.objects.filter(pk__in=[pk for pk, _ in claimed])
+            .select_related("user", "unit__agency")
+            .prefetch_related(registry.subject_prefetch())
+        }
+        composer = Composer()
+        # The signed links carry the second they were signed in: the same for both.
+        clock = SimpleNamespace(time=functools.partial(float, time.time()))
+        with mock.patch("django.core.signing.time", clock):
+            with CaptureQueriesContext(connection) as queries:
+                emails = [composer.email(row) for row in rows]
+            assert len(queries) == 0
+            references = [email_for(full[row.pk]) for row in rows]
+        for (email, _language), reference in zip(emails, references, strict=True):
+            assert email.subject == reference.subject
+            assert email.text == reference.body
+            assert email.html == reference.alternatives[0][0]
+    assert counts[1] == counts[2]

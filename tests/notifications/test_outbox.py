@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from typing import Any
 
 from django.db import connection
 from django.utils import timezone
@@ -225,3 +226,81 @@ def test_plain_text_and_subject_are_not_html_escaped(smtp, service, unit_a):
         assert "&amp;" not in text and "&#x27;" not in text
     assert "Dinas Kependudukan & Pencatatan Sipil 'Kota'" in plain
     assert "Dinas Kependudukan & Pencatatan Sipil 'Kota'" in " ".join(subject.split())
+
+
+def test_a_message_that_cannot_be_rendered_mid_batch_fails_alone_and_in_order(
+    smtp, service, settings
+):
+    """The drainer composes each message while the server takes the one before: a row
+    whose rendering fails still gets its outcome in its turn, after the previous message's,
+    and every other message of the batch goes out and is recorded once."""
+    from notifications.models import NotificationAttempt
+    from notifications.outbox import expand_fanouts
+
+    settings.NOTIFICATIONS = {**getattr(settings, "NOTIFICATIONS", {}), "DIGEST_BURST_AT": 0}
+    for i in range(3):
+        late_breach(service, ref=f"late-{i}")
+    while expand_fanouts(now=timezone.now(), limit=100):
+        pass
+    rows = list(Notification.objects.filter(channel="email").exclude(recipient="").order_by("pk"))
+    assert len(rows) == 6
+    Notification.objects.filter(pk=rows[2].pk).update(event="no_such_event")
+
+    result = drain()
+
+    assert result.outcomes == {NotificationStatus.SENT: 5, NotificationStatus.FAILED: 1}
+    attempts = list(NotificationAttempt.objects.filter(notification__in=rows).order_by("pk"))
+    assert [a.notification_id for a in attempts] == [r.pk for r in rows]  # in the rows' order
+    assert [a.result for a in attempts] == [AttemptResult.SENT] * 2 + [AttemptResult.PERMANENT] + [
+        AttemptResult.SENT
+    ] * 3
+    sent = [r for i, r in enumerate(rows) if i != 2]
+    assert [m["Message-ID"] for m in smtp.messages] == [message_id(r.idempotency_key) for r in sent]
+    statuses = dict(
+        Notification.objects.filter(pk__in=[r.pk for r in rows]).values_list("pk", "status")
+    )
+    assert statuses == {
+        r.pk: NotificationStatus.FAILED if r.pk == rows[2].pk else NotificationStatus.SENT
+        for r in rows
+    }
+
+
+def test_one_smtp_connection_serves_every_batch_of_a_drain(smtp, service, settings):
+    """The drainer keeps its connection to the mail server from one batch to the next."""
+    from tests.notifications.conftest import Handler
+
+    class Peers(Handler):
+        def __init__(self) -> None:
+            super().__init__()
+            self.peers: list[Any] = []
+
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            self.peers.append(session.peer)
+            return str(await super().handle_DATA(server, session, envelope))
+
+    settings.NOTIFICATIONS = {**getattr(settings, "NOTIFICATIONS", {}), "DIGEST_BURST_AT": 0}
+    for i in range(3):
+        late_breach(service, ref=f"late-{i}")
+    smtp.stop()
+    smtp.handler = handler = Peers()
+    smtp.start()
+
+    result = drain(batch_size=2)
+
+    assert result.claimed == 6 and result.outcomes == {NotificationStatus.SENT: 6}
+    assert len(handler.messages) == 6
+    assert len(set(handler.peers)) == 1  # three batches, one connection
+
+
+def test_the_drainer_claims_claim_size_rows_at_once(smtp, service, settings):
+    settings.NOTIFICATIONS = {
+        **getattr(settings, "NOTIFICATIONS", {}),
+        "DIGEST_BURST_AT": 0,
+        "CLAIM_SIZE": 4,
+    }
+    for i in range(3):
+        late_breach(service, ref=f"late-{i}")  # 6 emails
+
+    assert drain(max_batches=1).claimed == 4
+    assert drain(max_batches=1).claimed == 2
+    assert len(smtp.messages) == 6

@@ -137,6 +137,14 @@ _PHRASE_LIST = sorted(
     ((phrase, key) for key, phrases in PHRASES.items() for phrase in phrases),
     key=lambda item: -len(item[0]),
 )
+# Each phrase as a whole word or words, longest first; and all of them at once, to tell in
+# one pass that a query names no facility (most queries).
+_PHRASE_PATTERNS = [
+    (re.compile(rf"(?<!\w){re.escape(phrase)}(?!\w)"), key) for phrase, key in _PHRASE_LIST
+]
+_ANY_PHRASE = re.compile(
+    r"(?<!\w)(?:" + "|".join(re.escape(phrase) for phrase, _key in _PHRASE_LIST) + r")(?!\w)"
+)
 
 
 def facility_in_query(query: str) -> tuple[str, str]:
@@ -147,8 +155,10 @@ def facility_in_query(query: str) -> tuple[str, str]:
     "layanan".
     """
     plain = _plain(query)
-    for phrase, key in _PHRASE_LIST:
-        match = re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", plain)
+    if _ANY_PHRASE.search(plain) is None:
+        return "", query
+    for pattern, key in _PHRASE_PATTERNS:
+        match = pattern.search(plain)
         if match is None:
             continue
         rest = (plain[: match.start()] + " " + plain[match.end() :]).split()

@@ -171,6 +171,9 @@ AUTH_USER_MODEL = "accounts.User"
 # Web, worker and beat are separate processes: the default is a file cache they share
 # (Django's in-memory cache is private to each process). Production sets Redis.
 CACHES = {"default": env.cache_url("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # Django's, reusing its Redis client (core/cache.py).
+    CACHES["default"]["BACKEND"] = "core.cache.RedisCache"
 REDIS_URL: str = env.str("REDIS_URL", default="")
 # Anonymous public pages served from that cache (core.page_cache). Off in the test suite, whose
 # pinned query counts measure rendering; the page cache's own tests turn it on.

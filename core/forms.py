@@ -7,10 +7,12 @@ same rule through `MaklumatAdminSite`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django import forms
 from django.forms.utils import flatatt
+from django.utils.choices import BaseChoiceIterator, normalize_choices
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
@@ -58,6 +60,29 @@ class Form(ControlCharacterMixin, forms.Form):
 
 class ModelForm(ControlCharacterMixin, forms.ModelForm):
     pass
+
+
+class FixedChoices(BaseChoiceIterator):
+    """Choices given once, already in Django's normal form, never changed in place: every
+    copy of the field and its widget shares them. A form copies its fields for each instance,
+    and Django copies and normalises a plain list of choices again with each copy (twice for
+    a select), which for a form built on every request (the public search) costs more than
+    validating it."""
+
+    def __init__(self, choices: Iterable[tuple[Any, Any]]) -> None:
+        self._choices = tuple(normalize_choices(list(choices)))
+
+    def __iter__(self) -> Iterator[tuple[Any, Any]]:
+        return iter(self._choices)
+
+    def __len__(self) -> int:
+        return len(self._choices)
+
+    def __copy__(self) -> FixedChoices:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> FixedChoices:
+        return self
 
 
 class PlainSelect(forms.Select):

@@ -150,25 +150,40 @@ class _Local:
 _local = _Local()
 
 
+def trusted_generations(generation_keys: list[str]) -> tuple[str, ...] | None:
+    """The generations from this process's copy while it may be trusted
+    (PUBLIC_PAGE_LOCAL_SECONDS); None: ask the shared cache (and read them with
+    `generations_from`), in the round trip that fetches the entries they guard."""
+    if local_seconds() <= 0:
+        return None
+    known = _local.fresh(generation_keys, time.monotonic())
+    return tuple(known) if known is not None else None
+
+
+def generations_from(found: dict[str, Any], generation_keys: list[str]) -> tuple[str, ...]:
+    """The generations in `found` (a `get_many` that asked for them), the missing ones
+    initialised; this process trusts them for PUBLIC_PAGE_LOCAL_SECONDS."""
+    missing = [k for k in generation_keys if k not in found]
+    if missing:
+        found.update(_initialise(missing))
+    seconds = local_seconds()
+    if seconds > 0:
+        _local.learn(found, generation_keys, time.monotonic() + seconds)
+    return tuple(str(found.get(k, "")) for k in generation_keys)
+
+
 def _lookup(generation_keys: list[str], key: str) -> tuple[tuple[str, ...], CachedPage | None]:
     """The current generations, and the page if an entry rendered under them exists."""
-    seconds = local_seconds()
-    now = time.monotonic()
-    known = _local.fresh(generation_keys, now) if seconds > 0 else None
+    known = trusted_generations(generation_keys)
     if known is not None:
-        generations = tuple(known)
+        generations = known
         page = _local.page(key)
         if page is not None and page.generations == generations:
             return generations, page
         found = {key: cache.get(key)}
     else:
         found = cache.get_many([*generation_keys, key])
-        missing = [k for k in generation_keys if k not in found]
-        if missing:
-            found.update(_initialise(missing))
-        generations = tuple(str(found.get(k, "")) for k in generation_keys)
-        if seconds > 0:
-            _local.learn(found, generation_keys, now + seconds)
+        generations = generations_from(found, generation_keys)
     page = found.get(key)
     if isinstance(page, CachedPage) and page.generations == generations:
         _local.remember(key, page)

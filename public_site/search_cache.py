@@ -24,22 +24,37 @@ request, kept under the same `all` token:
   a new or renamed agency replaces the token, so it shows at once;
 - the results list rendered as HTML, per language, beside its results
   (`search_results_cached`): rendering twenty results cost more than the rest of the page.
+
+Rendering a first-time address is then mostly Python around those, so this process keeps
+copies too, trusted while the `all` token is (PUBLIC_PAGE_LOCAL_SECONDS: read from the shared
+cache on every request when 0, as in the test suite; a change shows at once in the process
+that made it and within that many seconds elsewhere, as for the page cache itself):
+
+- the agency rows, under the token they were read with (no shared-cache read while the
+  token is trusted here);
+- the search form's filter block rendered (`filter_block_cached`), per token, language and
+  the filter values as given: the same block for every search without filters whatever its
+  words, so a first-time query finds it ready.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, overload
 
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import translation
 
 from core.db_router import primary_reads
-from core.page_cache import ALL, _generation_key, _initialise
+from core.page_cache import ALL, _generation_key, generations_from, trusted_generations
+from services.models import Service
 from services.search import (
     AgencyRow,
     SearchFilters,
@@ -88,12 +103,55 @@ def results_key(*, filters: SearchFilters, number: int | str | None) -> str:
 class _Entry:
     generation: str  # the `all` token the results were computed under
     page: SearchPage
+    at: float = 0.0  # when (time.time()): the rendered list expires with the results
 
 
 @dataclass(frozen=True)
 class _Html:
+    """The results list rendered, with what the page says around it: a page served from it
+    does not unpickle the services it lists (`_KeptServices`)."""
+
     generation: str  # the `all` token of the results it shows
     html: str
+    number: int
+    count: int
+    more: bool
+    capped: bool
+    size: int  # how many services the list shows
+
+
+class _KeptServices(Sequence[Service]):
+    """The services of a page served from its rendered list: their number is known, the
+    services themselves are read from the results cache (else searched) only if something
+    reads them (a test does; the page shows the rendered list)."""
+
+    def __init__(self, size: int, load: Callable[[], Sequence[Service]]) -> None:
+        self._size = size
+        self._load = load
+        self._items: Sequence[Service] | None = None
+
+    def _services(self) -> Sequence[Service]:
+        if self._items is None:
+            self._items = self._load()
+        return self._items
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __bool__(self) -> bool:
+        return self._size > 0
+
+    @overload
+    def __getitem__(self, index: int) -> Service: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Service]: ...
+
+    def __getitem__(self, index: int | slice) -> Service | Sequence[Service]:
+        return self._services()[index]
+
+    def __iter__(self) -> Iterator[Service]:
+        return iter(self._services())
 
 
 @dataclass(frozen=True)
@@ -102,24 +160,68 @@ class _Agencies:
     rows: list[AgencyRow]
 
 
-def _token(found: dict[str, object], generation_key: str) -> str:
-    if generation_key not in found:
-        found.update(_initialise([generation_key]))
-    return str(found.get(generation_key, ""))
+class _Kept:
+    """This process's copies: the agency rows and rendered filter blocks (see above)."""
+
+    MAX_BLOCKS = 256
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.agencies: _Agencies | None = None
+        self.blocks: OrderedDict[str, str] = OrderedDict()
+
+    def block(self, key: str) -> str | None:
+        with self.lock:
+            html = self.blocks.get(key)
+            if html is not None:
+                self.blocks.move_to_end(key)
+            return html
+
+    def keep_block(self, key: str, html: str) -> None:
+        with self.lock:
+            self.blocks[key] = html
+            while len(self.blocks) > self.MAX_BLOCKS:
+                self.blocks.popitem(last=False)
 
 
-def agency_rows_cached() -> list[AgencyRow]:
-    """The agency filter's rows (`agency_filter_rows`) from the shared cache if current."""
+_kept = _Kept()
+
+
+def agency_rows_cached() -> tuple[str, list[AgencyRow]]:
+    """The `all` token and the agency filter's rows (`agency_filter_rows`) read under it:
+    this process's copy while the token is trusted here, else the shared cache's if current,
+    else read from the primary."""
     generation_key = _generation_key(ALL)
-    found = cache.get_many([generation_key, AGENCIES_KEY])
-    token = _token(found, generation_key)
-    entry = found.get(AGENCIES_KEY)
-    if isinstance(entry, _Agencies) and entry.generation == token:
-        return entry.rows
-    with primary_reads():
-        rows = agency_filter_rows()
-    cache.set(AGENCIES_KEY, _Agencies(generation=token, rows=rows), AGENCIES_SECONDS)
-    return rows
+    trusted = trusted_generations([generation_key])
+    if trusted is not None:
+        (token,) = trusted
+        kept = _kept.agencies
+        if kept is not None and kept.generation == token:
+            return token, kept.rows
+        entry = cache.get(AGENCIES_KEY)
+    else:
+        found = cache.get_many([generation_key, AGENCIES_KEY])
+        (token,) = generations_from(found, [generation_key])
+        entry = found.get(AGENCIES_KEY)
+    if not (isinstance(entry, _Agencies) and entry.generation == token):
+        with primary_reads():
+            rows = agency_filter_rows()
+        entry = _Agencies(generation=token, rows=rows)
+        cache.set(AGENCIES_KEY, entry, AGENCIES_SECONDS)
+    _kept.agencies = entry
+    return token, entry.rows
+
+
+def filter_block_cached(*, token: str, values: object, render: Callable[[], str]) -> str:
+    """The search form's filter block: `render()` once per `all` token, language and filter
+    `values` (what the block shows: the values given, as given) in this process."""
+    text = json.dumps([token, translation.get_language(), values], sort_keys=True, default=str)
+    key = hashlib.sha256(text.encode()).hexdigest()
+    html = _kept.block(key)
+    if html is None:
+        html = render()
+        _kept.keep_block(key, html)
+    return html
 
 
 def search_page_cached(
@@ -149,26 +251,68 @@ def _cached(
     number: int | str | None,
     render: Callable[[SearchPage], str] | None,
 ) -> tuple[SearchPage, str | None, Outcome]:
+    """The page, its rendered list (with `render`) and whether the results were cached.
+
+    With `render`, the rendered list is asked for first (one round trip on a hit, nothing
+    unpickled but the HTML); the results themselves only when it is missing.
+    """
     generation_key = _generation_key(ALL)
     key = results_key(filters=filters, number=number)
     html_key = f"{key}:html:{translation.get_language()}"
-    found = cache.get_many([generation_key, key, html_key] if render else [generation_key, key])
-    token = _token(found, generation_key)
-    entry = found.get(key)
+    first = html_key if render else key
+    trusted = trusted_generations([generation_key])
+    if trusted is not None:
+        (token,) = trusted
+        found = {first: cache.get(first)}
+    else:
+        found = cache.get_many([generation_key, first])
+        (token,) = generations_from(found, [generation_key])
+    kept = found.get(html_key)
+    if render is not None and isinstance(kept, _Html) and kept.generation == token:
+        services = _KeptServices(kept.size, lambda: _services(filters, number, key, token))
+        page = SearchPage(
+            services=services,
+            number=kept.number,
+            count=kept.count,
+            more=kept.more,
+            capped=kept.capped,
+        )
+        return page, kept.html, "hit"
+    entry = found.get(key) if render is None else cache.get(key)
     outcome: Outcome
     if isinstance(entry, _Entry) and entry.generation == token:
-        page, outcome = entry.page, "hit"
+        outcome = "hit"
     else:
         with primary_reads():
             page = service_search_page(filters=filters, number=number)
-        cache.set(key, _Entry(generation=token, page=page), results_seconds())
+        entry = _Entry(generation=token, page=page, at=time.time())
+        cache.set(key, entry, results_seconds())
         outcome = "miss"
+    page = entry.page
     if render is None:
         return page, None, outcome
-    kept = found.get(html_key)
-    # Rendered from these very results: a recomputed page is rendered again.
-    if outcome == "hit" and isinstance(kept, _Html) and kept.generation == token:
-        return page, kept.html, outcome
     html = render(page)
-    cache.set(html_key, _Html(generation=token, html=html), results_seconds())
+    # Expires with the results it shows: never older than RESULTS_SECONDS.
+    remaining = results_seconds() - (time.time() - entry.at)
+    if remaining >= 1:
+        kept = _Html(
+            generation=token,
+            html=html,
+            number=page.number,
+            count=page.count,
+            more=page.more,
+            capped=page.capped,
+            size=len(page.services),
+        )
+        cache.set(html_key, kept, int(remaining))
     return page, html, outcome
+
+
+def _services(
+    filters: SearchFilters, number: int | str | None, key: str, token: str
+) -> Sequence[Service]:
+    entry = cache.get(key)
+    if isinstance(entry, _Entry) and entry.generation == token:
+        return entry.page.services
+    with primary_reads():
+        return service_search_page(filters=filters, number=number).services

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import reduce
 from typing import Any, Literal
@@ -47,7 +47,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.facilities import facility_in_query, units_with_facility
 from agencies.models import AccessFacility, Agency
-from core.forms import Form, PlainSelect
+from core.forms import FixedChoices, Form, PlainSelect
 from services.models import (
     Channel,
     ComplaintChannel,
@@ -171,6 +171,26 @@ def agency_filter_rows() -> list[AgencyRow]:
     return list(Agency.objects.order_by("name").values_list("slug", "name", "region_name"))
 
 
+# The last rows given and their choices: the cached rows are one list while current, so
+# that the choices of several hundred agencies are not rebuilt for every form.
+_last_choices: tuple[list[AgencyRow], FixedChoices, FixedChoices] | None = None
+
+
+def _agency_choices(agencies: list[AgencyRow]) -> tuple[FixedChoices, FixedChoices]:
+    """The choices of the agency and region filters for these rows."""
+    global _last_choices
+    last = _last_choices
+    if last is not None and last[0] is agencies:
+        return last[1], last[2]
+    regions = sorted({region for _slug, _name, region in agencies if region})
+    choices = (
+        FixedChoices([("", _("All agencies")), *((slug, name) for slug, name, _r in agencies)]),
+        FixedChoices([("", _("All regions")), *((r, r) for r in regions)]),
+    )
+    _last_choices = (agencies, *choices)
+    return choices
+
+
 class SearchForm(Form):
     """The public search and its filters. Bad values are dropped, never an error page.
 
@@ -184,19 +204,19 @@ class SearchForm(Form):
     category = forms.ChoiceField(
         label=_("Category"),
         required=False,
-        choices=[("", _("All categories")), *ServiceCategory.choices],
+        choices=FixedChoices([("", _("All categories")), *ServiceCategory.choices]),
         widget=PlainSelect,
     )
     channel = forms.ChoiceField(
         label=_("How to apply"),
         required=False,
-        choices=[("", _("Any channel")), *Channel.choices],
+        choices=FixedChoices([("", _("Any channel")), *Channel.choices]),
         widget=PlainSelect,
     )
     facility = forms.ChoiceField(
         label=_("Facility for vulnerable groups"),
         required=False,
-        choices=[("", _("Any facility")), *AccessFacility.choices],
+        choices=FixedChoices([("", _("Any facility")), *AccessFacility.choices]),
         widget=PlainSelect,
     )
     free = forms.BooleanField(label=_("Free services only"), required=False)
@@ -208,15 +228,10 @@ class SearchForm(Form):
         super().__init__(*args, **kwargs)
         if agencies is None:
             agencies = agency_filter_rows()
-        regions = sorted({region for _slug, _name, region in agencies if region})
         agency_field, region_field = self.fields["agency"], self.fields["region"]
         assert isinstance(agency_field, forms.ChoiceField)
         assert isinstance(region_field, forms.ChoiceField)
-        agency_field.choices = [
-            ("", _("All agencies")),
-            *((slug, name) for slug, name, _region in agencies),
-        ]
-        region_field.choices = [("", _("All regions")), *((r, r) for r in regions)]
+        agency_field.choices, region_field.choices = _agency_choices(agencies)
 
     def filters(self) -> SearchFilters:
         """The valid filters; an invalid field counts as not given."""
@@ -478,7 +493,7 @@ def page_number(raw: int | str | None) -> int:
 class SearchPage:
     """One page of a search: what the results section shows (picklable, so cacheable)."""
 
-    services: list[Service]
+    services: Sequence[Service]
     number: int
     count: int  # the matches, or COUNT_LIMIT when `more`
     more: bool  # more than COUNT_LIMIT services match: `count` is a lower bound

@@ -40,7 +40,11 @@ from core.page_cache import agency_scope, public_page
 from core.page_cache import enabled as page_cache_enabled
 from core.pagination import PAGE_PARAMETER, page_or_404, pages_or_404
 from lifeevents.selectors import life_events_for_service
-from public_site.search_cache import agency_rows_cached, search_results_cached
+from public_site.search_cache import (
+    agency_rows_cached,
+    filter_block_cached,
+    search_results_cached,
+)
 from services.components import completeness
 from services.deadline_example import unit_example
 from services.models import Facility, Service, StandardVersion, TimeUnit, VersionStatus
@@ -95,21 +99,37 @@ def _results_html(results: SearchPage) -> str:
     )
 
 
+# The search form's filters: the fields its filter block shows.
+FILTER_FIELDS = ("agency", "region", "category", "channel", "facility", "max_days", "free")
+
+
+def _filter_block(form: SearchForm) -> str:
+    """The search form's filter block (cached per filter values for anonymous visitors:
+    public_site.search_cache)."""
+    return render_to_string("public/_search_filters.html", {"form": form})
+
+
 @require_safe
 @public_page(query=SEARCH_PARAMETERS)
 def search(request: HttpRequest) -> HttpResponse:
     number = request.GET.get("page")
     if page_cache_enabled() and not visitor_is_live(request):
-        form = SearchForm(request.GET or None, agencies=agency_rows_cached())
+        token, agencies = agency_rows_cached()
+        form = SearchForm(request.GET or None, agencies=agencies)
         filters = form.filters()
         results, html, _outcome = search_results_cached(
             filters=filters, number=number, render=_results_html
+        )
+        values = [(name, request.GET.getlist(name)) for name in FILTER_FIELDS]
+        filter_block = filter_block_cached(
+            token=token, values=values, render=lambda: _filter_block(form)
         )
     else:
         form = SearchForm(request.GET or None)
         filters = form.filters()
         results = service_search_page(filters=filters, number=number)
         html = _results_html(results)
+        filter_block = _filter_block(form)
     params = request.GET.copy()
     params.pop("page", None)
     return render(
@@ -121,6 +141,7 @@ def search(request: HttpRequest) -> HttpResponse:
             "page": results.page(),
             "services": results.services,
             "results_html": mark_safe(html),  # noqa: S308 - rendered by our own autoescaping template
+            "filter_block": mark_safe(filter_block),  # noqa: S308 - as the results
             "capped": results.capped,
             "more": results.more,
             "querystring": params.urlencode(),

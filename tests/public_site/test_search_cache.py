@@ -318,3 +318,88 @@ def test_a_publish_shows_in_the_rendered_list_at_once(client, agency_a, unit_a):
     publish_service(agency_a, unit_a, "Izin Apotek Rakyat")
     for query in ("apotek", "APOTEK"):
         assert ">Izin Apotek Rakyat<" in client.get(URL, {"q": query}).content.decode()
+
+
+# --- The parts kept in this process: what the page shows is unchanged ----------------------
+
+
+@pytest.mark.parametrize("prefix", ["", "/en"])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"q": "apotek"},
+        {"q": "APOTEK", "utm_source": "x"},
+        {"q": "apotek", "agency": "dinas-a", "free": "on", "max_days": "5"},
+        {"agency": "unknown", "max_days": "many", "region": "x", "category": "kependudukan"},
+        {"q": "apotek", "page": "2"},
+    ],
+)
+def test_the_kept_parts_show_what_the_live_page_shows(
+    client, settings, agency_a, unit_a, prefix, params
+):
+    publish_service(agency_a, unit_a, "Izin Apotek")
+    settings.PUBLIC_PAGE_CACHE = False  # everything rendered for this request
+    live = client.get(prefix + URL, params).content.decode()
+    assert "Izin Apotek" in live or "page" in params or "agency" in params
+    settings.PUBLIC_PAGE_CACHE = True
+    for _ in range(2):  # rendering the kept parts, then from them
+        assert client.get(prefix + URL, params).content.decode() == live
+    # Another first-time address with the same filters: the kept filter block, its own words.
+    other = client.get(prefix + URL, {**params, "q": "zzz", "utm_source": "y"}).content.decode()
+    settings.PUBLIC_PAGE_CACHE = False
+    assert (
+        client.get(prefix + URL, {**params, "q": "zzz", "utm_source": "y"}).content.decode()
+        == other
+    )
+
+
+def test_the_filter_block_shows_each_visitors_choice(client, agency_a, agency_b, unit_a):
+    chosen = client.get(URL, {"agency": agency_b.slug, "utm_source": "x"}).content.decode()
+    assert f'<option value="{agency_b.slug}" selected>' in chosen
+    plain = client.get(URL, {"utm_source": "x"}).content.decode()
+    assert f'<option value="{agency_b.slug}">' in plain
+    assert '<option value="" selected>Semua instansi</option>' in plain
+    free = client.get(URL, {"free": "on", "utm_source": "x"}).content.decode()
+    assert 'name="free" id="id_free" checked' in free
+    assert "checked" not in client.get(URL, {"utm_source": "z"}).content.decode()
+
+
+def test_with_a_local_copy_a_change_shows_in_this_process_at_once(settings, client, agency_a):
+    settings.PUBLIC_PAGE_LOCAL_SECONDS = 60
+    html = client.get(URL, {"utm_source": "x"}).content.decode()
+    assert "Dinas Baru" not in html
+    factories.AgencyFactory(name="Dinas Baru", slug="dinas-baru")
+    html = client.get(URL, {"utm_source": "x"}).content.decode()
+    assert '<option value="dinas-baru">Dinas Baru</option>' in html
+    agency_a.name = "Dinas A Baru"
+    agency_a.save()
+    html = client.get("/en" + URL, {"utm_source": "x"}).content.decode()
+    assert '<option value="dinas-a">Dinas A Baru</option>' in html
+    assert "All agencies" in html
+
+
+def test_with_a_local_copy_a_first_time_address_reads_the_shared_cache_once(
+    monkeypatch, settings, client, agency_a, unit_a
+):
+    settings.PUBLIC_PAGE_LOCAL_SECONDS = 60
+    publish_service(agency_a, unit_a, "Izin Apotek")
+    client.get(URL, {"q": "apotek", "utm_source": "x"})  # the agencies, results, blocks kept
+    reads: list[Any] = []
+    real_get, real_get_many = search_cache.cache.get, search_cache.cache.get_many
+
+    def get(*args: Any, **kwargs: Any) -> Any:
+        reads.append(args)
+        return real_get(*args, **kwargs)
+
+    def get_many(*args: Any, **kwargs: Any) -> Any:
+        reads.append(args)
+        return real_get_many(*args, **kwargs)
+
+    monkeypatch.setattr(search_cache.cache, "get", get)
+    monkeypatch.setattr(search_cache.cache, "get_many", get_many)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(URL, {"q": "APOTEK", "utm_source": "y"})
+    assert len(queries) == 0
+    assert len(reads) == 1, reads  # the results and their list; the token and agencies known
+    assert ">Izin Apotek<" in response.content.decode()

@@ -10,8 +10,9 @@ import datetime as dt
 import re
 import threading
 import time
+from collections.abc import Callable
 from io import StringIO
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from django.core.management import call_command
@@ -42,6 +43,7 @@ from tests.delivery.conftest import wib
 from tests.registry import make_published, make_service
 
 TABLE = DELIVERIES.table
+T = TypeVar("T")
 JAN = dt.date(2026, 1, 1)
 FEB = dt.date(2026, 2, 1)
 
@@ -213,6 +215,32 @@ def test_a_month_detached_for_archive_keeps_its_references_taken(ktp, agency_a):
     assert [r.result for r in _record(agency_a, [_item("R-1")])] == ["updated"]
 
 
+def _while_held(first: Callable[[], Any], second: Callable[[], T]) -> tuple[Any, T]:
+    """Run `first` in a transaction held open while `second` starts in another thread and
+    waits on what `first` locked; then commit and return both results. Fails if `second`
+    did not wait or raised."""
+    done: list[T] = []
+    errors: list[Exception] = []
+
+    def run() -> None:
+        try:
+            done.append(second())
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    with transaction.atomic():
+        held = first()
+        thread.start()
+        time.sleep(1.0)  # the second writer is now waiting
+        assert thread.is_alive()
+    thread.join(timeout=60)
+    assert not errors, errors
+    return held, done[0]
+
+
 PAUSE = {"paused_at": "2026-01-06T09:00:00+07:00", "pause_reason": "Menunggu berkas"}
 
 
@@ -223,28 +251,10 @@ def test_two_importers_of_the_same_new_references_at_once(ktp, agency_a, pause):
     claims, then finds them taken and updates the rows (items with a pause take the row
     path: its INSERT fails once the first commits, and the chunk is written again)."""
     items = [_item(f"R-{i}", **pause) for i in range(5)]
-    second: list[list[ItemResult]] = []
-    errors: list[Exception] = []
-
-    def run() -> None:
-        try:
-            second.append(_record(agency_a, items))
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    with transaction.atomic():
-        first = _record(agency_a, items)
-        thread.start()
-        time.sleep(1.0)  # the second importer is now waiting on the claims
-        assert thread.is_alive()
-    thread.join(timeout=60)
-    assert not errors, errors
+    first, second = _while_held(lambda: _record(agency_a, items), lambda: _record(agency_a, items))
     assert [r.result for r in first] == ["created"] * 5
-    assert [(r.result, r.errors) for r in second[0]] == [("updated", {})] * 5
-    assert [r.delivery_id for r in second[0]] == [r.delivery_id for r in first]
+    assert [(r.result, r.errors) for r in second] == [("updated", {})] * 5
+    assert [r.delivery_id for r in second] == [r.delivery_id for r in first]
     assert ServiceDelivery.objects.count() == 5
     assert DeliveryReferenceClaim.objects.count() == DeliveryTrackingClaim.objects.count() == 5
     if pause:
@@ -268,30 +278,17 @@ def test_a_clerk_and_an_importer_of_the_same_reference_at_once(ktp, agency_a, fi
     ensure_partitions([TABLE], today=JAN, months_ahead=1)
     if first == "import-moves-the-row":
         [made] = _record(agency_a, [_item("R-1")])
-    outcomes: list[tuple[Any, bool]] = []
-    errors: list[Exception] = []
 
-    def clerk() -> None:
-        try:
-            outcomes.append(_by_hand(ktp, "R-1", wib(2026, 2, 3, 9)))
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=clerk)
-    with transaction.atomic():
+    def first_writer() -> None:
         if first == "import-moves-the-row":
             [moved] = _record(agency_a, [_item("R-1", "2026-02-02T09:00:00+07:00")])
             assert (moved.result, moved.delivery_id) == ("updated", made.delivery_id)
         else:
             _by_hand(ktp, "R-1", wib(2026, 1, 5, 9))
-        thread.start()
-        time.sleep(1.0)  # the clerk is now waiting on the claim
-        assert thread.is_alive()
-    thread.join(timeout=60)
-    assert not errors, errors
-    [(delivery, created)] = outcomes
+
+    _, (delivery, created) = _while_held(
+        first_writer, lambda: _by_hand(ktp, "R-1", wib(2026, 2, 3, 9))
+    )
     assert not created
     assert ServiceDelivery.objects.get().pk == delivery.pk
     assert ServiceDelivery.objects.get().submitted_at == wib(2026, 2, 3, 9)
@@ -305,32 +302,18 @@ def test_a_clerk_closing_a_request_while_an_import_moves_it(ktp, agency_a):
     ensure_partitions([TABLE], today=JAN, months_ahead=1)
     [made] = _record(agency_a, [_item("R-1")])
     request = ServiceDelivery.objects.get(pk=_written(made))
-    errors: list[Exception] = []
-
-    def clerk() -> None:
-        try:
-            delivery_complete(delivery=request, completed_at=wib(2026, 2, 6, 9))
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=clerk)
-    with transaction.atomic():
-        _record(agency_a, [_item("R-1", "2026-02-02T09:00:00+07:00")])
-        thread.start()
-        time.sleep(1.0)  # the clerk is now waiting on the claim
-        assert thread.is_alive()
-    thread.join(timeout=60)
-    assert not errors, errors
+    _while_held(
+        lambda: _record(agency_a, [_item("R-1", "2026-02-02T09:00:00+07:00")]),
+        lambda: delivery_complete(delivery=request, completed_at=wib(2026, 2, 6, 9)),
+    )
     closed = ServiceDelivery.objects.get()
     assert (closed.pk, closed.status) == (made.delivery_id, "completed")
     assert closed.submitted_at == wib(2026, 2, 2, 9)
     assert _where(closed.pk) == partition_name(TABLE, FEB)
 
 
-def test_a_clerk_entering_an_archived_reference_is_told_why(ktp, agency_a, client, editor_a):
-    """The reference's month was detached for archive: the staff form says so on the
+def test_a_clerk_entering_an_archived_reference_is_told_why(ktp, agency_a):
+    """The reference's month was detached for archive: the clerk's entry is refused on the
     reference field, in the user's language, instead of failing on the claim."""
     ensure_partitions([TABLE], today=JAN, months_ahead=0)
     _record(agency_a, [_item("R-1")])

@@ -45,7 +45,6 @@ import hashlib
 import os
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -57,6 +56,7 @@ from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
 from core.db_router import primary_reads
+from core.lru import BoundedLRU
 
 KEY_PREFIX = "page:v2"
 GENERATION_PREFIX = "page:gen:v1"
@@ -111,7 +111,7 @@ class _Local:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.generations: dict[str, tuple[float, str]] = {}
-        self.pages: OrderedDict[str, CachedPage] = OrderedDict()
+        self.pages: BoundedLRU[CachedPage] = BoundedLRU(self.MAX_PAGES)
 
     def fresh(self, keys: list[str], now: float) -> list[str] | None:
         found = [self.generations.get(key) for key in keys]
@@ -126,25 +126,17 @@ class _Local:
                     self.generations[key] = (until, str(found[key]))
 
     def page(self, key: str) -> CachedPage | None:
-        with self.lock:
-            page = self.pages.get(key)
-            if page is not None:
-                self.pages.move_to_end(key)
-            return page
+        return self.pages.get(key)
 
     def remember(self, key: str, page: CachedPage) -> None:
         if local_seconds() <= 0:
             return
-        with self.lock:
-            self.pages[key] = page
-            self.pages.move_to_end(key)
-            while len(self.pages) > self.MAX_PAGES:
-                self.pages.popitem(last=False)
+        self.pages.put(key, page)
 
     def forget(self) -> None:
         with self.lock:
             self.generations.clear()
-            self.pages.clear()
+        self.pages.clear()
 
 
 _local = _Local()

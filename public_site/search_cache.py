@@ -43,7 +43,6 @@ import hashlib
 import json
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal, overload
@@ -53,6 +52,7 @@ from django.core.cache import cache
 from django.utils import translation
 
 from core.db_router import primary_reads
+from core.lru import BoundedLRU
 from core.page_cache import ALL, _generation_key, generations_from, trusted_generations
 from services.models import Service
 from services.search import (
@@ -168,20 +168,7 @@ class _Kept:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.agencies: _Agencies | None = None
-        self.blocks: OrderedDict[str, str] = OrderedDict()
-
-    def block(self, key: str) -> str | None:
-        with self.lock:
-            html = self.blocks.get(key)
-            if html is not None:
-                self.blocks.move_to_end(key)
-            return html
-
-    def keep_block(self, key: str, html: str) -> None:
-        with self.lock:
-            self.blocks[key] = html
-            while len(self.blocks) > self.MAX_BLOCKS:
-                self.blocks.popitem(last=False)
+        self.blocks: BoundedLRU[str] = BoundedLRU(self.MAX_BLOCKS)
 
 
 _kept = _Kept()
@@ -217,10 +204,10 @@ def filter_block_cached(*, token: str, values: object, render: Callable[[], str]
     `values` (what the block shows: the values given, as given) in this process."""
     text = json.dumps([token, translation.get_language(), values], sort_keys=True, default=str)
     key = hashlib.sha256(text.encode()).hexdigest()
-    html = _kept.block(key)
+    html = _kept.blocks.get(key)
     if html is None:
         html = render()
-        _kept.keep_block(key, html)
+        _kept.blocks.put(key, html)
     return html
 
 
